@@ -1,0 +1,1 @@
+"""Technology at the edge: storage, cryptography, analysis, files."""

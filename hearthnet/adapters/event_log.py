@@ -1,0 +1,468 @@
+"""The append path: validate, verify (outside the transaction), chain-check, group-commit.
+
+`EventLog` is the synchronous core and assumes one writer at a time; `LogWriter` gives
+asyncio callers that one writer: a thread that drains a queue and commits what has piled up
+(hundreds of events, or whatever came within a few milliseconds) in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import msgspec
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+
+from hearthnet.adapters.recorders import FORK_TOPIC, LogRecorder, feed_uuid, fork_uuid
+from hearthnet.domain import envelope
+from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
+from hearthnet.domain.envelope import Event, MalformedEvent
+from hearthnet.domain.ports import Hash, Signer, Verify
+from hearthnet.projections.base import ForkRecord, Recorded
+
+MAX_BUFFERED_PER_AUTHOR = 4096
+MAX_BUFFERED = 65536
+VERIFY_CHUNK = 256
+
+
+class StoreError(RuntimeError):
+    """The store could not commit a batch; nothing of that batch was stored."""
+
+
+class Checked(NamedTuple):
+    """A decoded event whose signature is valid, ready for the chain check."""
+
+    raw: bytes
+    event: Event
+    id: bytes
+
+
+@dataclass
+class IngestReport:
+    """What became of a batch: stored, duplicate, buffered, forked, refused (with reasons)."""
+
+    stored: list[Recorded] = field(default_factory=list)
+    duplicates: list[bytes] = field(default_factory=list)
+    buffered: list[bytes] = field(default_factory=list)
+    forks: list[ForkRecord] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: IngestReport) -> None:
+        """Add another report's outcomes to this one."""
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.buffered += other.buffered
+        self.forks += other.forks
+        self.rejected += other.rejected
+
+    def only(self, ids: set[bytes]) -> IngestReport:
+        """Return the part of this report that concerns the given event ids."""
+        return IngestReport(
+            stored=[r for r in self.stored if r.id in ids],
+            duplicates=[i for i in self.duplicates if i in ids],
+            buffered=[i for i in self.buffered if i in ids],
+            forks=[f for f in self.forks if f.second_id in ids],
+            rejected=[r for r in self.rejected if bytes.fromhex(r[0]) in ids],
+        )
+
+
+class EventLog:
+    """The signed community log on a recorder: one writer, any number of readers."""
+
+    def __init__(
+        self,
+        recorder: LogRecorder,
+        verify: Verify,
+        hash: Hash,
+        *,
+        community: bytes | None = None,
+        verify_threads: int | None = None,
+    ) -> None:
+        self.recorder = recorder
+        self._verify = verify
+        self._hash = hash
+        self.community = community
+        self._pool = concurrent.futures.ThreadPoolExecutor(verify_threads or os.cpu_count() or 1)
+        self._heads: dict[bytes, Head | None] = {}
+        self._frozen: dict[bytes, int | None] = {}
+        self._early: dict[bytes, dict[int, Checked]] = {}
+        self._early_count = 0
+        self.max_lamport = recorder.max_lamport()
+
+    def close(self) -> None:
+        """Stop the verification threads and close the store."""
+        self._pool.shutdown()
+        self.recorder.close()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def head(self, author: bytes) -> Head | None:
+        """Return the stored head of an author's feed (cached after the first look)."""
+        if author not in self._heads:
+            last = self.recorder.select_events(feed_uuid(author), desc=True, limit=1)
+            if last:
+                ev = envelope.decode(last[0].state)
+                self._heads[author] = Head(ev.seq, self._hash(last[0].state), ev.lamport)
+            else:
+                self._heads[author] = None
+        return self._heads[author]
+
+    def frozen_at(self, author: bytes) -> int | None:
+        """Return the seq an author's feed is frozen at by a fork proof, if any."""
+        if author not in self._frozen:
+            proofs = self.recorder.select_events(fork_uuid(author), limit=1)
+            self._frozen[author] = proofs[0].originator_version if proofs else None
+        return self._frozen[author]
+
+    def raw_at(self, author: bytes, seq: int) -> bytes | None:
+        """Return the stored bytes of an author's event at seq."""
+        found = self.recorder.select_events(feed_uuid(author), gt=seq - 1, lte=seq, limit=1)
+        return found[0].state if found else None
+
+    def find(self, id_prefix: bytes) -> list[bytes]:
+        """Return the stored bytes of the events whose id starts with id_prefix."""
+        out = []
+        for _, originator, version in self.recorder.locate(id_prefix):
+            found = self.recorder.select_events(originator, gt=version - 1, lte=version)
+            out += [s.state for s in found]
+        return out
+
+    def scan(self, start: int = 1, batch: int = 5000) -> Iterator[tuple[int, str, bytes]]:
+        """Yield (position, topic, state) of everything stored, in local order, from start."""
+        while True:
+            rows = self.recorder.select_notifications(start, batch)
+            if not rows:
+                return
+            for n in rows:
+                yield n.id, n.topic, n.state
+            start = rows[-1].id + 1
+
+    # -- checking -----------------------------------------------------------------------
+
+    def check(self, raws: Sequence[bytes]) -> tuple[list[Checked], list[tuple[str, str]]]:
+        """Decode and verify events, in parallel chunks; return the good and the refused."""
+        chunks = [raws[i : i + VERIFY_CHUNK] for i in range(0, len(raws), VERIFY_CHUNK)]
+        good: list[Checked] = []
+        bad: list[tuple[str, str]] = []
+        for g, b in self._pool.map(self._check_chunk, chunks):
+            good += g
+            bad += b
+        return good, bad
+
+    def _check_chunk(self, raws: Sequence[bytes]) -> tuple[list[Checked], list[tuple[str, str]]]:
+        good, bad = [], []
+        for raw in raws:
+            eid = self._hash(raw)
+            try:
+                event = envelope.decode(raw)
+            except MalformedEvent as exc:
+                bad.append((eid.hex(), str(exc)))
+                continue
+            if self.community is not None and event.community != self.community:
+                bad.append((eid.hex(), "event belongs to another community"))
+            elif not self._verify(event.author, envelope.signing_bytes(event), event.sig):
+                bad.append((eid.hex(), "invalid signature"))
+            else:
+                good.append(Checked(raw, event, eid))
+        return good, bad
+
+    def ingest(self, raws: Sequence[bytes]) -> IngestReport:
+        """Check and store a batch of events from anywhere (peer, import, benchmark)."""
+        good, bad = self.check(raws)
+        report = self.write(good)
+        report.rejected[:0] = bad
+        return report
+
+    # -- writing (one writer) -------------------------------------------------------------
+
+    def append_local(self, signer: Signer, type: str, body: bytes) -> Recorded:
+        """Mint, sign and durably store one event of this node's own feed."""
+        future: concurrent.futures.Future[Recorded] = concurrent.futures.Future()
+        self.write([], [Minting(signer, type, body, future)])
+        return future.result()
+
+    def write(self, checked: Sequence[Checked], mint: Sequence[Minting] = ()) -> IngestReport:
+        """Chain-check verified events, mint local ones, and commit all in one transaction."""
+        for attempt in (1, 2):
+            batch = _Batch(self)
+            try:
+                for item in checked:
+                    batch.place(item)
+                for m in mint:
+                    batch.mint(m)
+                if batch.rows:
+                    self.recorder.insert_events(batch.rows, index=batch.index)
+            except IntegrityError:
+                batch.rollback()  # another process wrote: re-read heads, retry once
+                if attempt == 2:
+                    raise StoreError("the store changed under this writer twice") from None
+                continue
+            except PersistenceError as exc:
+                batch.rollback()
+                raise StoreError(f"the store refused the batch: {exc}") from exc
+            batch.commit()
+            return batch.report
+        raise AssertionError("unreachable")
+
+
+class Minting(NamedTuple):
+    """A local event to append to this node's own feed, and where its outcome goes."""
+
+    signer: Signer
+    type: str
+    body: bytes
+    future: concurrent.futures.Future[Recorded]
+
+
+class _Batch:
+    """One transaction's chain decisions; applied to the log's caches only after commit."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+        self.report = IngestReport()
+        self.rows: list[StoredEvent] = []
+        self.index: list[tuple[bytes, int, object, int]] = []
+        self.heads: dict[bytes, Head] = {}
+        self.frozen: dict[bytes, int] = {}
+        self.pending: dict[tuple[bytes, int], Checked] = {}
+        self.max_lamport = log.max_lamport
+        self.minted: list[tuple[Minting, Recorded]] = []
+        self.drained: list[Checked] = []
+        self.buffered: list[Checked] = []
+
+    def head(self, author: bytes) -> Head | None:
+        return self.heads.get(author) or self.log.head(author)
+
+    def frozen_at(self, author: bytes) -> int | None:
+        return self.frozen.get(author) or self.log.frozen_at(author)
+
+    def place(self, item: Checked) -> None:
+        event = item.event
+        if event.lamport > self.max_lamport + envelope.LAMPORT_HORIZON:
+            self.report.rejected.append((item.id.hex(), "lamport too far ahead of the log"))
+            return
+        verdict = place(event, item.id, self.head(event.author), self.frozen_at(event.author))
+        if verdict is Verdict.APPEND:
+            self._append(item)
+            self._drain(event.author)
+        elif verdict is Verdict.BEHIND_HEAD:
+            known = self._stored(event.author, event.seq)
+            if known.id == item.id:
+                self.report.duplicates.append(item.id)
+            else:
+                self._fork(known, item)
+        elif verdict is Verdict.FORK:
+            self._fork(self._stored(event.author, event.seq - 1), item)
+        elif verdict is Verdict.EARLY:
+            self._buffer(item)
+        elif verdict is Verdict.FROZEN:
+            self.report.rejected.append((item.id.hex(), "author's feed is frozen by a fork"))
+        else:
+            self.report.rejected.append((item.id.hex(), "lamport not above the author's head"))
+
+    def _stored(self, author: bytes, seq: int) -> Checked:
+        item = self.pending.get((author, seq))
+        if item is not None:
+            return item
+        raw = self.log.raw_at(author, seq)
+        assert raw is not None, "a feed below its head is contiguous"
+        return Checked(raw, envelope.decode(raw), self.log._hash(raw))
+
+    def _append(self, item: Checked) -> None:
+        e = item.event
+        self.rows.append(StoredEvent(feed_uuid(e.author), e.seq, e.type, item.raw))
+        self.index.append((item.id, e.lamport, feed_uuid(e.author), e.seq))
+        self.heads[e.author] = Head(e.seq, item.id, e.lamport)
+        self.pending[(e.author, e.seq)] = item
+        self.max_lamport = max(self.max_lamport, e.lamport)
+        self.report.stored.append(Recorded(item.id, e, len(item.raw)))
+
+    def _drain(self, author: bytes) -> None:
+        early = self.log._early.get(author)
+        while early:
+            nxt = early.pop(self.heads[author].seq + 1, None)
+            if nxt is None:
+                break
+            self.log._early_count -= 1
+            self.drained.append(nxt)
+            self.place(nxt)
+
+    def _buffer(self, item: Checked) -> None:
+        e, log = item.event, self.log
+        early = log._early.setdefault(e.author, {})
+        other = early.get(e.seq)
+        if other is not None:
+            if other.id == item.id:
+                self.report.duplicates.append(item.id)
+            else:
+                self._fork(other, item)
+            return
+        if len(early) >= MAX_BUFFERED_PER_AUTHOR or log._early_count >= MAX_BUFFERED:
+            self.report.rejected.append((item.id.hex(), "too many early events buffered"))
+            return
+        early[e.seq] = item
+        log._early_count += 1
+        self.buffered.append(item)
+        self.report.buffered.append(item.id)
+
+    def _fork(self, first: Checked, second: Checked) -> None:
+        seq = proves_fork(first.event, first.id, second.event, second.id)
+        assert seq is not None
+        author = first.event.author
+        self.report.rejected.append((second.id.hex(), f"fork of the author's feed at seq {seq}"))
+        frozen = self.frozen_at(author)
+        if frozen is not None and frozen <= seq:
+            return
+        proof = msgspec.msgpack.encode(ForkProof(first=first.raw, second=second.raw))
+        self.rows.append(StoredEvent(fork_uuid(author), seq, FORK_TOPIC, proof))
+        self.frozen[author] = seq
+        self.report.forks.append(ForkRecord(author, seq, first.id, second.id))
+
+    def mint(self, m: Minting) -> None:
+        author = m.signer.public_key
+        head = self.head(author)
+        if self.log.community is None:
+            m.future.set_exception(StoreError("this node has no community yet"))
+            return
+        if self.frozen_at(author) is not None:
+            m.future.set_exception(StoreError("this node's own feed is frozen by a fork"))
+            return
+        event = envelope.unsigned(
+            community=self.log.community,
+            author=author,
+            seq=head.seq + 1 if head else 1,
+            prev=head.id if head else b"",
+            lamport=max(self.max_lamport, head.lamport if head else 0) + 1,
+            ts=int(time.time() * 1000),
+            type=m.type,
+            body=m.body,
+        )
+        signed = msgspec.structs.replace(event, sig=m.signer.sign(envelope.signing_bytes(event)))
+        raw = envelope.encode(signed)
+        if len(raw) > envelope.MAX_EVENT_BYTES:
+            limit = envelope.MAX_EVENT_BYTES
+            m.future.set_exception(StoreError(f"event is {len(raw)} bytes, the limit is {limit}"))
+            return
+        self._append(Checked(raw, signed, self.log._hash(raw)))
+        self.minted.append((m, self.report.stored[-1]))
+
+    def rollback(self) -> None:
+        """The transaction failed: put the early buffer back and forget cached heads."""
+        early = self.log._early
+        for item in self.buffered:
+            early.get(item.event.author, {}).pop(item.event.seq, None)
+            self.log._early_count -= 1
+        for item in self.drained:
+            early.setdefault(item.event.author, {})[item.event.seq] = item
+            self.log._early_count += 1
+        self.log._heads.clear()
+        self.log._frozen.clear()
+
+    def commit(self) -> None:
+        """The transaction committed: move the log's caches forward, answer local appends."""
+        self.log._heads.update(self.heads)
+        self.log._frozen.update(self.frozen)
+        for author in self.frozen:
+            self.log._early_count -= len(self.log._early.pop(author, {}))
+        for author in [a for a, early in self.log._early.items() if not early]:
+            del self.log._early[author]
+        self.log.max_lamport = self.max_lamport
+        for m, recorded in self.minted:
+            m.future.set_result(recorded)
+
+
+_STOP = object()
+
+
+class LogWriter:
+    """The single writer thread of a running node, committing in groups."""
+
+    def __init__(self, log: EventLog, *, max_batch: int = 1000, linger_s: float = 0.002) -> None:
+        self.log = log
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._max_batch = max_batch
+        self._linger = linger_s
+        self._thread = threading.Thread(target=self._run, name="hearthnet-writer", daemon=True)
+        self._thread.start()
+
+    async def ingest(self, raws: Sequence[bytes]) -> IngestReport:
+        """Verify events off the event loop, then hand them to the writer."""
+        loop = asyncio.get_running_loop()
+        good, bad = await loop.run_in_executor(None, self.log.check, raws)
+        report = await asyncio.wrap_future(self.submit(good))
+        report.rejected[:0] = bad
+        return report
+
+    async def append(self, signer: Signer, type: str, body: bytes) -> Recorded:
+        """Mint, sign and durably store a local event; return it once committed."""
+        return await asyncio.wrap_future(self.submit_local(signer, type, body))
+
+    def submit(self, checked: Sequence[Checked]) -> concurrent.futures.Future[IngestReport]:
+        """Queue verified events for the next group commit."""
+        fut: concurrent.futures.Future[IngestReport] = concurrent.futures.Future()
+        self._queue.put(_Job(list(checked), None, fut))
+        return fut
+
+    def submit_local(
+        self, signer: Signer, type: str, body: bytes
+    ) -> concurrent.futures.Future[Recorded]:
+        """Queue a local event for the next group commit."""
+        fut: concurrent.futures.Future[Recorded] = concurrent.futures.Future()
+        self._queue.put(_Job([], Minting(signer, type, body, fut), None))
+        return fut
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            jobs: list[_Job] = []
+            first = self._queue.get()
+            size, deadline = 0, time.monotonic() + self._linger
+            item: object = first
+            while True:
+                if item is _STOP:
+                    stop = True
+                    break
+                assert isinstance(item, _Job)
+                jobs.append(item)
+                size += len(item.checked) + 1
+                if size >= self._max_batch:
+                    break
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+            if jobs:
+                self._commit(jobs)
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        checked = [c for job in jobs for c in job.checked]
+        mints = [job.mint for job in jobs if job.mint is not None]
+        try:
+            report = self.log.write(checked, mints)
+        except StoreError as exc:
+            for job in jobs:
+                future = job.report if job.mint is None else job.mint.future
+                if future is not None and not future.done():
+                    future.set_exception(exc)
+            return
+        for job in jobs:
+            if job.report is not None:
+                job.report.set_result(report.only({c.id for c in job.checked}))
+
+
+class _Job(NamedTuple):
+    checked: list[Checked]
+    mint: Minting | None
+    report: concurrent.futures.Future[IngestReport] | None

@@ -1,0 +1,181 @@
+"""Runs projections over the log into a SQLite file of views.
+
+Each projection's tracking position (the last notification id it folded) commits in the same
+transaction as its rows, so a crash never leaves a view ahead of or behind its position.
+A fork proof freezes its author's feed from the fork's seq: those events are withheld from
+every projection, and the views are rebuilt so that events folded before the proof arrived
+no longer count. Views are node-local, so they live in SQLite whatever the log's store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from hearthnet.adapters.crypto import blake3_256
+from hearthnet.adapters.event_log import EventLog
+from hearthnet.adapters.recorders import FORK_TOPIC
+from hearthnet.domain import envelope
+from hearthnet.domain.chain import ForkProof
+from hearthnet.projections.base import ForkRecord, Projection, Recorded, Table
+
+BATCH = 5000
+Progress = Callable[[int], None]
+
+
+def fork_record(state: bytes) -> ForkRecord:
+    """Read a stored fork proof."""
+    proof = msgspec.msgpack.decode(state, type=ForkProof)
+    first, second = envelope.decode_stored(proof.first), envelope.decode_stored(proof.second)
+    seq = first.seq
+    return ForkRecord(first.author, seq, blake3_256(proof.first), blake3_256(proof.second))
+
+
+class ProjectionRunner:
+    """Keeps a set of projections current with the log, in one views database."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        path: Path,
+        factories: Sequence[Callable[[], Projection]],
+        store_name: str,
+    ) -> None:
+        self.log = log
+        projections = [make() for make in factories]
+        self.projections = {p.name: p for p in projections}
+        self._factories = {p.name: make for p, make in zip(projections, factories, strict=True)}
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS tracking (projection TEXT PRIMARY KEY, position INTEGER)"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS frozen (author BLOB PRIMARY KEY, seq INTEGER)")
+        known = self.db.execute("SELECT value FROM meta WHERE key='store'").fetchone()
+        if known is None or known[0] != store_name:
+            self._drop(projections)
+            self.db.execute("DELETE FROM frozen")
+            self.db.execute("DELETE FROM tracking")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (store_name,))
+        self.frozen: dict[bytes, int] = dict(self.db.execute("SELECT author, seq FROM frozen"))
+        for p in projections:
+            self._create(p)
+            p.restore({t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall()
+                       for t in p.tables})  # fmt: skip
+
+    def close(self) -> None:
+        """Close the views database."""
+        self.db.close()
+
+    def position(self, name: str) -> int:
+        """Return the last notification id a projection has folded."""
+        row = self.db.execute("SELECT position FROM tracking WHERE projection=?", (name,))
+        found = row.fetchone()
+        return int(found[0]) if found else 0
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Fold everything stored since the projections' positions; return events folded."""
+        start = min(self.position(n) for n in self.projections) + 1
+        folded, rebuild = 0, False
+        batch: list[tuple[int, str, bytes]] = []
+        for item in self.log.scan(start, BATCH):
+            batch.append(item)
+            if len(batch) == BATCH:
+                n, rebuild = self._fold(batch)
+                folded, batch = folded + n, []
+                if progress:
+                    progress(BATCH)
+                if rebuild:
+                    break
+        if batch and not rebuild:
+            n, rebuild = self._fold(batch)
+            folded += n
+            if progress:
+                progress(len(batch))
+        if rebuild:
+            return self.rebuild(progress=progress)
+        return folded
+
+    def rebuild(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
+        """Drop views and tracking of the named projections (default all) and replay from zero."""
+        for name in list(names or self.projections):
+            old = self.projections[name]
+            self._drop([old])
+            self.db.execute("DELETE FROM tracking WHERE projection=?", (name,))
+            fresh = self._factories[name]()
+            self._create(fresh)
+            self.projections[name] = fresh
+        return self.catch_up(progress)
+
+    def digests(self) -> dict[str, str]:
+        """Return a BLAKE3 digest of each projection's rows, in a canonical order."""
+        out = {}
+        for name, p in self.projections.items():
+            h = []
+            for t in p.tables:
+                order = ",".join(str(i + 1) for i in range(len(t.columns)))
+                rows = self.db.execute(f"SELECT * FROM {t.name} ORDER BY {order}").fetchall()
+                h.append(msgspec.msgpack.encode([t.name, rows]))
+            out[name] = blake3_256(b"".join(h)).hex()
+        return out
+
+    def _fold(self, batch: list[tuple[int, str, bytes]]) -> tuple[int, bool]:
+        positions = {n: self.position(n) for n in self.projections}
+        frozen, rebuild, folded = self.frozen, False, 0
+        new_frozen: list[ForkRecord] = []
+        for position, topic, state in batch:
+            if topic == FORK_TOPIC:
+                record = fork_record(state)
+                if record.seq < frozen.get(record.author, record.seq + 1):
+                    frozen[record.author] = record.seq
+                    new_frozen.append(record)
+                    rebuild = True
+                for name, p in self.projections.items():
+                    if position > positions[name]:
+                        p.fork(record)
+                continue
+            event = envelope.decode_stored(state)
+            if event.seq >= frozen.get(event.author, event.seq + 1):
+                continue
+            recorded = Recorded(blake3_256(state), event, len(state))
+            folded += 1
+            for name, p in self.projections.items():
+                if position > positions[name]:
+                    p.apply(recorded)
+        last = batch[-1][0]
+        self.db.execute("BEGIN")
+        for record in new_frozen:
+            self.db.execute(
+                "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
+            )
+        for name, p in self.projections.items():
+            writes = p.flush()
+            for t in p.tables:
+                if t.name in writes.replace:
+                    self.db.execute(f"DELETE FROM {t.name}")
+                rows = writes.upserts.get(t.name)
+                if rows:
+                    marks = ",".join("?" * len(t.columns))
+                    self.db.executemany(f"INSERT OR REPLACE INTO {t.name} VALUES ({marks})", rows)
+            self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, last))
+        self.db.execute("COMMIT")
+        return folded, rebuild
+
+    def _create(self, p: Projection) -> None:
+        for t in p.tables:
+            self.db.execute(_ddl(t))
+
+    def _drop(self, projections: Sequence[Projection]) -> None:
+        for p in projections:
+            for t in p.tables:
+                self.db.execute(f"DROP TABLE IF EXISTS {t.name}")
+
+
+def _ddl(t: Table) -> str:
+    key = ", ".join(t.columns[: t.key])
+    return f"CREATE TABLE IF NOT EXISTS {t.name} ({', '.join(t.columns)}, PRIMARY KEY ({key}))"

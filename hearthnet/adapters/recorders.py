@@ -1,0 +1,183 @@
+"""The eventsourcing recorders as the log's storage engine, on SQLite or PostgreSQL.
+
+Each author's feed is one originator (a UUID derived from the key), its seq the originator
+version, the event type the topic and the signed bytes the state, untouched. The recorder's
+primary key rejects a second event at one (author, seq); its notification id is this node's
+local order. Beside the events table sits `event_index` (id, lamport), written in the same
+transaction: lookups by id, the Lamport high-water mark, and the set that sync reconciles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+FEED_NAMESPACE = uuid.UUID("5b0e6c0e-7f1a-4d55-9a57-6a1e3c0de001")
+FORK_NAMESPACE = uuid.UUID("5b0e6c0e-7f1a-4d55-9a57-6a1e3c0de002")
+FORK_TOPIC = "hearthnet.fork.proof"
+TABLE = "hearthnet_events"
+
+IndexRow = tuple[bytes, int, uuid.UUID, int]
+
+
+def feed_uuid(author: bytes) -> uuid.UUID:
+    """Return the originator id of an author's feed."""
+    return uuid.uuid5(FEED_NAMESPACE, author.hex())
+
+
+def fork_uuid(author: bytes) -> uuid.UUID:
+    """Return the originator id under which an author's fork proofs are kept (version = seq)."""
+    return uuid.uuid5(FORK_NAMESPACE, author.hex())
+
+
+class LogRecorder(Protocol):
+    """What the log needs from a recorder: the eventsourcing API plus the id index."""
+
+    def create_table(self) -> None: ...
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any: ...
+    def select_events(
+        self, originator_id: uuid.UUID, *, gt: int | None = None, lte: int | None = None,
+        desc: bool = False, limit: int | None = None,
+    ) -> Sequence[StoredEvent]: ...  # fmt: skip
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
+        *, inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...  # fmt: skip
+    def max_notification_id(self) -> int | None: ...
+    def max_lamport(self) -> int: ...
+    def count_events(self) -> int: ...
+    def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]: ...
+    def close(self) -> None: ...
+
+
+INDEX_DDL = (
+    "CREATE TABLE IF NOT EXISTS event_index ("
+    "id {blob} PRIMARY KEY, lamport BIGINT NOT NULL, "
+    "originator_id {oid} NOT NULL, originator_version BIGINT NOT NULL){suffix}",
+    "CREATE INDEX IF NOT EXISTS event_index_lamport ON event_index (lamport, id)",
+)
+
+
+def _prefix_bounds(prefix: bytes) -> tuple[bytes, bytes]:
+    return prefix, prefix + b"\xff" * (32 - len(prefix))
+
+
+class SqliteLogRecorder(SQLiteApplicationRecorder):
+    """SQLite recorder of the log (the embedded default)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(SQLiteDatastore(path, lock_timeout=30), events_table_name=TABLE)
+
+    def construct_create_table_statements(self) -> list[str]:
+        """Add the id index to the recorder's own table."""
+        ddl = [s.format(blob="BLOB", oid="TEXT", suffix=" WITHOUT ROWID") for s in INDEX_DDL]
+        return [*super().construct_create_table_statements(), *ddl]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        rows: list[IndexRow] = kwargs.get("index", [])
+        c.executemany(
+            "INSERT INTO event_index VALUES (?,?,?,?)",
+            [(i, lamport, oid.hex, version) for i, lamport, oid, version in rows],
+        )
+        return ids
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def max_lamport(self) -> int:
+        """Return the highest Lamport value stored (0 for an empty log)."""
+        return int(self._query("SELECT MAX(lamport) FROM event_index")[0][0] or 0)
+
+    def count_events(self) -> int:
+        """Return the number of events stored (fork proofs excluded)."""
+        return int(self._query("SELECT COUNT(*) FROM event_index")[0][0])
+
+    def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]:
+        """Return (id, originator, version) of up to 10 events whose id starts with id_prefix."""
+        rows = self._query(
+            "SELECT id, originator_id, originator_version FROM event_index "
+            "WHERE id BETWEEN ? AND ? LIMIT 10",
+            _prefix_bounds(id_prefix),
+        )
+        return [(bytes(r[0]), uuid.UUID(r[1]), int(r[2])) for r in rows]
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.datastore.close()
+
+
+class PostgresLogRecorder(PostgresApplicationRecorder):
+    """PostgreSQL recorder of the log, for anchor nodes serving a large community."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore, events_table_name=TABLE)
+        self.sql_create_statements.extend(
+            s.format(blob="BYTEA", oid="UUID", suffix="") for s in INDEX_DDL
+        )
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        rows: list[IndexRow] = kwargs.get("index", [])
+        if rows:
+            c.executemany("INSERT INTO event_index VALUES (%s,%s,%s,%s)", rows)
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def max_lamport(self) -> int:
+        """Return the highest Lamport value stored (0 for an empty log)."""
+        return int(self._query("SELECT MAX(lamport) AS m FROM event_index")[0]["m"] or 0)
+
+    def count_events(self) -> int:
+        """Return the number of events stored (fork proofs excluded)."""
+        return int(self._query("SELECT COUNT(*) AS n FROM event_index")[0]["n"])
+
+    def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]:
+        """Return (id, originator, version) of up to 10 events whose id starts with id_prefix."""
+        rows = self._query(
+            "SELECT id, originator_id, originator_version FROM event_index "
+            "WHERE id BETWEEN %s AND %s LIMIT 10",
+            _prefix_bounds(id_prefix),
+        )
+        return [(bytes(r["id"]), r["originator_id"], int(r["originator_version"])) for r in rows]
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.datastore.close()
+
+
+class StoreConfigError(ValueError):
+    """A store URL that names no supported backend."""
+
+
+def open_recorder(url: str) -> LogRecorder:
+    """Open (and create tables in) the store a URL names: `sqlite:///PATH` or `postgresql://`."""
+    parsed = urlparse(url)
+    recorder: LogRecorder
+    if parsed.scheme == "sqlite":
+        recorder = SqliteLogRecorder(unquote(parsed.path))
+    elif parsed.scheme in ("postgresql", "postgres"):
+        datastore = PostgresDatastore(
+            dbname=parsed.path.lstrip("/") or "hearthnet",
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=unquote(parsed.username or "hearthnet"),
+            password=unquote(parsed.password or ""),
+            pool_size=2,
+            max_overflow=4,
+        )
+        recorder = PostgresLogRecorder(datastore)
+    else:
+        raise StoreConfigError(f"unsupported store {url!r}: use sqlite:///PATH or postgresql://")
+    recorder.create_table()
+    return recorder

@@ -1,0 +1,59 @@
+"""Where a node keeps its data and how it is configured (`config.toml` in the data directory)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import msgspec
+import platformdirs
+
+CONFIG_FILE = "config.toml"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read."""
+
+
+class Config(msgspec.Struct, kw_only=True):
+    """A node's settings: its name, its community and the store of its log."""
+
+    name: str = ""
+    community: str = ""
+    store_url: str = ""
+
+
+def data_home() -> Path:
+    """Return the data directory: `HEARTHNET_HOME`, else the platform's user data directory."""
+    override = os.environ.get("HEARTHNET_HOME")
+    return Path(override) if override else platformdirs.user_data_path("hearthnet")
+
+
+def load_config(home: Path) -> Config:
+    """Read config.toml (defaults when absent); `HEARTHNET_STORE_URL` overrides the store."""
+    path = home / CONFIG_FILE
+    try:
+        data = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+        config = msgspec.convert(data.get("node", {}), Config)
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    config.store_url = os.environ.get("HEARTHNET_STORE_URL", config.store_url)
+    return config
+
+
+def store_url(home: Path, config: Config) -> str:
+    """Return the store a node uses: the configured URL, else SQLite in the data directory."""
+    return config.store_url or f"sqlite:///{(home / 'log.sqlite').resolve()}"
+
+
+def save_config(home: Path, config: Config) -> None:
+    """Write config.toml atomically."""
+    home.mkdir(parents=True, exist_ok=True)
+    lines = ["[node]"]
+    for key, value in msgspec.structs.asdict(config).items():
+        if value:
+            lines.append(f"{key} = {msgspec.json.encode(value).decode()}")
+    tmp = home / (CONFIG_FILE + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n", "utf-8")
+    tmp.replace(home / CONFIG_FILE)

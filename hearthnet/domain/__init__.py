@@ -1,0 +1,1 @@
+"""Events, rules and ports: pure code that imports only the standard library and msgspec."""

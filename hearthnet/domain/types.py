@@ -1,0 +1,72 @@
+"""The vocabulary: node ids, event ids and their text forms."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import NewType
+
+PublicKey = NewType("PublicKey", bytes)
+"""A raw 32-byte Ed25519 public key: the identity of a node."""
+
+EventId = NewType("EventId", bytes)
+"""BLAKE3-256 of an event's encoded bytes (32 bytes)."""
+
+NODE_ID_PREFIX = "ed25519:"
+KEY_BYTES = 32
+ID_BYTES = 32
+SIG_BYTES = 64
+
+
+class InvalidIdentifier(ValueError):
+    """A node id or event id in text form that does not parse."""
+
+
+def b64url(data: bytes) -> str:
+    """Encode bytes as base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    """Decode base64url with or without padding; raise InvalidIdentifier on bad input."""
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidIdentifier(f"not base64url: {text[:40]!r}") from exc
+
+
+def node_id(key: bytes) -> str:
+    """Return the full node id `ed25519:<base64url 32 bytes>` of a public key."""
+    return NODE_ID_PREFIX + b64url(key)
+
+
+def parse_node_id(text: str) -> PublicKey:
+    """Return the public key of a full node id, or raise InvalidIdentifier."""
+    if not text.startswith(NODE_ID_PREFIX):
+        raise InvalidIdentifier(f"node id must start with {NODE_ID_PREFIX!r}: {text[:60]!r}")
+    key = unb64url(text[len(NODE_ID_PREFIX) :])
+    if len(key) != KEY_BYTES or node_id(key) != text:
+        raise InvalidIdentifier(f"node id must carry exactly 32 bytes: {text[:60]!r}")
+    return PublicKey(key)
+
+
+def short_node_id(key: bytes) -> str:
+    """Return the display form `ed25519:XXXX-XXXX-XXXX-X` (base32 of the first 8 bytes)."""
+    text = base64.b32encode(key[:8]).decode("ascii").rstrip("=")
+    return NODE_ID_PREFIX + "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def event_id_hex(eid: bytes) -> str:
+    """Return the 64-hex-digit text form of an event id."""
+    return eid.hex()
+
+
+def parse_event_id_prefix(text: str) -> bytes:
+    """Return the bytes of a full or abbreviated hex event id (at least 4 hex digits)."""
+    text = text.removeprefix("blake3:").lower()
+    if not 4 <= len(text) <= 2 * ID_BYTES or len(text) % 2:
+        raise InvalidIdentifier("an event id is 4 to 64 hex digits, an even number")
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise InvalidIdentifier(f"not hex: {text!r}") from exc

@@ -1,0 +1,1 @@
+"""Read models: deterministic folds over the log, one module each."""

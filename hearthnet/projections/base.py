@@ -1,0 +1,70 @@
+"""The projection contract: a deterministic fold plus the tables it keeps.
+
+A projection never touches a database. It folds recorded events into an in-memory state and
+hands back rows; the runner writes them in the same transaction as its tracking position.
+Whatever order the events of one set arrive in, the rows must come out identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple, Protocol
+
+from hearthnet.domain.envelope import Event
+
+Row = tuple[object, ...]
+
+
+class Recorded(NamedTuple):
+    """A stored event as projections see it: its id, envelope and encoded size."""
+
+    id: bytes
+    event: Event
+    size: int
+
+
+class ForkRecord(NamedTuple):
+    """A stored fork proof: the author, the seq its feed is frozen at, and the two ids."""
+
+    author: bytes
+    seq: int
+    first_id: bytes
+    second_id: bytes
+
+
+class Table(NamedTuple):
+    """A view table: its name, its columns and which leading columns form the key."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: int = 1
+
+
+class Writes(NamedTuple):
+    """Rows to upsert per table; tables in `replace` are rewritten whole."""
+
+    upserts: Mapping[str, Sequence[Row]]
+    replace: frozenset[str] = frozenset()
+
+
+class Projection(Protocol):
+    """A read model: its tables, an initial state, a fold, and the rows it changed."""
+
+    name: str
+    tables: tuple[Table, ...]
+
+    def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
+        """Take up the state kept in its tables (empty tables: the initial state)."""
+        ...
+
+    def apply(self, recorded: Recorded) -> None:
+        """Fold one event into the state; unknown or malformed bodies are skipped."""
+        ...
+
+    def fork(self, proof: ForkRecord) -> None:
+        """Note a proven fork: the runner no longer feeds this author's events from its seq."""
+        ...
+
+    def flush(self) -> Writes:
+        """Return the rows changed since the last flush."""
+        ...

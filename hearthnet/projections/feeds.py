@@ -1,0 +1,88 @@
+"""Feeds: every author's feed length, head, Lamport high-water mark, bytes and forks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hearthnet.domain.types import node_id, parse_node_id
+from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+
+FEEDS = Table(
+    "feeds",
+    ("author", "events", "head_seq", "head_id", "max_lamport", "bytes", "first_ts", "last_ts"),
+)
+FORKS = Table("forks", ("author", "seq", "first_id", "second_id"), key=2)
+
+
+@dataclass(slots=True)
+class Feed:
+    """One author's feed as far as it is stored."""
+
+    events: int
+    head_seq: int
+    head_id: bytes
+    max_lamport: int
+    bytes: int
+    first_ts: int
+    last_ts: int
+
+
+class FeedsProjection:
+    """Per-author feed summary; the log's chain order makes the head the last event applied."""
+
+    name = "feeds"
+    tables = (FEEDS, FORKS)
+
+    def __init__(self) -> None:
+        self._feeds: dict[bytes, Feed] = {}
+        self._forks: set[tuple[bytes, int]] = set()
+        self._dirty: set[bytes] = set()
+        self._new_forks: list[Row] = []
+
+    def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
+        """Take up the kept feeds and forks."""
+        for author, events, seq, head, lamport, size, first_ts, last_ts in rows.get("feeds", ()):
+            self._feeds[parse_node_id(str(author))] = Feed(
+                int(str(events)), int(str(seq)), bytes.fromhex(str(head)),
+                int(str(lamport)), int(str(size)), int(str(first_ts)), int(str(last_ts)),
+            )  # fmt: skip
+        for row in rows.get("forks", ()):
+            self._forks.add((parse_node_id(str(row[0])), int(str(row[1]))))
+
+    def apply(self, recorded: Recorded) -> None:
+        """Count the event and move its author's head forward."""
+        event = recorded.event
+        feed = self._feeds.get(event.author)
+        if feed is None:
+            self._feeds[event.author] = Feed(
+                1, event.seq, recorded.id, event.lamport, recorded.size, event.ts, event.ts
+            )
+        else:
+            feed.events += 1
+            feed.head_seq = event.seq
+            feed.head_id = recorded.id
+            feed.max_lamport = max(feed.max_lamport, event.lamport)
+            feed.bytes += recorded.size
+            feed.last_ts = event.ts
+        self._dirty.add(event.author)
+
+    def fork(self, proof: ForkRecord) -> None:
+        """Record a fork proof."""
+        if (proof.author, proof.seq) not in self._forks:
+            self._forks.add((proof.author, proof.seq))
+            self._new_forks.append(
+                (node_id(proof.author), proof.seq, proof.first_id.hex(), proof.second_id.hex())
+            )
+
+    def flush(self) -> Writes:
+        """Return the feeds touched and the forks found since the last flush."""
+        feeds: list[Row] = []
+        for author in self._dirty:
+            f = self._feeds[author]
+            feeds.append(
+                (node_id(author), f.events, f.head_seq, f.head_id.hex(), f.max_lamport,
+                 f.bytes, f.first_ts, f.last_ts)
+            )  # fmt: skip
+        forks, self._new_forks, self._dirty = self._new_forks, [], set()
+        return Writes({"feeds": feeds, "forks": forks})
