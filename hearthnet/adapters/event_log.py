@@ -126,6 +126,10 @@ class EventLog:
         found = self.recorder.select_events(feed_uuid(author), gt=seq - 1, lte=seq, limit=1)
         return found[0].state if found else None
 
+    def buffered_count(self) -> int:
+        """Return how many verified events wait for a missing predecessor."""
+        return self._early_count
+
     def find(self, id_prefix: bytes) -> list[bytes]:
         """Return the stored bytes of the events whose id starts with id_prefix."""
         out = []

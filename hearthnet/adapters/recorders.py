@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import Notification, StoredEvent
+from psycopg.sql import SQL
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
@@ -121,7 +122,7 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, events_table_name=TABLE)
         self.sql_create_statements.extend(
-            s.format(blob="BYTEA", oid="UUID", suffix="") for s in INDEX_DDL
+            SQL(s.format(blob="BYTEA", oid="UUID", suffix="")) for s in INDEX_DDL  # type: ignore[arg-type]
         )
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:

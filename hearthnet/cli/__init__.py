@@ -1,0 +1,1 @@
+"""The `hearthnet` command line: data on stdout, `--json` everywhere, meaningful exit codes."""

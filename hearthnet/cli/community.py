@@ -1,0 +1,95 @@
+"""`hearthnet init` and `hearthnet invite create`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from hearthnet.cli.output import Failure, emit_fields, emit_json, json_option
+from hearthnet.cli.session import node_session
+from hearthnet.config import save_config
+from hearthnet.domain import community as c
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.invite import Invite, rfc3339, sign_invite
+from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, short_node_id
+
+
+@click.command()
+@click.option("--name", required=True, help="The community's name (1-64 characters).")
+@json_option
+def init(name: str, as_json: bool) -> None:
+    """Create this node's key and found a new community."""
+    if not 1 <= len(name.strip()) <= 64:
+        raise click.BadParameter("must be 1 to 64 characters", param_hint="--name")
+    with node_session(create_key=True) as node:
+        assert node.signer is not None
+        me = node_id(node.signer.public_key)
+        if node.config.community:
+            raise Failure(f"this node already belongs to community {node.config.community}")
+        node.config.community, node.config.name = me, node.config.name or name.strip()
+        node.log.community = node.signer.public_key
+        genesis = c.CommunityCreated(name=name.strip(), founder_node_id=me)
+        recorded = node.log.append_local(node.signer, c.COMMUNITY_CREATED, encode_body(genesis))
+        save_config(node.home, node.config)
+        out = {"node_id": me, "community_id": me, "community_name": genesis.name,
+               "event_id": recorded.id.hex(), "data_dir": str(node.home)}  # fmt: skip
+    if as_json:
+        emit_json(out)
+    else:
+        emit_fields({**out, "short_id": short_node_id(parse_node_id(me))})
+
+
+@click.group()
+def invite() -> None:
+    """Invite nodes into the community."""
+
+
+@invite.command("create")
+@click.option("--node-id", "invitee", required=True, help="The invitee's full node id.")
+@click.option("--level", type=click.Choice(["member", "trusted"]), default="member")
+@click.option("--ttl", type=click.FloatRange(min=0.1, max=24 * 30), default=24.0,
+              help="Hours until the invite expires (default 24).")  # fmt: skip
+@click.option("--display-name", default="", help="What to call the invitee.")
+@click.option("--endpoint", "endpoints", multiple=True, help="Bootstrap URL (repeatable).")
+@json_option
+def create(
+    invitee: str, level: str, ttl: float, display_name: str, endpoints: tuple[str, ...],
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Record an invitation in the log and print a signed, expiring invite link."""
+    try:
+        parse_node_id(invitee)
+    except InvalidIdentifier as exc:
+        raise click.BadParameter(str(exc), param_hint="--node-id") from None
+    with node_session(need_community=True) as node:
+        assert node.signer is not None
+        node.views.catch_up()
+        me = node_id(node.signer.public_key)
+        standing = node.views.db.execute(
+            "SELECT status FROM members WHERE node_id=?", (me,)
+        ).fetchone()
+        if standing is None or standing[0] != "active":
+            raise Failure("this node is not an active member and cannot invite")
+        row = node.views.db.execute("SELECT name FROM community").fetchone()
+        community_name = row[0] if row else ""
+        expires_ms = int((time.time() + ttl * 3600) * 1000)
+        body = c.MemberInvited(invitee_node_id=invitee, initial_level=level,  # type: ignore[arg-type]
+                               expires_at=expires_ms, display_name=display_name)  # fmt: skip
+        recorded = node.log.append_local(node.signer, c.MEMBER_INVITED, encode_body(body))
+        terms = Invite(
+            community_id=node.config.community,
+            community_name=community_name,
+            inviter_node_id=me,
+            invitee_node_id=invitee,
+            initial_level=level,  # type: ignore[arg-type]
+            invite_event_id=recorded.id.hex(),
+            bootstrap_endpoints=list(endpoints),
+            expires_at=rfc3339(expires_ms),
+        )
+        link = sign_invite(terms, node.signer)
+    if as_json:
+        emit_json({"link": link, "event_id": recorded.id.hex(), "expires_at": terms.expires_at,
+                   "invitee_node_id": invitee, "level": level})  # fmt: skip
+    else:
+        click.echo(link)

@@ -1,0 +1,64 @@
+"""Entry point: the `hearthnet` group and its error handling."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from hearthnet import __version__
+from hearthnet.adapters.keystore import KeyFileError
+from hearthnet.adapters.recorders import StoreConfigError
+from hearthnet.cli.community import init, invite
+from hearthnet.cli.log import log
+from hearthnet.cli.output import EXIT_ERROR, Failure, emit_json, json_option, stderr
+from hearthnet.config import ConfigError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hearthnet")
+def cli() -> None:
+    """HearthNet: a local-first community mesh around one signed, replicated log."""
+
+
+@cli.command()
+@json_option
+def version(as_json: bool) -> None:
+    """Print package, protocol and Python versions."""
+    info = {"hearthnet": __version__, "envelope": 1, "python": platform.python_version(),
+            "os": platform.platform()}  # fmt: skip
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(" ".join(f"{k} {v}" for k, v in info.items()))
+
+
+cli.add_command(init)
+cli.add_command(invite)
+cli.add_command(log)
+
+
+def main() -> None:
+    """Run the CLI, turning expected failures into a message and an exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_ERROR)
+    except Failure as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ConfigError, KeyFileError, StoreConfigError, PersistenceError, OSError) as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a clear line instead of a traceback; nothing is half-written
+        stderr.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
+        sys.exit(EXIT_ERROR)
