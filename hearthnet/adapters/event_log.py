@@ -197,6 +197,9 @@ class EventLog:
         for attempt in (1, 2):
             batch = _Batch(self)
             try:
+                behind = [c.id for c in checked if (h := self.head(c.event.author)) and
+                          c.event.seq <= h.seq]  # fmt: skip
+                batch.known = self.recorder.known(behind) if behind else set()
                 for item in checked:
                     batch.place(item)
                 for m in mint:
@@ -240,6 +243,7 @@ class _Batch:
         self.minted: list[tuple[Minting, Recorded]] = []
         self.drained: list[Checked] = []
         self.buffered: list[Checked] = []
+        self.known: set[bytes] = set()
 
     def head(self, author: bytes) -> Head | None:
         return self.heads.get(author) or self.log.head(author)
@@ -257,6 +261,9 @@ class _Batch:
             self._append(item)
             self._drain(event.author)
         elif verdict is Verdict.BEHIND_HEAD:
+            if item.id in self.known:
+                self.report.duplicates.append(item.id)
+                return
             known = self._stored(event.author, event.seq)
             if known.id == item.id:
                 self.report.duplicates.append(item.id)

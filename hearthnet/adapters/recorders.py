@@ -9,6 +9,7 @@ transaction: lookups by id, the Lamport high-water mark, and the set that sync r
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -27,11 +28,13 @@ TABLE = "hearthnet_events"
 IndexRow = tuple[bytes, int, uuid.UUID, int]
 
 
+@functools.lru_cache(maxsize=65536)
 def feed_uuid(author: bytes) -> uuid.UUID:
     """Return the originator id of an author's feed."""
     return uuid.uuid5(FEED_NAMESPACE, author.hex())
 
 
+@functools.lru_cache(maxsize=4096)
 def fork_uuid(author: bytes) -> uuid.UUID:
     """Return the originator id under which an author's fork proofs are kept (version = seq)."""
     return uuid.uuid5(FORK_NAMESPACE, author.hex())
@@ -54,6 +57,7 @@ class LogRecorder(Protocol):
     def max_lamport(self) -> int: ...
     def count_events(self) -> int: ...
     def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]: ...
+    def known(self, ids: Sequence[bytes]) -> set[bytes]: ...
     def close(self) -> None: ...
 
 
@@ -111,6 +115,16 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
         )
         return [(bytes(r[0]), uuid.UUID(r[1]), int(r[2])) for r in rows]
 
+    def known(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Return which of the given event ids are stored."""
+        found: set[bytes] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._query(f"SELECT id FROM event_index WHERE id IN ({marks})", part)
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
@@ -151,6 +165,13 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             _prefix_bounds(id_prefix),
         )
         return [(bytes(r["id"]), r["originator_id"], int(r["originator_version"])) for r in rows]
+
+    def known(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Return which of the given event ids are stored."""
+        if not ids:
+            return set()
+        rows = self._query("SELECT id FROM event_index WHERE id = ANY(%s)", [list(ids)])
+        return {bytes(r["id"]) for r in rows}
 
     def close(self) -> None:
         """Close the connection pool."""

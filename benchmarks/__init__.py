@@ -1,0 +1,1 @@
+"""Benchmarks: one script per headline figure, run as `python -m benchmarks.NAME`."""

@@ -1,0 +1,102 @@
+"""Write a reproducible signed corpus: `python -m benchmarks.corpus N FILE`.
+
+The first author founds the community and invites the others, who join; then the authors
+take turns posting 300-500 byte market posts. Same N, same bytes, every time.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from hearthnet.adapters.crypto import NaclSigner, blake3_256
+from hearthnet.domain import community as c
+from hearthnet.domain import envelope
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.types import b64url, node_id
+
+BASE_TS = 1_790_000_000_000
+WORDS = ("bread eggs ladder drill bike repair soup garden seeds honey wool lantern radio "
+         "water battery tent blanket firewood apples flour candles help lift childcare").split()  # fmt: skip
+
+
+class MarketPost(msgspec.Struct, kw_only=True):
+    """The body of a corpus post (shaped like market.post.created)."""
+
+    client_id: str
+    category: str
+    title: str
+    body: str
+    tags: list[str]
+    ttl_seconds: int
+
+
+def authors(count: int) -> list[NaclSigner]:
+    """Return the corpus authors' signers (fixed keys)."""
+    return [NaclSigner(blake3_256(f"hearthnet corpus author {i}".encode())) for i in range(count)]
+
+
+def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
+    """Yield n signed events: genesis, invitations and joins first, then posts."""
+    rng = random.Random(seed)
+    signers = authors(author_count)
+    community = signers[0].public_key
+    heads: dict[bytes, tuple[int, bytes]] = {}
+    lamport = 0
+
+    def sign(signer: NaclSigner, type_: str, body: bytes) -> bytes:
+        nonlocal lamport
+        lamport += 1
+        seq, prev = heads.get(signer.public_key, (0, b""))
+        e = envelope.unsigned(community=community, author=signer.public_key, seq=seq + 1,
+                              prev=prev, lamport=lamport, ts=BASE_TS + lamport * 1000,
+                              type=type_, body=body)  # fmt: skip
+        raw = envelope.encode(msgspec.structs.replace(e, sig=signer.sign(envelope.signing_bytes(e))))
+        heads[signer.public_key] = (seq + 1, blake3_256(raw))
+        return raw
+
+    founder = signers[0]
+    setup = [sign(founder, c.COMMUNITY_CREATED, encode_body(
+        c.CommunityCreated(name="Corpus", founder_node_id=node_id(community))))]  # fmt: skip
+    for s in signers[1:]:
+        invite = sign(founder, c.MEMBER_INVITED, encode_body(c.MemberInvited(
+            invitee_node_id=node_id(s.public_key), expires_at=BASE_TS + 10**12)))  # fmt: skip
+        setup += [invite, sign(s, c.MEMBER_JOINED, encode_body(
+            c.MemberJoined(invite_event_id=blake3_256(invite).hex())))]  # fmt: skip
+    yield from setup[:n]
+    for i in range(n - len(setup)):
+        signer = signers[i % author_count]
+        words = rng.choices(WORDS, k=rng.randint(8, 24))
+        post = MarketPost(client_id=b64url(rng.randbytes(12)), category=rng.choice(("offer", "request")),
+                          title=" ".join(words[:5]), body=" ".join(words[5:]),
+                          tags=words[:3], ttl_seconds=604800)  # fmt: skip
+        yield sign(signer, "market.post.created", encode_body(post))
+
+
+def write_jsonl(n: int, path: Path) -> None:
+    """Write the corpus as an importable JSON Lines file."""
+    enc = msgspec.json.Encoder()
+    with path.open("wb") as f:
+        for raw in generate(n):
+            f.write(enc.encode({"raw": b64url(raw)}) + b"\n")
+
+
+def main() -> None:
+    """Write N events to FILE."""
+    if len(sys.argv) != 3 or not sys.argv[1].isdigit():
+        sys.exit("usage: python -m benchmarks.corpus N FILE")
+    n, path = int(sys.argv[1]), Path(sys.argv[2])
+    started = time.perf_counter()
+    write_jsonl(n, path)
+    seconds = time.perf_counter() - started
+    print(f"events={n} file={path} bytes={path.stat().st_size} seconds={seconds:.1f}")
+    print(f"corpus={n}")
+
+
+if __name__ == "__main__":
+    main()
