@@ -380,8 +380,11 @@ class _Batch:
         """The transaction committed: move the log's caches forward, answer local appends."""
         self.log._heads.update(self.heads)
         self.log._frozen.update(self.frozen)
-        for author in self.frozen:
-            self.log._early_count -= len(self.log._early.pop(author, {}))
+        for author, seq in self.frozen.items():  # events at or past a fork will never fit
+            early = self.log._early.get(author, {})
+            for doomed in [s for s in early if s >= seq]:
+                del early[doomed]
+                self.log._early_count -= 1
         for author in [a for a, early in self.log._early.items() if not early]:
             del self.log._early[author]
         self.log.max_lamport = self.max_lamport

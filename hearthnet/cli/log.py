@@ -188,8 +188,8 @@ def stats(as_json: bool) -> None:
         ).fetchone()
         heads = [dict(zip(("author", "seq", "id", "max_lamport"), r, strict=True)) for r in
                  db.execute("SELECT author, head_seq, head_id, max_lamport FROM feeds ORDER BY author")]  # fmt: skip
-        forks = [dict(zip(("author", "seq", "first_id", "second_id"), r, strict=True))
-                 for r in db.execute("SELECT * FROM forks ORDER BY author, seq")]  # fmt: skip
+        forks = [{"author": a, "frozen_at": seq}
+                 for a, seq in db.execute("SELECT author, frozen_at FROM forks ORDER BY author")]  # fmt: skip
         out = {"events": node.log.recorder.count_events(), "events_in_views": events,
                "authors": authors, "bytes": size, "max_lamport": node.log.max_lamport,
                "forks": forks, "heads": heads, "store": node.store_url.split("@")[-1]}  # fmt: skip
@@ -201,8 +201,8 @@ def stats(as_json: bool) -> None:
     emit_table("heads", ["author", "seq", "head id", "max lamport"],
                [(h["author"], h["seq"], h["id"][:16], h["max_lamport"]) for h in heads[:50]])
     if forks:
-        emit_table("forks", ["author", "seq", "first", "second"],
-                   [(f["author"], f["seq"], f["first_id"][:16], f["second_id"][:16]) for f in forks])  # fmt: skip
+        emit_table("forks", ["author", "frozen at seq"],
+                   [(f["author"], f["frozen_at"]) for f in forks])
 
 
 @log.command()

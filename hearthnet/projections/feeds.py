@@ -12,7 +12,10 @@ FEEDS = Table(
     "feeds",
     ("author", "events", "head_seq", "head_id", "max_lamport", "bytes", "first_ts", "last_ts"),
 )
-FORKS = Table("forks", ("author", "seq", "first_id", "second_id"), key=2)
+FORKS = Table("forks", ("author", "frozen_at"))
+"""One row per equivocating author: the lowest proven fork seq, where its feed is frozen.
+Which two events prove it depends on arrival order; that seq does not (the proofs are kept
+in the log)."""
 
 
 @dataclass(slots=True)
@@ -36,9 +39,9 @@ class FeedsProjection:
 
     def __init__(self) -> None:
         self._feeds: dict[bytes, Feed] = {}
-        self._forks: set[tuple[bytes, int]] = set()
+        self._forks: dict[bytes, int] = {}
         self._dirty: set[bytes] = set()
-        self._new_forks: list[Row] = []
+        self._dirty_forks: set[bytes] = set()
 
     def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
         """Take up the kept feeds and forks."""
@@ -47,8 +50,8 @@ class FeedsProjection:
                 int(str(events)), int(str(seq)), bytes.fromhex(str(head)),
                 int(str(lamport)), int(str(size)), int(str(first_ts)), int(str(last_ts)),
             )  # fmt: skip
-        for row in rows.get("forks", ()):
-            self._forks.add((parse_node_id(str(row[0])), int(str(row[1]))))
+        for author, frozen_at in rows.get("forks", ()):
+            self._forks[parse_node_id(str(author))] = int(str(frozen_at))
 
     def apply(self, recorded: Recorded) -> None:
         """Count the event and move its author's head forward."""
@@ -68,12 +71,10 @@ class FeedsProjection:
         self._dirty.add(event.author)
 
     def fork(self, proof: ForkRecord) -> None:
-        """Record a fork proof."""
-        if (proof.author, proof.seq) not in self._forks:
-            self._forks.add((proof.author, proof.seq))
-            self._new_forks.append(
-                (node_id(proof.author), proof.seq, proof.first_id.hex(), proof.second_id.hex())
-            )
+        """Record a fork proof: the author's feed is frozen at the lowest proven seq."""
+        if proof.seq < self._forks.get(proof.author, proof.seq + 1):
+            self._forks[proof.author] = proof.seq
+            self._dirty_forks.add(proof.author)
 
     def flush(self) -> Writes:
         """Return the feeds touched and the forks found since the last flush."""
@@ -84,5 +85,6 @@ class FeedsProjection:
                 (node_id(author), f.events, f.head_seq, f.head_id.hex(), f.max_lamport,
                  f.bytes, f.first_ts, f.last_ts)
             )  # fmt: skip
-        forks, self._new_forks, self._dirty = self._new_forks, [], set()
+        forks = [(node_id(a), self._forks[a]) for a in self._dirty_forks]
+        self._dirty, self._dirty_forks = set(), set()
         return Writes({"feeds": feeds, "forks": forks})

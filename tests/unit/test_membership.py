@@ -1,0 +1,159 @@
+"""Membership rules, judged in each event's causal past."""
+
+from __future__ import annotations
+
+from hearthnet.adapters.crypto import blake3_256, verify_ed25519
+from hearthnet.domain import community as c
+from hearthnet.domain import envelope
+from hearthnet.domain.bodies import encode_body
+from hearthnet.projections.base import Recorded
+from hearthnet.projections.membership import Fold, MembershipProjection
+from tests.factories import Author, community, cosign, signer
+
+FAR = 1_790_000_000_000 + 10**9
+
+
+def _fold(*raws: bytes) -> Fold:
+    p = MembershipProjection(verify_ed25519)
+    for raw in raws:
+        p.apply(Recorded(blake3_256(raw), envelope.decode(raw), len(raw)))
+    return p.fold()
+
+
+def _invite(by: Author, who: Author, level: str = "member", expires: int = FAR) -> bytes:
+    return by.event(c.MEMBER_INVITED, encode_body(c.MemberInvited(
+        invitee_node_id=who.id, initial_level=level, expires_at=expires)))  # type: ignore[arg-type]  # fmt: skip
+
+
+def _join(who: Author, invite: bytes) -> bytes:
+    return who.event(c.MEMBER_JOINED, encode_body(c.MemberJoined(invite_event_id=blake3_256(invite).hex())))
+
+
+def _member(n: int, founder: Author) -> Author:
+    return Author(signer(n), founder.community, clock=founder.clock)
+
+
+def test_founder_is_the_first_anchor() -> None:
+    founder, genesis = community()
+    state = _fold(genesis)
+    assert state.community is not None and state.community.name == "Testdorf"
+    assert state.members[founder.id].level == "anchor"
+
+
+def test_genesis_by_someone_else_founds_nothing() -> None:
+    founder, _ = community()
+    impostor = _member(5, founder)
+    raw = impostor.event(c.COMMUNITY_CREATED, encode_body(
+        c.CommunityCreated(name="x", founder_node_id=impostor.id)))  # fmt: skip
+    assert _fold(raw).community is None
+
+
+def test_invite_then_join() -> None:
+    founder, genesis = community()
+    alice = _member(1, founder)
+    inv = _invite(founder, alice)
+    state = _fold(genesis, inv, _join(alice, inv))
+    assert state.members[alice.id].level == "member"
+    assert state.invites[blake3_256(inv).hex()].status == "redeemed"
+
+
+def test_join_after_expiry_or_by_the_wrong_node_is_ignored() -> None:
+    founder, genesis = community()
+    alice, bob = _member(1, founder), _member(2, founder)
+    expired = _invite(founder, alice, expires=1)
+    inv_bob = _invite(founder, bob)
+    state = _fold(genesis, expired, _join(alice, expired), inv_bob, _join(alice, inv_bob))
+    assert alice.id not in state.members and bob.id not in state.members
+
+
+def test_members_invite_members_but_not_trusted() -> None:
+    founder, genesis = community()
+    alice, bob, carol = _member(1, founder), _member(2, founder), _member(3, founder)
+    inv_a = _invite(founder, alice)
+    raws = [genesis, inv_a, _join(alice, inv_a)]
+    inv_b = _invite(alice, bob)
+    inv_c = _invite(alice, carol, "trusted")
+    raws += [inv_b, _join(bob, inv_b), inv_c, _join(carol, inv_c)]
+    state = _fold(*raws)
+    assert state.members[bob.id].level == "member"
+    assert carol.id not in state.members
+
+
+def test_outsiders_cannot_invite() -> None:
+    founder, genesis = community()
+    outsider, alice = _member(8, founder), _member(1, founder)
+    inv = _invite(outsider, alice)
+    assert alice.id not in _fold(genesis, inv, _join(alice, inv)).members
+
+
+def _trusted_circle() -> tuple[Author, list[Author], list[bytes]]:
+    founder, genesis = community()
+    people = [_member(i, founder) for i in range(1, 5)]
+    raws = [genesis]
+    for p in people:
+        inv = _invite(founder, p, "trusted" if p is not people[-1] else "member")
+        raws += [inv, _join(p, inv)]
+    return founder, people, raws
+
+
+def test_revocation_needs_the_policy_threshold_of_trusted_cosigners() -> None:
+    founder, people, raws = _trusted_circle()
+    target = people[-1]
+    body = c.MemberRevoked(target_node_id=target.id, reason="compromised")
+    two = c.MemberRevoked(target_node_id=target.id, reason="compromised",
+                          co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
+                                            people[0].key, people[1].key))  # fmt: skip
+    weak = people[0].event(c.MEMBER_REVOKED, encode_body(two))
+    assert _fold(*raws, weak).members[target.id].revoked_at is None
+    three = c.MemberRevoked(target_node_id=target.id, reason="compromised",
+                            co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
+                                              people[0].key, people[1].key, people[2].key))  # fmt: skip
+    strong = people[0].event(c.MEMBER_REVOKED, encode_body(three))
+    state = _fold(*raws, strong)
+    assert state.members[target.id].revoked_at is not None
+    assert state.active(target.id) is None
+
+
+def test_forged_or_repeated_cosignatures_do_not_count() -> None:
+    founder, people, raws = _trusted_circle()
+    target = people[-1]
+    body = c.MemberRevoked(target_node_id=target.id)
+    sigs = cosign(founder.community, c.MEMBER_REVOKED, body, people[0].key, people[1].key)
+    forged = c.CoSignature(node_id=people[2].id, signature=sigs[0].signature)
+    event = people[0].event(c.MEMBER_REVOKED, encode_body(c.MemberRevoked(
+        target_node_id=target.id, co_signers=[*sigs, sigs[0], forged])))  # fmt: skip
+    assert _fold(*raws, event).members[target.id].revoked_at is None
+
+
+def test_promote_and_demote() -> None:
+    founder, people, raws = _trusted_circle()
+    target = people[-1]
+    up = c.MemberLevelChanged(target_node_id=target.id, new_level="trusted")
+    promote = founder.event(c.MEMBER_PROMOTED, encode_body(c.MemberLevelChanged(
+        target_node_id=target.id, new_level="trusted",
+        co_signers=cosign(founder.community, c.MEMBER_PROMOTED, up, people[0].key))))  # fmt: skip
+    assert _fold(*raws, promote).members[target.id].level == "trusted"
+    down = c.MemberLevelChanged(target_node_id=target.id, new_level="member")
+    demote = founder.event(c.MEMBER_DEMOTED, encode_body(c.MemberLevelChanged(
+        target_node_id=target.id, new_level="member",
+        co_signers=cosign(founder.community, c.MEMBER_DEMOTED, down,
+                          people[0].key, people[1].key, people[2].key))))  # fmt: skip
+    assert _fold(*raws, promote, demote).members[target.id].level == "member"
+
+
+def test_a_revoked_member_cannot_invite_afterwards() -> None:
+    founder, people, raws = _trusted_circle()
+    target, newcomer = people[-1], _member(9, founder)
+    body = c.MemberRevoked(target_node_id=target.id)
+    revoke = people[0].event(c.MEMBER_REVOKED, encode_body(c.MemberRevoked(
+        target_node_id=target.id, co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
+                                                     *(p.key for p in people[:3])))))  # fmt: skip
+    inv = _invite(target, newcomer)
+    assert newcomer.id not in _fold(*raws, revoke, inv, _join(newcomer, inv)).members
+
+
+def test_malformed_bodies_are_skipped() -> None:
+    founder, genesis = community()
+    junk = founder.event(c.MEMBER_INVITED, b"\xc1")
+    state = _fold(genesis, junk)
+    assert not state.invites
