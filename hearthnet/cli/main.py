@@ -43,7 +43,7 @@ cli.add_command(log)
 def main() -> None:
     """Run the CLI, turning expected failures into a message and an exit code."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # an Exit raised by a command comes back here
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -62,3 +62,4 @@ def main() -> None:
     except Exception as exc:  # a clear line instead of a traceback; nothing is half-written
         stderr.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
