@@ -6,12 +6,15 @@ does not stop it; each problem names the event, its author, its seq and what is 
 
 from __future__ import annotations
 
-import uuid
+import concurrent.futures
+import itertools
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
 
+from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
 from hearthnet.domain import envelope
@@ -20,6 +23,8 @@ from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import node_id
 
 BATCH = 5000
+PARALLEL_FROM = 100_000
+"""Below this many stored rows, starting worker processes costs more than it saves."""
 
 
 class ChainLink(msgspec.Struct, array_like=True):
@@ -79,63 +84,143 @@ def _signature_problems(log: EventLog, raws: Sequence[bytes]) -> list[str | None
     return out
 
 
-def audit(
-    log: EventLog, *, signatures: bool = True, progress: Callable[[int], None] | None = None
-) -> AuditReport:
-    """Check signatures (unless told not to), feed placement and every per-author chain."""
-    report = AuditReport()
-    heads: dict[uuid.UUID, tuple[int, bytes, int]] = {}
-    owners: dict[uuid.UUID, bytes] = {}
-    hash_, start = log._hash, 1
-    while rows := log.recorder.select_notifications(start, BATCH):
-        start = rows[-1].id + 1
-        events = [n for n in rows if n.topic != FORK_TOPIC]
-        sig_problems = _signature_problems(log, [n.state for n in events]) if signatures else []
-        for i, n in enumerate(events):
-            eid = hash_(n.state)
-            report.events += 1
+@dataclass
+class Segment:
+    """The audit of one stretch of positions; chains are stitched across segments after."""
+
+    report: AuditReport = field(default_factory=AuditReport)
+    first: dict[str, tuple[int, bytes, bytes, int, bytes, int]] = field(default_factory=dict)
+    """originator -> (position, id, author, seq, prev, lamport) of its first event here."""
+    last: dict[str, tuple[int, bytes, int]] = field(default_factory=dict)
+    """originator -> (seq, id, lamport) of its last event here."""
+
+
+def _audit_segment(
+    log: EventLog, start: int, stop: int | None, signatures: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Segment:  # fmt: skip
+    seg = Segment()
+    report, heads, first = seg.report, seg.last, seg.first
+    owners: dict[str, bytes] = {}
+    hash_, decode_link, problems = log._hash, _link.decode, report.problems
+    for rows in log.scan_rows(start, BATCH):
+        if stop is not None and rows[-1][0] > stop:
+            rows = [r for r in rows if r[0] <= stop]
+            if not rows:
+                break
+        events = [r for r in rows if r[3] != FORK_TOPIC]
+        sig_problems = _signature_problems(log, [r[4] for r in events]) if signatures else []
+        for i, (position, originator, version, topic, state) in enumerate(events):
+            eid = hash_(state)
             try:
-                link = _link.decode(n.state)
+                link = decode_link(state)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                report.problems.append(Problem(n.id, eid.hex(), "?", n.originator_version,
-                                               f"not an envelope: {exc}"))  # fmt: skip
+                problems.append(Problem(position, eid.hex(), "?", version, f"not an envelope: {exc}"))
                 continue
-            author = node_id(link.author) if len(link.author) == 32 else link.author.hex()
-
-            def problem(text: str, n: object = n, eid: bytes = eid) -> None:
-                report.problems.append(Problem(n.id, eid.hex(), author, link.seq, text))  # type: ignore[attr-defined]
-
+            found: list[str] = []
             if sig_problems and sig_problems[i]:
-                problem(str(sig_problems[i]))
-            owner = owners.get(n.originator_id)
+                found.append(str(sig_problems[i]))
+            owner = owners.get(originator)
             if owner is None:
-                owner = owners[n.originator_id] = link.author
-            if owner != link.author or feed_uuid(link.author) != n.originator_id:
-                problem("stored in another author's feed")
-            if n.originator_version != link.seq:
-                problem(f"stored at seq {n.originator_version} but signed as seq {link.seq}")
-            if n.topic != link.type:
-                problem("stored under another event type")
-            last = heads.get(n.originator_id)
-            expected = last[0] + 1 if last else 1
-            if link.seq != expected:
-                problem(f"chain gap: expected seq {expected}")
-            elif last is not None and link.prev != last[1]:
-                problem(f"prev is not the id of seq {last[0]} ({last[1].hex()[:16]})")
-            elif last is not None and link.lamport <= last[2]:
-                problem("lamport does not increase along the feed")
-            heads[n.originator_id] = (link.seq, eid, link.lamport)
-        for n in rows:
-            if n.topic == FORK_TOPIC:
+                owner = owners[originator] = link.author
+                if feed_uuid(link.author).hex != originator:
+                    found.append("stored in another author's feed")
+            elif owner != link.author:
+                found.append("stored in another author's feed")
+            if version != link.seq:
+                found.append(f"stored at seq {version} but signed as seq {link.seq}")
+            if topic != link.type:
+                found.append("stored under another event type")
+            last = heads.get(originator)
+            if last is None:
+                first[originator] = (position, eid, link.author, link.seq, link.prev, link.lamport)
+            else:
+                found += _link_problems(last, link.seq, link.prev, link.lamport)
+            heads[originator] = (link.seq, eid, link.lamport)
+            if found:
+                problems += [Problem(position, eid.hex(), _who(link.author), link.seq, f)
+                             for f in found]  # fmt: skip
+        report.events += len(events)
+        for position, _, version, topic, state in rows:
+            if topic == FORK_TOPIC:
                 report.fork_proofs += 1
-                _check_fork_proof(log, n.id, n.originator_version, n.state, report, signatures)
+                _check_fork_proof(log, position, version, state, report, signatures)
         if progress:
             progress(len(rows))
-    report.authors = len(heads)
+        if stop is not None and rows[-1][0] >= stop:
+            break
+    return seg
+
+
+def _link_problems(last: tuple[int, bytes, int] | None, seq: int, prev: bytes, lamport: int) -> list[str]:
+    """Check one event against the event before it in its author's feed."""
+    if last is None:
+        return [] if seq == 1 else ["chain gap: expected seq 1"]
+    if seq != last[0] + 1:
+        return [f"chain gap: expected seq {last[0] + 1}"]
+    if prev != last[1]:
+        return [f"prev is not the id of seq {last[0]} ({last[1].hex()[:16]})"]
+    if lamport <= last[2]:
+        return ["lamport does not increase along the feed"]
+    return []
+
+
+def _who(author: bytes) -> str:
+    return node_id(author) if len(author) == 32 else author.hex()
+
+
+def _segment_in_worker(url: str, start: int, stop: int, signatures: bool) -> Segment:
+    from hearthnet.adapters.recorders import open_recorder
+
+    log = EventLog(open_recorder(url), verify_ed25519, blake3_256)
+    try:
+        return _audit_segment(log, start, stop, signatures)
+    finally:
+        log.close()
+
+
+def audit(
+    log: EventLog,
+    *,
+    signatures: bool = True,
+    progress: Callable[[int], None] | None = None,
+    url: str | None = None,
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
+) -> AuditReport:
+    """Check signatures (unless told not to), feed placement and every per-author chain.
+
+    Given the store's url and workers > 1, stretches of the log are audited in parallel
+    processes and the per-author chains stitched together at the seams.
+    """
+    top = log.recorder.max_notification_id() or 0
+    if url is None or workers < 2 or top < parallel_from:
+        segments = [_audit_segment(log, 1, None, signatures, progress)]
+    else:
+        bounds = [top * i // workers for i in range(workers + 1)]
+        ctx = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_segment_in_worker, url, lo + 1, hi, signatures)
+                       for lo, hi in itertools.pairwise(bounds)]  # fmt: skip
+            segments = [f.result() for f in futures]
+        if progress:
+            progress(top)
+    report = AuditReport()
+    chain: dict[str, tuple[int, bytes, int]] = {}
+    for seg in segments:
+        report.events += seg.report.events
+        report.fork_proofs += seg.report.fork_proofs
+        report.problems += seg.report.problems
+        for originator, (position, eid, author, seq, prev, lamport) in seg.first.items():
+            for text in _link_problems(chain.get(originator), seq, prev, lamport):
+                report.problems.append(Problem(position, eid.hex(), _who(author), seq, text))
+        chain.update(seg.last)
+    report.problems.sort(key=lambda p: p.position)
+    report.authors = len(chain)
     indexed = log.recorder.count_events()
     if indexed != report.events:
         report.problems.append(Problem(0, "", "", 0, f"the id index holds {indexed} events, "
-                                                      f"the log {report.events}"))  # fmt: skip
+                                                     f"the log {report.events}"))  # fmt: skip
     return report
 
 

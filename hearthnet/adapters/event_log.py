@@ -20,7 +20,13 @@ from typing import NamedTuple
 import msgspec
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
-from hearthnet.adapters.recorders import FORK_TOPIC, LogRecorder, feed_uuid, fork_uuid
+from hearthnet.adapters.recorders import (
+    FORK_TOPIC,
+    LogRecorder,
+    RawRow,
+    feed_uuid,
+    fork_uuid,
+)
 from hearthnet.domain import envelope
 from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
 from hearthnet.domain.envelope import Event, MalformedEvent
@@ -140,13 +146,15 @@ class EventLog:
 
     def scan(self, start: int = 1, batch: int = 5000) -> Iterator[tuple[int, str, bytes]]:
         """Yield (position, topic, state) of everything stored, in local order, from start."""
-        while True:
-            rows = self.recorder.select_notifications(start, batch)
-            if not rows:
-                return
-            for n in rows:
-                yield n.id, n.topic, n.state
-            start = rows[-1].id + 1
+        for rows in self.scan_rows(start, batch):
+            for position, _, _, topic, state in rows:
+                yield position, topic, state
+
+    def scan_rows(self, start: int = 1, batch: int = 5000) -> Iterator[list[RawRow]]:
+        """Yield the stored rows in local order, a batch at a time."""
+        while rows := self.recorder.scan(start, batch):
+            yield rows
+            start = rows[-1][0] + 1
 
     # -- checking -----------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ FORK_TOPIC = "hearthnet.fork.proof"
 TABLE = "hearthnet_events"
 
 IndexRow = tuple[bytes, int, uuid.UUID, int]
+RawRow = tuple[int, str, int, str, bytes]
+"""(position, originator id as 32 hex digits, version, topic, state): a stored row, unwrapped."""
 
 
 @functools.lru_cache(maxsize=65536)
@@ -58,6 +60,7 @@ class LogRecorder(Protocol):
     def count_events(self) -> int: ...
     def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]: ...
     def known(self, ids: Sequence[bytes]) -> set[bytes]: ...
+    def scan(self, start: int, limit: int) -> list[RawRow]: ...
     def close(self) -> None: ...
 
 
@@ -125,6 +128,16 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             found.update(bytes(r[0]) for r in rows)
         return found
 
+    def scan(self, start: int, limit: int) -> list[RawRow]:
+        """Return up to limit stored rows from position start, in local order."""
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # plain tuples: this is the hot path of replay and audit
+            cursor.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {TABLE} "
+                "WHERE rowid >= ? ORDER BY rowid LIMIT ?", (start, limit))  # fmt: skip
+            return cursor.fetchall()  # type: ignore[no-any-return]
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
@@ -173,33 +186,51 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
         rows = self._query("SELECT id FROM event_index WHERE id = ANY(%s)", [list(ids)])
         return {bytes(r["id"]) for r in rows}
 
+    def scan(self, start: int, limit: int) -> list[RawRow]:
+        """Return up to limit stored rows from position start, in local order."""
+        rows = self._query(
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {TABLE} "
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s", (start, limit))  # fmt: skip
+        return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"],
+                 bytes(r["state"])) for r in rows]  # fmt: skip
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
 
 
-class StoreConfigError(ValueError):
-    """A store URL that names no supported backend."""
+class StoreUnavailable(RuntimeError):
+    """The store a URL names cannot be opened: unknown scheme, unreachable, or not a log."""
 
 
 def open_recorder(url: str) -> LogRecorder:
     """Open (and create tables in) the store a URL names: `sqlite:///PATH` or `postgresql://`."""
     parsed = urlparse(url)
-    recorder: LogRecorder
-    if parsed.scheme == "sqlite":
-        recorder = SqliteLogRecorder(unquote(parsed.path))
-    elif parsed.scheme in ("postgresql", "postgres"):
-        datastore = PostgresDatastore(
-            dbname=parsed.path.lstrip("/") or "hearthnet",
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 5432,
-            user=unquote(parsed.username or "hearthnet"),
-            password=unquote(parsed.password or ""),
-            pool_size=2,
-            max_overflow=4,
-        )
-        recorder = PostgresLogRecorder(datastore)
-    else:
-        raise StoreConfigError(f"unsupported store {url!r}: use sqlite:///PATH or postgresql://")
-    recorder.create_table()
+    if parsed.scheme not in ("sqlite", "postgresql", "postgres"):
+        raise StoreUnavailable(f"unsupported store {url!r}: use sqlite:///PATH or postgresql://")
+    recorder: LogRecorder | None = None
+    try:
+        if parsed.scheme == "sqlite":
+            recorder = SqliteLogRecorder(unquote(parsed.path))
+        else:
+            recorder = PostgresLogRecorder(PostgresDatastore(
+                dbname=parsed.path.lstrip("/") or "hearthnet",
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 5432,
+                user=unquote(parsed.username or "hearthnet"),
+                password=unquote(parsed.password or ""),
+                pool_size=2,
+                max_overflow=4,
+            ))  # fmt: skip
+        recorder.create_table()
+    except Exception as exc:  # any driver's failure to open becomes one clear error
+        if recorder is not None:
+            recorder.close()
+        raise StoreUnavailable(f"cannot open the log store {_public(url)}: {exc}") from None
     return recorder
+
+
+def _public(url: str) -> str:
+    """Return a store URL without its password."""
+    parsed = urlparse(url)
+    return url.replace(f":{parsed.password}@", ":***@") if parsed.password else url

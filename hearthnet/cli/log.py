@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -158,7 +159,8 @@ def verify(as_json: bool) -> None:
         total = node.log.recorder.max_notification_id() or 0
         with _progress(total, "verifying") as bar:
             task = bar.add_task("verify", total=total)
-            report = audit(node.log, progress=lambda n: bar.advance(task, n))
+            report = audit(node.log, progress=lambda n: bar.advance(task, n),
+                           url=node.store_url, workers=os.cpu_count() or 1)
     summary = {"events": report.events, "authors": report.authors,
                "fork_proofs": report.fork_proofs, "problems": len(report.problems)}  # fmt: skip
     if as_json:

@@ -10,7 +10,7 @@ from eventsourcing.persistence import PersistenceError
 
 from hearthnet import __version__
 from hearthnet.adapters.keystore import KeyFileError
-from hearthnet.adapters.recorders import StoreConfigError
+from hearthnet.adapters.recorders import StoreUnavailable
 from hearthnet.cli.community import init, invite
 from hearthnet.cli.log import log
 from hearthnet.cli.output import EXIT_ERROR, Failure, emit_json, json_option, stderr
@@ -54,7 +54,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, KeyFileError, StoreConfigError, PersistenceError, OSError) as exc:
+    except (ConfigError, KeyFileError, StoreUnavailable, PersistenceError, OSError) as exc:
         stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
