@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -20,9 +20,36 @@ from hearthnet.domain import envelope
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.types import b64url, node_id
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 BASE_TS = 1_790_000_000_000
-WORDS = ("bread eggs ladder drill bike repair soup garden seeds honey wool lantern radio "
-         "water battery tent blanket firewood apples flour candles help lift childcare").split()  # fmt: skip
+WORDS = [
+    "bread",
+    "eggs",
+    "ladder",
+    "drill",
+    "bike",
+    "repair",
+    "soup",
+    "garden",
+    "seeds",
+    "honey",
+    "wool",
+    "lantern",
+    "radio",
+    "water",
+    "battery",
+    "tent",
+    "blanket",
+    "firewood",
+    "apples",
+    "flour",
+    "candles",
+    "help",
+    "lift",
+    "childcare",
+]
 
 
 class MarketPost(msgspec.Struct, kw_only=True):
@@ -53,28 +80,58 @@ def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
         nonlocal lamport
         lamport += 1
         seq, prev = heads.get(signer.public_key, (0, b""))
-        e = envelope.unsigned(community=community, author=signer.public_key, seq=seq + 1,
-                              prev=prev, lamport=lamport, ts=BASE_TS + lamport * 1000,
-                              type=type_, body=body)  # fmt: skip
-        raw = envelope.encode(msgspec.structs.replace(e, sig=signer.sign(envelope.signing_bytes(e))))
+        e = envelope.unsigned(
+            community=community,
+            author=signer.public_key,
+            seq=seq + 1,
+            prev=prev,
+            lamport=lamport,
+            ts=BASE_TS + lamport * 1000,
+            type=type_,
+            body=body,
+        )
+        raw = envelope.encode(
+            msgspec.structs.replace(e, sig=signer.sign(envelope.signing_bytes(e)))
+        )
         heads[signer.public_key] = (seq + 1, blake3_256(raw))
         return raw
 
     founder = signers[0]
-    setup = [sign(founder, c.COMMUNITY_CREATED, encode_body(
-        c.CommunityCreated(name="Corpus", founder_node_id=node_id(community))))]  # fmt: skip
+    setup = [
+        sign(
+            founder,
+            c.COMMUNITY_CREATED,
+            encode_body(c.CommunityCreated(name="Corpus", founder_node_id=node_id(community))),
+        )
+    ]
     for s in signers[1:]:
-        invite = sign(founder, c.MEMBER_INVITED, encode_body(c.MemberInvited(
-            invitee_node_id=node_id(s.public_key), expires_at=BASE_TS + 10**12)))  # fmt: skip
-        setup += [invite, sign(s, c.MEMBER_JOINED, encode_body(
-            c.MemberJoined(invite_event_id=blake3_256(invite).hex())))]  # fmt: skip
+        invite = sign(
+            founder,
+            c.MEMBER_INVITED,
+            encode_body(
+                c.MemberInvited(invitee_node_id=node_id(s.public_key), expires_at=BASE_TS + 10**12)
+            ),
+        )
+        setup += [
+            invite,
+            sign(
+                s,
+                c.MEMBER_JOINED,
+                encode_body(c.MemberJoined(invite_event_id=blake3_256(invite).hex())),
+            ),
+        ]
     yield from setup[:n]
     for i in range(n - len(setup)):
         signer = signers[i % author_count]
         words = rng.choices(WORDS, k=rng.randint(8, 24))
-        post = MarketPost(client_id=b64url(rng.randbytes(12)), category=rng.choice(("offer", "request")),
-                          title=" ".join(words[:5]), body=" ".join(words[5:]),
-                          tags=words[:3], ttl_seconds=604800)  # fmt: skip
+        post = MarketPost(
+            client_id=b64url(rng.randbytes(12)),
+            category=rng.choice(("offer", "request")),
+            title=" ".join(words[:5]),
+            body=" ".join(words[5:]),
+            tags=words[:3],
+            ttl_seconds=604800,
+        )
         yield sign(signer, "market.post.created", encode_body(post))
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
@@ -13,9 +12,14 @@ from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.recorders import open_recorder
 from hearthnet.config import Config, load_config, store_url
 from hearthnet.domain.types import parse_node_id
-from hearthnet.projections.base import Projection
 from hearthnet.projections.feeds import FeedsProjection
 from hearthnet.projections.membership import MembershipProjection
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from hearthnet.projections.base import Projection
 
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,

@@ -42,10 +42,15 @@ class Author:
         """Return the author's next signed event (fields in `over` replace the defaults)."""
         self.clock[0] += 1
         fields: dict[str, object] = dict(
-            community=self.community, author=self.key.public_key, seq=self.seq + 1,
-            prev=self.prev, lamport=self.clock[0], ts=1_790_000_000_000 + self.clock[0],
-            type=type_, body=body,
-        )  # fmt: skip
+            community=self.community,
+            author=self.key.public_key,
+            seq=self.seq + 1,
+            prev=self.prev,
+            lamport=self.clock[0],
+            ts=1_790_000_000_000 + self.clock[0],
+            type=type_,
+            body=body,
+        )
         fields.update(over)
         raw = sign(self.key, envelope.unsigned(**fields))  # type: ignore[arg-type]
         self.seq, self.prev = self.seq + 1, blake3_256(raw)
@@ -54,8 +59,16 @@ class Author:
     def fork(self, seq: int, prev: bytes, type_: str = "test.other") -> bytes:
         """Return a second, different event at seq (an equivocation)."""
         self.clock[0] += 1
-        e = envelope.unsigned(community=self.community, author=self.key.public_key, seq=seq,
-                              prev=prev, lamport=self.clock[0], ts=1, type=type_, body=b"\x80")  # fmt: skip
+        e = envelope.unsigned(
+            community=self.community,
+            author=self.key.public_key,
+            seq=seq,
+            prev=prev,
+            lamport=self.clock[0],
+            ts=1,
+            type=type_,
+            body=b"\x80",
+        )
         return sign(self.key, e)
 
 
@@ -63,13 +76,19 @@ def community(founder_n: int = 0, name: str = "Testdorf") -> tuple[Author, bytes
     """Return a founder and its genesis event."""
     key = signer(founder_n)
     founder = Author(key, key.public_key)
-    genesis = founder.event(c.COMMUNITY_CREATED, encode_body(
-        c.CommunityCreated(name=name, founder_node_id=node_id(key.public_key))))  # fmt: skip
+    genesis = founder.event(
+        c.COMMUNITY_CREATED,
+        encode_body(c.CommunityCreated(name=name, founder_node_id=node_id(key.public_key))),
+    )
     return founder, genesis
 
 
-def cosign(community_key: bytes, type_: str, body: msgspec.Struct, *signers: NaclSigner) -> list[c.CoSignature]:
+def cosign(
+    community_key: bytes, type_: str, body: msgspec.Struct, *signers: NaclSigner
+) -> list[c.CoSignature]:
     """Return co-signatures of a membership change by the given signers."""
     payload = c.cosign_payload(community_key, type_, body)
-    return [c.CoSignature(node_id=node_id(s.public_key), signature=b64url(s.sign(payload)))
-            for s in signers]  # fmt: skip
+    return [
+        c.CoSignature(node_id=node_id(s.public_key), signature=b64url(s.sign(payload)))
+        for s in signers
+    ]

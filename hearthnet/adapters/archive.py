@@ -6,20 +6,23 @@ A fork proof travels as its two events, from which the importing node proves the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import FORK_TOPIC
 from hearthnet.domain import envelope
 from hearthnet.domain.bodies import body_for_display
 from hearthnet.domain.chain import ForkProof
 from hearthnet.domain.types import b64url, node_id, unb64url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from hearthnet.adapters.event_log import EventLog
 
 FORMATS = ("jsonl", "parquet")
 
@@ -70,16 +73,34 @@ def export(log: EventLog, path: Path, fmt: str) -> int:
                 f.write(enc.encode(row) + b"\n")
                 count += 1
         return count
-    schema = pa.schema([("position", pa.int64()), ("id", pa.string()), ("author", pa.string()),
-                        ("seq", pa.int64()), ("lamport", pa.int64()), ("ts", pa.int64()),
-                        ("type", pa.string()), ("raw", pa.binary())])  # fmt: skip
+    schema = pa.schema(
+        [
+            ("position", pa.int64()),
+            ("id", pa.string()),
+            ("author", pa.string()),
+            ("seq", pa.int64()),
+            ("lamport", pa.int64()),
+            ("ts", pa.int64()),
+            ("type", pa.string()),
+            ("raw", pa.binary()),
+        ]
+    )
     with pq.ParquetWriter(path, schema) as writer:
         rows: list[dict[str, Any]] = []
         for position, raw in _raws(log):
             e = envelope.decode_stored(raw)
-            rows.append({"position": position, "id": hash_(raw).hex(), "author": node_id(e.author),
-                         "seq": e.seq, "lamport": e.lamport, "ts": e.ts, "type": e.type,
-                         "raw": raw})  # fmt: skip
+            rows.append(
+                {
+                    "position": position,
+                    "id": hash_(raw).hex(),
+                    "author": node_id(e.author),
+                    "seq": e.seq,
+                    "lamport": e.lamport,
+                    "ts": e.ts,
+                    "type": e.type,
+                    "raw": raw,
+                }
+            )
             if len(rows) == 50_000:
                 writer.write_table(pa.Table.from_pylist(rows, schema))
                 count, rows = count + len(rows), []

@@ -9,8 +9,8 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import multiprocessing
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -21,6 +21,9 @@ from hearthnet.domain import envelope
 from hearthnet.domain.chain import ForkProof, proves_fork
 from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import node_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 BATCH = 5000
 PARALLEL_FROM = 100_000
@@ -96,9 +99,12 @@ class Segment:
 
 
 def _audit_segment(
-    log: EventLog, start: int, stop: int | None, signatures: bool,
+    log: EventLog,
+    start: int,
+    stop: int | None,
+    signatures: bool,
     progress: Callable[[int], None] | None = None,
-) -> Segment:  # fmt: skip
+) -> Segment:
     seg = Segment()
     report, heads, first = seg.report, seg.last, seg.first
     owners: dict[str, bytes] = {}
@@ -115,7 +121,9 @@ def _audit_segment(
             try:
                 link = decode_link(state)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                problems.append(Problem(position, eid.hex(), "?", version, f"not an envelope: {exc}"))
+                problems.append(
+                    Problem(position, eid.hex(), "?", version, f"not an envelope: {exc}")
+                )
                 continue
             found: list[str] = []
             if sig_problems and sig_problems[i]:
@@ -138,8 +146,9 @@ def _audit_segment(
                 found += _link_problems(last, link.seq, link.prev, link.lamport)
             heads[originator] = (link.seq, eid, link.lamport)
             if found:
-                problems += [Problem(position, eid.hex(), _who(link.author), link.seq, f)
-                             for f in found]  # fmt: skip
+                problems += [
+                    Problem(position, eid.hex(), _who(link.author), link.seq, f) for f in found
+                ]
         report.events += len(events)
         for position, _, version, topic, state in rows:
             if topic == FORK_TOPIC:
@@ -152,7 +161,9 @@ def _audit_segment(
     return seg
 
 
-def _link_problems(last: tuple[int, bytes, int] | None, seq: int, prev: bytes, lamport: int) -> list[str]:
+def _link_problems(
+    last: tuple[int, bytes, int] | None, seq: int, prev: bytes, lamport: int
+) -> list[str]:
     """Check one event against the event before it in its author's feed."""
     if last is None:
         return [] if seq == 1 else ["chain gap: expected seq 1"]
@@ -200,8 +211,10 @@ def audit(
         bounds = [top * i // workers for i in range(workers + 1)]
         ctx = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_segment_in_worker, url, lo + 1, hi, signatures)
-                       for lo, hi in itertools.pairwise(bounds)]  # fmt: skip
+            futures = [
+                pool.submit(_segment_in_worker, url, lo + 1, hi, signatures)
+                for lo, hi in itertools.pairwise(bounds)
+            ]
             segments = [f.result() for f in futures]
         if progress:
             progress(top)
@@ -219,8 +232,9 @@ def audit(
     report.authors = len(chain)
     indexed = log.recorder.count_events()
     if indexed != report.events:
-        report.problems.append(Problem(0, "", "", 0, f"the id index holds {indexed} events, "
-                                                     f"the log {report.events}"))  # fmt: skip
+        report.problems.append(
+            Problem(0, "", "", 0, f"the id index holds {indexed} events, the log {report.events}")
+        )
     return report
 
 
@@ -236,8 +250,16 @@ def _check_fork_proof(
     ids = log._hash(proof.first), log._hash(proof.second)
     valid = proves_fork(first, ids[0], second, ids[1]) == seq
     if signatures:
-        valid = valid and all(log._verify(e.author, envelope.signing_bytes(e), e.sig)
-                              for e in (first, second))  # fmt: skip
+        valid = valid and all(
+            log._verify(e.author, envelope.signing_bytes(e), e.sig) for e in (first, second)
+        )
     if not valid:
-        report.problems.append(Problem(position, ids[1].hex(), node_id(first.author), seq,
-                                       "fork proof does not prove a fork"))  # fmt: skip
+        report.problems.append(
+            Problem(
+                position,
+                ids[1].hex(),
+                node_id(first.author),
+                seq,
+                "fork proof does not prove a fork",
+            )
+        )

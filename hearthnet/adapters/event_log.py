@@ -13,9 +13,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
@@ -30,8 +29,12 @@ from hearthnet.adapters.recorders import (
 from hearthnet.domain import envelope
 from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
 from hearthnet.domain.envelope import Event, MalformedEvent
-from hearthnet.domain.ports import Hash, Signer, Verify
 from hearthnet.projections.base import ForkRecord, Recorded
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from hearthnet.domain.ports import Hash, Signer, Verify
 
 MAX_BUFFERED_PER_AUTHOR = 4096
 MAX_BUFFERED = 65536
@@ -205,8 +208,11 @@ class EventLog:
         for attempt in (1, 2):
             batch = _Batch(self)
             try:
-                behind = [c.id for c in checked if (h := self.head(c.event.author)) and
-                          c.event.seq <= h.seq]  # fmt: skip
+                behind = [
+                    c.id
+                    for c in checked
+                    if (h := self.head(c.event.author)) and c.event.seq <= h.seq
+                ]
                 batch.known = self.recorder.known(behind) if behind else set()
                 for item in checked:
                     batch.place(item)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import NaclSigner
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class KeyFileError(RuntimeError):

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from hearthnet.adapters.crypto import blake3_256
-from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import FORK_TOPIC
 from hearthnet.domain import envelope
 from hearthnet.domain.chain import ForkProof
 from hearthnet.projections.base import ForkRecord, Projection, Recorded, Table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hearthnet.adapters.event_log import EventLog
 
 BATCH = 5000
 Progress = Callable[[int], None]
@@ -29,9 +33,8 @@ Progress = Callable[[int], None]
 def fork_record(state: bytes) -> ForkRecord:
     """Read a stored fork proof."""
     proof = msgspec.msgpack.decode(state, type=ForkProof)
-    first, second = envelope.decode_stored(proof.first), envelope.decode_stored(proof.second)
-    seq = first.seq
-    return ForkRecord(first.author, seq, blake3_256(proof.first), blake3_256(proof.second))
+    first = envelope.decode_stored(proof.first)
+    return ForkRecord(first.author, first.seq, blake3_256(proof.first), blake3_256(proof.second))
 
 
 class ProjectionRunner:
@@ -65,8 +68,9 @@ class ProjectionRunner:
         self.frozen: dict[bytes, int] = dict(self.db.execute("SELECT author, seq FROM frozen"))
         for p in projections:
             self._create(p)
-            p.restore({t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall()
-                       for t in p.tables})  # fmt: skip
+            p.restore(
+                {t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall() for t in p.tables}
+            )
 
     def close(self) -> None:
         """Close the views database."""

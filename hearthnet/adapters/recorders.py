@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.persistence import Notification, StoredEvent
-from psycopg.sql import SQL
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg.sql import SQL
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventsourcing.persistence import Notification, StoredEvent
 
 FEED_NAMESPACE = uuid.UUID("5b0e6c0e-7f1a-4d55-9a57-6a1e3c0de001")
 FORK_NAMESPACE = uuid.UUID("5b0e6c0e-7f1a-4d55-9a57-6a1e3c0de002")
@@ -48,13 +51,23 @@ class LogRecorder(Protocol):
     def create_table(self) -> None: ...
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any: ...
     def select_events(
-        self, originator_id: uuid.UUID, *, gt: int | None = None, lte: int | None = None,
-        desc: bool = False, limit: int | None = None,
-    ) -> Sequence[StoredEvent]: ...  # fmt: skip
+        self,
+        originator_id: uuid.UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]: ...
     def select_notifications(
-        self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
-        *, inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]: ...  # fmt: skip
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...
     def max_notification_id(self) -> int | None: ...
     def max_lamport(self) -> int: ...
     def count_events(self) -> int: ...
@@ -135,8 +148,10 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             cursor.row_factory = None  # plain tuples: this is the hot path of replay and audit
             cursor.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {TABLE} "
-                "WHERE rowid >= ? ORDER BY rowid LIMIT ?", (start, limit))  # fmt: skip
-            return cursor.fetchall()  # type: ignore[no-any-return]
+                "WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                (start, limit),
+            )
+            return cursor.fetchall()
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -149,13 +164,14 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, events_table_name=TABLE)
         self.sql_create_statements.extend(
-            SQL(s.format(blob="BYTEA", oid="UUID", suffix="")) for s in INDEX_DDL  # type: ignore[arg-type]
+            SQL(s.format(blob="BYTEA", oid="UUID", suffix=""))  # type: ignore[misc]
+            for s in INDEX_DDL
         )
 
-    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         rows: list[IndexRow] = kwargs.get("index", [])
         if rows:
-            c.executemany("INSERT INTO event_index VALUES (%s,%s,%s,%s)", rows)
+            curs.executemany("INSERT INTO event_index VALUES (%s,%s,%s,%s)", rows)
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -190,9 +206,19 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
         """Return up to limit stored rows from position start, in local order."""
         rows = self._query(
             f"SELECT notification_id, originator_id, originator_version, topic, state FROM {TABLE} "
-            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s", (start, limit))  # fmt: skip
-        return [(r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"],
-                 bytes(r["state"])) for r in rows]  # fmt: skip
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
+            (start, limit),
+        )
+        return [
+            (
+                r["notification_id"],
+                r["originator_id"].hex,
+                r["originator_version"],
+                r["topic"],
+                bytes(r["state"]),
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -213,15 +239,17 @@ def open_recorder(url: str) -> LogRecorder:
         if parsed.scheme == "sqlite":
             recorder = SqliteLogRecorder(unquote(parsed.path))
         else:
-            recorder = PostgresLogRecorder(PostgresDatastore(
-                dbname=parsed.path.lstrip("/") or "hearthnet",
-                host=parsed.hostname or "127.0.0.1",
-                port=parsed.port or 5432,
-                user=unquote(parsed.username or "hearthnet"),
-                password=unquote(parsed.password or ""),
-                pool_size=2,
-                max_overflow=4,
-            ))  # fmt: skip
+            recorder = PostgresLogRecorder(
+                PostgresDatastore(
+                    dbname=parsed.path.lstrip("/") or "hearthnet",
+                    host=parsed.hostname or "127.0.0.1",
+                    port=parsed.port or 5432,
+                    user=unquote(parsed.username or "hearthnet"),
+                    password=unquote(parsed.password or ""),
+                    pool_size=2,
+                    max_overflow=4,
+                )
+            )
         recorder.create_table()
     except Exception as exc:  # any driver's failure to open becomes one clear error
         if recorder is not None:

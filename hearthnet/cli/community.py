@@ -32,8 +32,13 @@ def init(name: str, as_json: bool) -> None:
         genesis = c.CommunityCreated(name=name.strip(), founder_node_id=me)
         recorded = node.log.append_local(node.signer, c.COMMUNITY_CREATED, encode_body(genesis))
         save_config(node.home, node.config)
-        out = {"node_id": me, "community_id": me, "community_name": genesis.name,
-               "event_id": recorded.id.hex(), "data_dir": str(node.home)}  # fmt: skip
+        out = {
+            "node_id": me,
+            "community_id": me,
+            "community_name": genesis.name,
+            "event_id": recorded.id.hex(),
+            "data_dir": str(node.home),
+        }
     if as_json:
         emit_json(out)
     else:
@@ -48,15 +53,23 @@ def invite() -> None:
 @invite.command("create")
 @click.option("--node-id", "invitee", required=True, help="The invitee's full node id.")
 @click.option("--level", type=click.Choice(["member", "trusted"]), default="member")
-@click.option("--ttl", type=click.FloatRange(min=0.1, max=24 * 30), default=24.0,
-              help="Hours until the invite expires (default 24).")  # fmt: skip
+@click.option(
+    "--ttl",
+    type=click.FloatRange(min=0.1, max=24 * 30),
+    default=24.0,
+    help="Hours until the invite expires (default 24).",
+)
 @click.option("--display-name", default="", help="What to call the invitee.")
 @click.option("--endpoint", "endpoints", multiple=True, help="Bootstrap URL (repeatable).")
 @json_option
 def create(
-    invitee: str, level: str, ttl: float, display_name: str, endpoints: tuple[str, ...],
+    invitee: str,
+    level: str,
+    ttl: float,
+    display_name: str,
+    endpoints: tuple[str, ...],
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Record an invitation in the log and print a signed, expiring invite link."""
     try:
         parse_node_id(invitee)
@@ -74,8 +87,12 @@ def create(
         row = node.views.db.execute("SELECT name FROM community").fetchone()
         community_name = row[0] if row else ""
         expires_ms = int((time.time() + ttl * 3600) * 1000)
-        body = c.MemberInvited(invitee_node_id=invitee, initial_level=level,  # type: ignore[arg-type]
-                               expires_at=expires_ms, display_name=display_name)  # fmt: skip
+        body = c.MemberInvited(
+            invitee_node_id=invitee,
+            initial_level=level,  # type: ignore[arg-type]
+            expires_at=expires_ms,
+            display_name=display_name,
+        )
         recorded = node.log.append_local(node.signer, c.MEMBER_INVITED, encode_body(body))
         terms = Invite(
             community_id=node.config.community,
@@ -89,7 +106,14 @@ def create(
         )
         link = sign_invite(terms, node.signer)
     if as_json:
-        emit_json({"link": link, "event_id": recorded.id.hex(), "expires_at": terms.expires_at,
-                   "invitee_node_id": invitee, "level": level})  # fmt: skip
+        emit_json(
+            {
+                "link": link,
+                "event_id": recorded.id.hex(),
+                "expires_at": terms.expires_at,
+                "invitee_node_id": invitee,
+                "level": level,
+            }
+        )
     else:
         click.echo(link)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,7 +16,6 @@ from hearthnet.adapters.archive import FORMATS, ArchiveError, event_row, export,
 from hearthnet.adapters.audit import audit
 from hearthnet.adapters.event_log import EventLog, StoreError
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
-from hearthnet.bootstrap import Node
 from hearthnet.cli.output import (
     EXIT_INTEGRITY,
     Failure,
@@ -33,6 +31,11 @@ from hearthnet.domain import envelope
 from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix, parse_node_id
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from hearthnet.bootstrap import Node
+
 
 @click.group()
 def log() -> None:
@@ -43,8 +46,13 @@ def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _rows(log_: EventLog, start: int, types: tuple[str, ...], author: bytes | None,
-          stop: int | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+def _rows(
+    log_: EventLog,
+    start: int,
+    types: tuple[str, ...],
+    author: bytes | None,
+    stop: int | None = None,
+) -> Iterator[dict[str, Any]]:
     """Yield matching events from position start (to stop) as rows."""
     oid = feed_uuid(author) if author else None
     while rows := log_.recorder.select_notifications(start, 1000, stop):
@@ -61,8 +69,10 @@ def _print_row(row: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(row)
     else:
-        stdout.print(f"{row['position']:>8}  L{row['lamport']:<8} {_when(row['ts'])}  "
-                     f"{row['author'][:20]}…  #{row['seq']:<5} {row['type']:<30} {row['id'][:16]}")  # fmt: skip
+        stdout.print(
+            f"{row['position']:>8}  L{row['lamport']:<8} {_when(row['ts'])}  "
+            f"{row['author'][:20]}…  #{row['seq']:<5} {row['type']:<30} {row['id'][:16]}"
+        )
 
 
 def _author_option(value: str | None) -> bytes | None:
@@ -80,19 +90,20 @@ def _author_option(value: str | None) -> bytes | None:
 @click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
 @click.option("--author", help="Only events by this node id.")
 @json_option
-def tail(count: int, follow: bool, types: tuple[str, ...], author: str | None,
-         as_json: bool) -> None:  # fmt: skip
+def tail(
+    count: int, follow: bool, types: tuple[str, ...], author: str | None, as_json: bool
+) -> None:
     """Print the newest events (JSON Lines with --json); -f follows live."""
     key = _author_option(author)
     with node_session() as node:
         last = node.log.recorder.max_notification_id() or 0
-        window, found = max(count * 4, 1000), []
+        window, found = max(count * 4, 1000), list[dict[str, Any]]()
         stop = last
         while stop > 0 and len(found) < count:
             start = max(1, stop - window + 1)
             found[:0] = list(_rows(node.log, start, types, key, stop))
             stop, window = start - 1, window * 2
-        for row in found[len(found) - count:] if count else []:
+        for row in found[len(found) - count :] if count else []:
             _print_row(row, as_json)
         while follow:
             new = list(_rows(node.log, last + 1, types, key))
@@ -147,8 +158,14 @@ def _verify_one(node: Node, raw: bytes) -> dict[str, bool]:
 
 
 def _progress(total: int | None, label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=stderr, transient=True)  # fmt: skip
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
 
 
 @log.command()
@@ -159,21 +176,35 @@ def verify(as_json: bool) -> None:
         total = node.log.recorder.max_notification_id() or 0
         with _progress(total, "verifying") as bar:
             task = bar.add_task("verify", total=total)
-            report = audit(node.log, progress=lambda n: bar.advance(task, n),
-                           url=node.store_url, workers=os.cpu_count() or 1)
-    summary = {"events": report.events, "authors": report.authors,
-               "fork_proofs": report.fork_proofs, "problems": len(report.problems)}  # fmt: skip
+            report = audit(
+                node.log,
+                progress=lambda n: bar.advance(task, n),
+                url=node.store_url,
+                workers=os.cpu_count() or 1,
+            )
+    summary = {
+        "events": report.events,
+        "authors": report.authors,
+        "fork_proofs": report.fork_proofs,
+        "problems": len(report.problems),
+    }
     if as_json:
-        emit_json({**summary, "ok": not report.problems,
-                   "details": [p.__dict__ for p in report.problems]})  # fmt: skip
+        emit_json(
+            {**summary, "ok": not report.problems, "details": [p.__dict__ for p in report.problems]}
+        )
     else:
         if report.problems:
-            emit_table("problems", ["position", "event", "author", "seq", "problem"],
-                       [(p.position, p.event_id, p.author, p.seq, p.problem)
-                        for p in report.problems])  # fmt: skip
+            emit_table(
+                "problems",
+                ["position", "event", "author", "seq", "problem"],
+                [(p.position, p.event_id, p.author, p.seq, p.problem) for p in report.problems],
+            )
         emit_fields(summary)
-        stdout.print("[green]log verified: clean[/]" if not report.problems
-                     else "[red]log verification found problems[/]")  # fmt: skip
+        stdout.print(
+            "[green]log verified: clean[/]"
+            if not report.problems
+            else "[red]log verification found problems[/]"
+        )
     if report.problems:
         raise click.exceptions.Exit(EXIT_INTEGRITY)
 
@@ -188,23 +219,42 @@ def stats(as_json: bool) -> None:
         events, authors, size = db.execute(
             "SELECT COALESCE(SUM(events),0), COUNT(*), COALESCE(SUM(bytes),0) FROM feeds"
         ).fetchone()
-        heads = [dict(zip(("author", "seq", "id", "max_lamport"), r, strict=True)) for r in
-                 db.execute("SELECT author, head_seq, head_id, max_lamport FROM feeds ORDER BY author")]  # fmt: skip
-        forks = [{"author": a, "frozen_at": seq}
-                 for a, seq in db.execute("SELECT author, frozen_at FROM forks ORDER BY author")]  # fmt: skip
-        out = {"events": node.log.recorder.count_events(), "events_in_views": events,
-               "authors": authors, "bytes": size, "max_lamport": node.log.max_lamport,
-               "forks": forks, "heads": heads, "store": node.store_url.split("@")[-1]}  # fmt: skip
+        heads = [
+            dict(zip(("author", "seq", "id", "max_lamport"), r, strict=True))
+            for r in db.execute(
+                "SELECT author, head_seq, head_id, max_lamport FROM feeds ORDER BY author"
+            )
+        ]
+        forks = [
+            {"author": a, "frozen_at": seq}
+            for a, seq in db.execute("SELECT author, frozen_at FROM forks ORDER BY author")
+        ]
+        out = {
+            "events": node.log.recorder.count_events(),
+            "events_in_views": events,
+            "authors": authors,
+            "bytes": size,
+            "max_lamport": node.log.max_lamport,
+            "forks": forks,
+            "heads": heads,
+            "store": node.store_url.split("@")[-1],
+        }
     if as_json:
         emit_json(out)
         return
-    emit_fields({k: out[k] for k in ("events", "authors", "bytes", "max_lamport", "store")}
-                | {"forks": len(forks)})  # fmt: skip
-    emit_table("heads", ["author", "seq", "head id", "max lamport"],
-               [(h["author"], h["seq"], h["id"][:16], h["max_lamport"]) for h in heads[:50]])
+    emit_fields(
+        {k: out[k] for k in ("events", "authors", "bytes", "max_lamport", "store")}
+        | {"forks": len(forks)}
+    )
+    emit_table(
+        "heads",
+        ["author", "seq", "head id", "max lamport"],
+        [(h["author"], h["seq"], h["id"][:16], h["max_lamport"]) for h in heads[:50]],
+    )
     if forks:
-        emit_table("forks", ["author", "frozen at seq"],
-                   [(f["author"], f["frozen_at"]) for f in forks])
+        emit_table(
+            "forks", ["author", "frozen at seq"], [(f["author"], f["frozen_at"]) for f in forks]
+        )
 
 
 @log.command()
@@ -215,8 +265,10 @@ def replay(names: tuple[str, ...], as_json: bool) -> None:
     with node_session() as node:
         unknown = set(names) - set(node.views.projections)
         if unknown:
-            raise click.BadParameter(f"unknown projection(s) {sorted(unknown)}; known: "
-                                     f"{sorted(node.views.projections)}", param_hint="--projection")  # fmt: skip
+            raise click.BadParameter(
+                f"unknown projection(s) {sorted(unknown)}; known: {sorted(node.views.projections)}",
+                param_hint="--projection",
+            )
         total = node.log.recorder.max_notification_id() or 0
         started = time.perf_counter()
         with _progress(total, "replaying") as bar:
@@ -224,13 +276,15 @@ def replay(names: tuple[str, ...], as_json: bool) -> None:
             folded = node.views.rebuild(names or None, progress=lambda n: bar.advance(task, n))
         seconds = time.perf_counter() - started
         digests = node.views.digests()
-    out = {"events": folded, "seconds": round(seconds, 3),
-           "digests": {k: v for k, v in digests.items() if not names or k in names}}  # fmt: skip
+    shown = {k: v for k, v in digests.items() if not names or k in names}
     if as_json:
-        emit_json(out)
+        emit_json({"events": folded, "seconds": round(seconds, 3), "digests": shown})
     else:
-        emit_table(f"replayed {folded} events in {seconds:.2f} s", ["projection", "digest"],
-                   list(out["digests"].items()))  # type: ignore[union-attr]
+        emit_table(
+            f"replayed {folded} events in {seconds:.2f} s",
+            ["projection", "digest"],
+            list(shown.items()),
+        )
 
 
 @log.command("export")
@@ -267,9 +321,13 @@ def import_cmd(file: Path, as_json: bool) -> None:
             raise Failure(str(exc)) from None
         buffered = node.log.buffered_count()
         node.views.catch_up()
-    out = {"stored": stored, "duplicates": duplicates, "rejected": len(rejected),
-           "missing_predecessors": buffered,
-           "details": [{"event_id": i, "reason": r} for i, r in rejected]}  # fmt: skip
+    out = {
+        "stored": stored,
+        "duplicates": duplicates,
+        "rejected": len(rejected),
+        "missing_predecessors": buffered,
+        "details": [{"event_id": i, "reason": r} for i, r in rejected],
+    }
     if as_json:
         emit_json(out)
     else:

@@ -27,8 +27,12 @@ def cli() -> None:
 @json_option
 def version(as_json: bool) -> None:
     """Print package, protocol and Python versions."""
-    info = {"hearthnet": __version__, "envelope": 1, "python": platform.python_version(),
-            "os": platform.platform()}  # fmt: skip
+    info = {
+        "hearthnet": __version__,
+        "envelope": 1,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
     if as_json:
         emit_json(info)
     else:

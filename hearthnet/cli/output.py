@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 4
 
@@ -19,11 +21,9 @@ _json = msgspec.json.Encoder()
 
 
 class Failure(click.ClickException):
-    """An error to report on stderr with an exit code (1 error, 4 integrity problem)."""
+    """An error to report on stderr with exit code 1."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_ERROR
 
     def show(self, file: Any = None) -> None:
         """Print the message on stderr."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from hearthnet.bootstrap import Node, open_node
 from hearthnet.cli.output import Failure
 from hearthnet.config import data_home
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @contextmanager

@@ -9,11 +9,12 @@ equivocated; such a fork proof freezes the feed at the fork's seq on every node.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
-from hearthnet.domain.envelope import Event
+if TYPE_CHECKING:
+    from hearthnet.domain.envelope import Event
 
 
 class Head(NamedTuple):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from hearthnet.domain.ports import Signer, Verify
 from hearthnet.domain.types import InvalidIdentifier, b64url, parse_node_id, unb64url
+
+if TYPE_CHECKING:
+    from hearthnet.domain.ports import Signer, Verify
 
 LINK_PREFIX = "hearthnet://v1/"
 MAX_LINK_CHARS = 4096

@@ -7,10 +7,12 @@ Whatever order the events of one set arrive in, the rows must come out identical
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from hearthnet.domain.envelope import Event
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from hearthnet.domain.envelope import Event
 
 Row = tuple[object, ...]
 
@@ -50,8 +52,15 @@ class Writes(NamedTuple):
 class Projection(Protocol):
     """A read model: its tables, an initial state, a fold, and the rows it changed."""
 
-    name: str
-    tables: tuple[Table, ...]
+    @property
+    def name(self) -> str:
+        """The projection's name, used for tracking and on the command line."""
+        ...
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """The view tables it keeps."""
+        ...
 
     def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
         """Take up the state kept in its tables (empty tables: the initial state)."""

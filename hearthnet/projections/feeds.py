@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hearthnet.domain.types import node_id, parse_node_id
 from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 FEEDS = Table(
     "feeds",
@@ -47,9 +50,14 @@ class FeedsProjection:
         """Take up the kept feeds and forks."""
         for author, events, seq, head, lamport, size, first_ts, last_ts in rows.get("feeds", ()):
             self._feeds[parse_node_id(str(author))] = Feed(
-                int(str(events)), int(str(seq)), bytes.fromhex(str(head)),
-                int(str(lamport)), int(str(size)), int(str(first_ts)), int(str(last_ts)),
-            )  # fmt: skip
+                int(str(events)),
+                int(str(seq)),
+                bytes.fromhex(str(head)),
+                int(str(lamport)),
+                int(str(size)),
+                int(str(first_ts)),
+                int(str(last_ts)),
+            )
         for author, frozen_at in rows.get("forks", ()):
             self._forks[parse_node_id(str(author))] = int(str(frozen_at))
 
@@ -82,9 +90,17 @@ class FeedsProjection:
         for author in self._dirty:
             f = self._feeds[author]
             feeds.append(
-                (node_id(author), f.events, f.head_seq, f.head_id.hex(), f.max_lamport,
-                 f.bytes, f.first_ts, f.last_ts)
-            )  # fmt: skip
+                (
+                    node_id(author),
+                    f.events,
+                    f.head_seq,
+                    f.head_id.hex(),
+                    f.max_lamport,
+                    f.bytes,
+                    f.first_ts,
+                    f.last_ts,
+                )
+            )
         forks = [(node_id(a), self._forks[a]) for a in self._dirty_forks]
         self._dirty, self._dirty_forks = set(), set()
         return Writes({"feeds": feeds, "forks": forks})

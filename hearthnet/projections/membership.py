@@ -8,17 +8,20 @@ Membership events are few, so the full refold is cheap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import decode_body
-from hearthnet.domain.ports import Verify
 from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, unb64url
 from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from hearthnet.domain.ports import Verify
 
 LOG = Table("membership_log", ("id", "lamport", "author", "community", "type", "ts", "body"))
 COMMUNITY = Table("community", ("community_id", "name", "founder", "policy"))
@@ -98,8 +101,9 @@ class MembershipProjection:
     def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
         """Take up the kept membership events."""
         for i, lamport, author, community, type_, ts, body in rows.get(LOG.name, ()):
-            entry = Entry(int(str(lamport)), bytes.fromhex(str(i)), bytes(author),  # type: ignore[call-overload]
-                          bytes(community), str(type_), int(str(ts)), bytes(body))  # type: ignore[call-overload]  # fmt: skip
+            assert isinstance(author, bytes) and isinstance(community, bytes)
+            assert isinstance(body, bytes) and isinstance(lamport, int) and isinstance(ts, int)
+            entry = Entry(lamport, bytes.fromhex(str(i)), author, community, str(type_), ts, body)
             self._entries[entry.id] = entry
 
     def apply(self, recorded: Recorded) -> None:
@@ -117,8 +121,9 @@ class MembershipProjection:
         """Refold everything if a membership event arrived; else change nothing."""
         if not self._new:
             return Writes({})
-        log_rows = [(x.id.hex(), x.lamport, x.author, x.community, x.type, x.ts, x.body)
-                    for x in self._new]  # fmt: skip
+        log_rows = [
+            (x.id.hex(), x.lamport, x.author, x.community, x.type, x.ts, x.body) for x in self._new
+        ]
         self._new = []
         state = self.fold()
         return Writes(
@@ -126,10 +131,17 @@ class MembershipProjection:
                 LOG.name: log_rows,
                 COMMUNITY.name: _community_rows(state),
                 MEMBERS.name: [
-                    (who, m.level, "revoked" if m.revoked_at is not None else "active",
-                     m.display_name, m.added_by, m.since, m.revoked_at)
+                    (
+                        who,
+                        m.level,
+                        "revoked" if m.revoked_at is not None else "active",
+                        m.display_name,
+                        m.added_by,
+                        m.since,
+                        m.revoked_at,
+                    )
                     for who, m in state.members.items()
-                ],  # fmt: skip
+                ],
                 INVITES.name: [
                     (i, p.inviter, p.invitee, p.level, p.expires_at, p.status, p.lamport)
                     for i, p in state.invites.items()
@@ -152,10 +164,10 @@ class MembershipProjection:
             return
         author = node_id(e.author)
         if s.community is None:
-            if isinstance(body, c.CommunityCreated) and e.author == e.community:
-                if body.founder_node_id == author:
-                    s.community, s.community_id = body, author
-                    s.members[author] = Member("anchor", author, e.lamport)
+            founding = isinstance(body, c.CommunityCreated) and e.author == e.community
+            if founding and isinstance(body, c.CommunityCreated) and body.founder_node_id == author:
+                s.community, s.community_id = body, author
+                s.members[author] = Member("anchor", author, e.lamport)
             return
         if node_id(e.community) != s.community_id:
             return
@@ -219,9 +231,7 @@ class MembershipProjection:
         if self._approvals(s, e, body) >= needed:
             target.level = body.new_level
 
-    def _approvals(
-        self, s: Fold, e: Entry, body: c.MemberRevoked | c.MemberLevelChanged
-    ) -> int:
+    def _approvals(self, s: Fold, e: Entry, body: c.MemberRevoked | c.MemberLevelChanged) -> int:
         """Count distinct trusted members whose co-signature over the change is valid."""
         payload = c.cosign_payload(e.community, e.type, body)
         approvers: set[str] = set()

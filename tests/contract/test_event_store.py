@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from hearthnet.domain import envelope
 from hearthnet.domain.envelope import LAMPORT_HORIZON
 from tests.conftest import open_log
 from tests.factories import Author, community, signer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class EventStoreContract:
@@ -103,7 +106,7 @@ class EventStoreContract:
         assert report.rejected[0][1] == "event belongs to another community"
 
     def test_find_by_id_prefix(self, log: EventLog) -> None:
-        founder, genesis = community()
+        _, genesis = community()
         log.ingest([genesis])
         eid = blake3_256(genesis)
         assert log.find(eid[:3]) == [genesis]

@@ -26,8 +26,14 @@ BOB = signer(42)
 def hn(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HEARTHNET_HOME": str(home), "COLUMNS": "200"}
     env.pop("HEARTHNET_STORE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "hearthnet", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hearthnet", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in done.stderr, done.stderr
     if check is not None:
         assert done.returncode == check, (done.returncode, done.stdout, done.stderr)
@@ -62,7 +68,9 @@ def test_tampering_with_one_byte_makes_verify_exit_4_and_name_the_event(home: Pa
     target = json.loads(hn(home, "log", "tail", "-n", "1", "--json").stdout)
     db = home / "log.sqlite"
     with sqlite3.connect(db) as conn:
-        (raw,) = conn.execute("SELECT state FROM hearthnet_events WHERE originator_version=2").fetchone()
+        (raw,) = conn.execute(
+            "SELECT state FROM hearthnet_events WHERE originator_version=2"
+        ).fetchone()
     conn.close()
     data = db.read_bytes()
     at = data.find(raw)
@@ -73,22 +81,40 @@ def test_tampering_with_one_byte_makes_verify_exit_4_and_name_the_event(home: Pa
     report = json.loads(done.stdout)
     assert report["ok"] is False
     problems = report["details"]
-    assert any(p["seq"] == 2 and p["position"] == 2 and p["problem"] == "invalid signature"
-               and p["author"] == target["author"] for p in problems), problems  # fmt: skip
+    assert any(
+        p["seq"] == 2
+        and p["position"] == 2
+        and p["problem"] == "invalid signature"
+        and p["author"] == target["author"]
+        for p in problems
+    ), problems
     human = hn(home, "log", "verify", check=4).stdout
     assert "invalid signature" in human and "problems" in human
 
 
 def test_invite_link_is_signed_expiring_and_for_the_invitee(home: Path) -> None:
-    out = json.loads(hn(home, "invite", "create", "--node-id", _bob_id(), "--level", "trusted",
-                        "--ttl", "2", "--json").stdout)  # fmt: skip
+    out = json.loads(
+        hn(
+            home,
+            "invite",
+            "create",
+            "--node-id",
+            _bob_id(),
+            "--level",
+            "trusted",
+            "--ttl",
+            "2",
+            "--json",
+        ).stdout
+    )
     invite = parse_invite(out["link"])
     assert invite.initial_level == "trusted" and invite.invite_event_id == out["event_id"]
     check_invite(invite, verify_ed25519, _bob_id(), datetime.now(UTC))
     tail = json.loads(hn(home, "log", "tail", "-n", "1", "--json").stdout)
     assert tail["type"] == "community.member.invited" and tail["id"] == out["event_id"]
-    members = json.loads(hn(home, "log", "query", "select invitee, status from invites",
-                            "--json").stdout)  # fmt: skip
+    members = json.loads(
+        hn(home, "log", "query", "select invitee, status from invites", "--json").stdout
+    )
     assert members == [{"invitee": _bob_id(), "status": "pending"}]
     bad = hn(home, "invite", "create", "--node-id", "ed25519:nope", check=2)
     assert "node id" in bad.stderr
@@ -117,8 +143,13 @@ def test_tail_show_filters_and_follow(home: Path) -> None:
     assert hn(home, "log", "show", "xyz", check=2)
 
     env = {**os.environ, "HEARTHNET_HOME": str(home)}
-    with subprocess.Popen([sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f",
-                           "--json"], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True) as follower:  # fmt: skip
+    with subprocess.Popen(
+        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as follower:
         time.sleep(1.5)
         started = time.monotonic()
         made = json.loads(hn(home, "invite", "create", "--node-id", _bob_id(), "--json").stdout)
@@ -133,7 +164,10 @@ def test_tail_show_filters_and_follow(home: Path) -> None:
 def test_export_import_round_trip(home: Path, tmp_path: Path, fmt: str) -> None:
     hn(home, "invite", "create", "--node-id", _bob_id())
     file = tmp_path / f"log.{fmt}"
-    assert json.loads(hn(home, "log", "export", "--format", fmt, str(file), "--json").stdout)["events"] == 2
+    assert (
+        json.loads(hn(home, "log", "export", "--format", fmt, str(file), "--json").stdout)["events"]
+        == 2
+    )
     fresh = tmp_path / "fresh"
     first = json.loads(hn(fresh, "log", "import", str(file), "--json").stdout)
     assert first["stored"] == 2 and first["rejected"] == 0
@@ -168,8 +202,11 @@ def test_import_verifies_everything_and_loses_nothing(home: Path, tmp_path: Path
 
 
 def test_query_and_replay(home: Path) -> None:
-    rows = json.loads(hn(home, "log", "query", "select type, count(*) as n from events group by type",
-                         "--json").stdout)  # fmt: skip
+    rows = json.loads(
+        hn(
+            home, "log", "query", "select type, count(*) as n from events group by type", "--json"
+        ).stdout
+    )
     assert rows == [{"type": "community.created", "n": 1}]
     members = json.loads(hn(home, "log", "query", "select level from members", "--json").stdout)
     assert members == [{"level": "anchor"}]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from benchmarks.corpus import generate
 from hearthnet.adapters.audit import audit
 from tests.conftest import open_log
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -35,8 +38,9 @@ def test_problems_are_found_on_both_sides_of_a_seam(store: str, workers: int) ->
     with sqlite3.connect(path) as db:
         # Swap the bytes of two events of one author just past the middle: both are then
         # stored at the wrong seq, and their chain links break.
-        rows = db.execute("SELECT rowid, state FROM hearthnet_events WHERE rowid IN (1505, 1513)"
-                          " ORDER BY rowid").fetchall()  # fmt: skip
+        rows = db.execute(
+            "SELECT rowid, state FROM hearthnet_events WHERE rowid IN (1505, 1513) ORDER BY rowid"
+        ).fetchall()
         db.execute("UPDATE hearthnet_events SET state=? WHERE rowid=?", (rows[1][1], rows[0][0]))
         db.execute("UPDATE hearthnet_events SET state=? WHERE rowid=?", (rows[0][1], rows[1][0]))
     db.close()

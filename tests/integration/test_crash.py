@@ -25,9 +25,11 @@ def test_sigkill_mid_append(tmp_path: Path, delay: float) -> None:
     url = f"sqlite:///{tmp_path / 'log.sqlite'}"
     with subprocess.Popen(
         [sys.executable, "-m", "tests.integration.crash_writer", url, str(TOTAL)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    ) as child:  # fmt: skip
+    ) as child:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
         time.sleep(delay + random.random() * 0.2)
@@ -44,5 +46,5 @@ def test_sigkill_mid_append(tmp_path: Path, delay: float) -> None:
     assert stored == corpus, "the log must be an exact prefix of what was appended"
     report = audit(log)
     assert report.problems == [] and report.events == len(stored)
-    assert log.ingest(list(generate(len(stored) + 10))[len(stored):]).stored
+    assert log.ingest(list(generate(len(stored) + 10))[len(stored) :]).stored
     log.close()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import blake3_256
-from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.bootstrap import PROJECTIONS
 from tests.conftest import open_log
 from tests.factories import community
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hearthnet.adapters.event_log import EventLog
 
 
 def _runner(tmp: Path, name: str = "test") -> tuple[ProjectionRunner, EventLog]:
@@ -53,7 +57,7 @@ def test_a_late_fork_proof_withdraws_folded_events(tmp_path: Path) -> None:
 
 
 def test_views_follow_the_store_they_were_built_from(tmp_path: Path) -> None:
-    founder, genesis = community()
+    _, genesis = community()
     runner, log = _runner(tmp_path, "store-a")
     log.ingest([genesis])
     runner.catch_up()

@@ -23,14 +23,27 @@ def _scenario() -> list[bytes]:
     people = [Author(signer(i), founder.community, clock=founder.clock) for i in range(1, 6)]
     raws = [genesis]
     for i, p in enumerate(people):
-        inv = founder.event(c.MEMBER_INVITED, encode_body(c.MemberInvited(
-            invitee_node_id=p.id, initial_level="trusted" if i < 3 else "member",
-            expires_at=2**42)))  # fmt: skip
-        raws += [inv, p.event(c.MEMBER_JOINED, encode_body(
-            c.MemberJoined(invite_event_id=blake3_256(inv).hex())))]  # fmt: skip
+        inv = founder.event(
+            c.MEMBER_INVITED,
+            encode_body(
+                c.MemberInvited(
+                    invitee_node_id=p.id,
+                    initial_level="trusted" if i < 3 else "member",
+                    expires_at=2**42,
+                )
+            ),
+        )
+        raws += [
+            inv,
+            p.event(
+                c.MEMBER_JOINED, encode_body(c.MemberJoined(invite_event_id=blake3_256(inv).hex()))
+            ),
+        ]
     for round_ in range(6):
-        raws += [p.event("market.post.created", encode_body(c.MemberJoined(
-            invite_event_id=str(round_)))) for p in people]  # fmt: skip
+        raws += [
+            p.event("market.post.created", encode_body(c.MemberJoined(invite_event_id=str(round_))))
+            for p in people
+        ]
     liar = people[4]
     branch_point = liar.seq
     prev = liar.prev
@@ -39,10 +52,20 @@ def _scenario() -> list[bytes]:
     raws += [liar.event("test.branch.two") for _ in range(3)]
     target = people[3]
     body = c.MemberRevoked(target_node_id=target.id, reason="inactive")
-    raws.append(people[0].event(c.MEMBER_REVOKED, encode_body(c.MemberRevoked(
-        target_node_id=target.id, reason="inactive",
-        co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
-                          *(p.key for p in people[:3]))))))  # fmt: skip
+    raws.append(
+        people[0].event(
+            c.MEMBER_REVOKED,
+            encode_body(
+                c.MemberRevoked(
+                    target_node_id=target.id,
+                    reason="inactive",
+                    co_signers=cosign(
+                        founder.community, c.MEMBER_REVOKED, body, *(p.key for p in people[:3])
+                    ),
+                )
+            ),
+        )
+    )
     raws += [target.event("market.post.created") for _ in range(2)]
     return raws
 

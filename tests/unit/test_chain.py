@@ -19,7 +19,7 @@ def _parts(raw: bytes) -> tuple[envelope.Event, bytes]:
 
 
 def test_verdicts() -> None:
-    a, raws = _feed(3)
+    _, raws = _feed(3)
     e1, i1 = _parts(raws[0])
     e2, i2 = _parts(raws[1])
     e3, i3 = _parts(raws[2])

@@ -8,7 +8,7 @@ import pytest
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.domain import envelope
 from hearthnet.domain.envelope import MAX_EVENT_BYTES, MalformedEvent
-from tests.factories import Author, signer, sign
+from tests.factories import Author, sign, signer
 
 
 def _author() -> Author:
@@ -27,8 +27,14 @@ def test_round_trip_is_byte_exact_and_signature_verifies() -> None:
 def test_the_signature_covers_every_field() -> None:
     a = _author()
     event = envelope.decode(a.event())
-    for field, value in [("lamport", 99), ("ts", 5), ("type", "x.y"), ("body", b"\x81"),
-                         ("community", b"\x01" * 32), ("seq", 1)]:  # fmt: skip
+    for field, value in [
+        ("lamport", 99),
+        ("ts", 5),
+        ("type", "x.y"),
+        ("body", b"\x81"),
+        ("community", b"\x01" * 32),
+        ("seq", 1),
+    ]:
         changed = msgspec.structs.replace(event, **{field: value})
         if changed == event:
             continue
@@ -53,9 +59,18 @@ def test_non_canonical_encoding_is_rejected() -> None:
         envelope.decode(tampered)
 
 
-@pytest.mark.parametrize("raw", [b"", b"\x00", b"\x9a", b"\xc1", b"garbage" * 10,
-                                 msgspec.msgpack.encode([1, 2, 3]),
-                                 msgspec.msgpack.encode({"v": 1})])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\x00",
+        b"\x9a",
+        b"\xc1",
+        b"garbage" * 10,
+        msgspec.msgpack.encode([1, 2, 3]),
+        msgspec.msgpack.encode({"v": 1}),
+    ],
+)
 def test_garbage_is_a_clear_error(raw: bytes) -> None:
     with pytest.raises(MalformedEvent):
         envelope.decode(raw)
@@ -67,19 +82,30 @@ def test_oversized_event_is_rejected_before_decoding() -> None:
         envelope.decode(raw)
 
 
-@pytest.mark.parametrize(("over", "reason"), [
-    ({"seq": 2, "prev": b""}, "prev must be empty exactly at seq 1"),
-    ({"seq": 1, "prev": b"\x01" * 32}, "prev must be empty exactly at seq 1"),
-    ({"seq": 2, "prev": b"\x01" * 5}, "32-byte"),
-    ({"type": "NoDots"}, "invalid envelope"),
-    ({"seq": 0}, "invalid envelope"),
-    ({"lamport": 0}, "invalid envelope"),
-    ({"author": b"\x01" * 31}, "invalid envelope"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"seq": 2, "prev": b""}, "prev must be empty exactly at seq 1"),
+        ({"seq": 1, "prev": b"\x01" * 32}, "prev must be empty exactly at seq 1"),
+        ({"seq": 2, "prev": b"\x01" * 5}, "32-byte"),
+        ({"type": "NoDots"}, "invalid envelope"),
+        ({"seq": 0}, "invalid envelope"),
+        ({"lamport": 0}, "invalid envelope"),
+        ({"author": b"\x01" * 31}, "invalid envelope"),
+    ],
+)
 def test_malformed_fields_are_rejected(over: dict[str, object], reason: str) -> None:
     key = signer(2)
-    fields: dict[str, object] = dict(community=key.public_key, author=key.public_key, seq=1,
-                                     prev=b"", lamport=1, ts=0, type="a.b", body=b"")  # fmt: skip
+    fields: dict[str, object] = dict(
+        community=key.public_key,
+        author=key.public_key,
+        seq=1,
+        prev=b"",
+        lamport=1,
+        ts=0,
+        type="a.b",
+        body=b"",
+    )
     fields.update(over)
     raw = sign(key, envelope.unsigned(**fields))  # type: ignore[arg-type]
     with pytest.raises(MalformedEvent, match=reason):

@@ -21,12 +21,18 @@ def _fold(*raws: bytes) -> Fold:
 
 
 def _invite(by: Author, who: Author, level: str = "member", expires: int = FAR) -> bytes:
-    return by.event(c.MEMBER_INVITED, encode_body(c.MemberInvited(
-        invitee_node_id=who.id, initial_level=level, expires_at=expires)))  # type: ignore[arg-type]  # fmt: skip
+    return by.event(
+        c.MEMBER_INVITED,
+        encode_body(
+            c.MemberInvited(invitee_node_id=who.id, initial_level=level, expires_at=expires)
+        ),
+    )  # type: ignore[arg-type]
 
 
 def _join(who: Author, invite: bytes) -> bytes:
-    return who.event(c.MEMBER_JOINED, encode_body(c.MemberJoined(invite_event_id=blake3_256(invite).hex())))
+    return who.event(
+        c.MEMBER_JOINED, encode_body(c.MemberJoined(invite_event_id=blake3_256(invite).hex()))
+    )
 
 
 def _member(n: int, founder: Author) -> Author:
@@ -43,8 +49,9 @@ def test_founder_is_the_first_anchor() -> None:
 def test_genesis_by_someone_else_founds_nothing() -> None:
     founder, _ = community()
     impostor = _member(5, founder)
-    raw = impostor.event(c.COMMUNITY_CREATED, encode_body(
-        c.CommunityCreated(name="x", founder_node_id=impostor.id)))  # fmt: skip
+    raw = impostor.event(
+        c.COMMUNITY_CREATED, encode_body(c.CommunityCreated(name="x", founder_node_id=impostor.id))
+    )
     assert _fold(raw).community is None
 
 
@@ -100,14 +107,20 @@ def test_revocation_needs_the_policy_threshold_of_trusted_cosigners() -> None:
     founder, people, raws = _trusted_circle()
     target = people[-1]
     body = c.MemberRevoked(target_node_id=target.id, reason="compromised")
-    two = c.MemberRevoked(target_node_id=target.id, reason="compromised",
-                          co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
-                                            people[0].key, people[1].key))  # fmt: skip
+    two = c.MemberRevoked(
+        target_node_id=target.id,
+        reason="compromised",
+        co_signers=cosign(founder.community, c.MEMBER_REVOKED, body, people[0].key, people[1].key),
+    )
     weak = people[0].event(c.MEMBER_REVOKED, encode_body(two))
     assert _fold(*raws, weak).members[target.id].revoked_at is None
-    three = c.MemberRevoked(target_node_id=target.id, reason="compromised",
-                            co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
-                                              people[0].key, people[1].key, people[2].key))  # fmt: skip
+    three = c.MemberRevoked(
+        target_node_id=target.id,
+        reason="compromised",
+        co_signers=cosign(
+            founder.community, c.MEMBER_REVOKED, body, people[0].key, people[1].key, people[2].key
+        ),
+    )
     strong = people[0].event(c.MEMBER_REVOKED, encode_body(three))
     state = _fold(*raws, strong)
     assert state.members[target.id].revoked_at is not None
@@ -120,8 +133,10 @@ def test_forged_or_repeated_cosignatures_do_not_count() -> None:
     body = c.MemberRevoked(target_node_id=target.id)
     sigs = cosign(founder.community, c.MEMBER_REVOKED, body, people[0].key, people[1].key)
     forged = c.CoSignature(node_id=people[2].id, signature=sigs[0].signature)
-    event = people[0].event(c.MEMBER_REVOKED, encode_body(c.MemberRevoked(
-        target_node_id=target.id, co_signers=[*sigs, sigs[0], forged])))  # fmt: skip
+    event = people[0].event(
+        c.MEMBER_REVOKED,
+        encode_body(c.MemberRevoked(target_node_id=target.id, co_signers=[*sigs, sigs[0], forged])),
+    )
     assert _fold(*raws, event).members[target.id].revoked_at is None
 
 
@@ -129,15 +144,35 @@ def test_promote_and_demote() -> None:
     founder, people, raws = _trusted_circle()
     target = people[-1]
     up = c.MemberLevelChanged(target_node_id=target.id, new_level="trusted")
-    promote = founder.event(c.MEMBER_PROMOTED, encode_body(c.MemberLevelChanged(
-        target_node_id=target.id, new_level="trusted",
-        co_signers=cosign(founder.community, c.MEMBER_PROMOTED, up, people[0].key))))  # fmt: skip
+    promote = founder.event(
+        c.MEMBER_PROMOTED,
+        encode_body(
+            c.MemberLevelChanged(
+                target_node_id=target.id,
+                new_level="trusted",
+                co_signers=cosign(founder.community, c.MEMBER_PROMOTED, up, people[0].key),
+            )
+        ),
+    )
     assert _fold(*raws, promote).members[target.id].level == "trusted"
     down = c.MemberLevelChanged(target_node_id=target.id, new_level="member")
-    demote = founder.event(c.MEMBER_DEMOTED, encode_body(c.MemberLevelChanged(
-        target_node_id=target.id, new_level="member",
-        co_signers=cosign(founder.community, c.MEMBER_DEMOTED, down,
-                          people[0].key, people[1].key, people[2].key))))  # fmt: skip
+    demote = founder.event(
+        c.MEMBER_DEMOTED,
+        encode_body(
+            c.MemberLevelChanged(
+                target_node_id=target.id,
+                new_level="member",
+                co_signers=cosign(
+                    founder.community,
+                    c.MEMBER_DEMOTED,
+                    down,
+                    people[0].key,
+                    people[1].key,
+                    people[2].key,
+                ),
+            )
+        ),
+    )
     assert _fold(*raws, promote, demote).members[target.id].level == "member"
 
 
@@ -145,9 +180,17 @@ def test_a_revoked_member_cannot_invite_afterwards() -> None:
     founder, people, raws = _trusted_circle()
     target, newcomer = people[-1], _member(9, founder)
     body = c.MemberRevoked(target_node_id=target.id)
-    revoke = people[0].event(c.MEMBER_REVOKED, encode_body(c.MemberRevoked(
-        target_node_id=target.id, co_signers=cosign(founder.community, c.MEMBER_REVOKED, body,
-                                                     *(p.key for p in people[:3])))))  # fmt: skip
+    revoke = people[0].event(
+        c.MEMBER_REVOKED,
+        encode_body(
+            c.MemberRevoked(
+                target_node_id=target.id,
+                co_signers=cosign(
+                    founder.community, c.MEMBER_REVOKED, body, *(p.key for p in people[:3])
+                ),
+            )
+        ),
+    )
     inv = _invite(target, newcomer)
     assert newcomer.id not in _fold(*raws, revoke, inv, _join(newcomer, inv)).members
 

@@ -16,8 +16,15 @@ def _wycheproof() -> list[tuple[str, bytes, bytes, bytes, str]]:
     for group in data["testGroups"]:
         key = bytes.fromhex(group["publicKey"]["pk"])
         for t in group["tests"]:
-            cases.append((f"tc{t['tcId']}", key, bytes.fromhex(t["msg"]),
-                          bytes.fromhex(t["sig"]), t["result"]))  # fmt: skip
+            cases.append(
+                (
+                    f"tc{t['tcId']}",
+                    key,
+                    bytes.fromhex(t["msg"]),
+                    bytes.fromhex(t["sig"]),
+                    t["result"],
+                )
+            )
     return cases
 
 
@@ -29,8 +36,9 @@ def test_every_wycheproof_case_is_loaded() -> None:
     assert len(WYCHEPROOF) == data["numberOfTests"] > 100
 
 
-@pytest.mark.parametrize(("case", "key", "msg", "sig", "result"), WYCHEPROOF,
-                         ids=[c[0] for c in WYCHEPROOF])  # fmt: skip
+@pytest.mark.parametrize(
+    ("case", "key", "msg", "sig", "result"), WYCHEPROOF, ids=[c[0] for c in WYCHEPROOF]
+)
 def test_wycheproof(case: str, key: bytes, msg: bytes, sig: bytes, result: str) -> None:
     # "acceptable" cases do not occur in this file; valid must pass, invalid must fail.
     assert result in ("valid", "invalid")
@@ -48,8 +56,12 @@ SPECCHECK_EXPECTED = [False, False, False, True] + [False] * 8
 def test_speccheck_cases_pin_the_policy() -> None:
     cases = json.loads((VECTORS / "ed25519_speccheck_cases.json").read_text())
     assert len(cases) == len(SPECCHECK_EXPECTED) == 12
-    got = [verify_ed25519(bytes.fromhex(c["pub_key"]), bytes.fromhex(c["message"]),
-                          bytes.fromhex(c["signature"])) for c in cases]  # fmt: skip
+    got = [
+        verify_ed25519(
+            bytes.fromhex(c["pub_key"]), bytes.fromhex(c["message"]), bytes.fromhex(c["signature"])
+        )
+        for c in cases
+    ]
     assert got == SPECCHECK_EXPECTED
 
 

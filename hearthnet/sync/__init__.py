@@ -1,0 +1,1 @@
+"""Replication of the community log between nodes (reconciliation and its driver)."""

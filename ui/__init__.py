@@ -1,0 +1,1 @@
+"""The NiceGUI dashboard, served by the node."""
