@@ -168,7 +168,9 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             for s in INDEX_DDL
         )
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         rows: list[IndexRow] = kwargs.get("index", [])
         if rows:
             curs.executemany("INSERT INTO event_index VALUES (%s,%s,%s,%s)", rows)
