@@ -7,6 +7,7 @@ does not stop it; each problem names the event, its author, its seq and what is 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import itertools
 import multiprocessing
 from dataclasses import dataclass, field
@@ -228,7 +229,7 @@ def audit(
             for text in _link_problems(chain.get(originator), seq, prev, lamport):
                 report.problems.append(Problem(position, eid.hex(), _who(author), seq, text))
         chain.update(seg.last)
-    report.problems.sort(key=lambda p: p.position)
+    report.problems = _name_by_recorded_id(log, report.problems)
     report.authors = len(chain)
     indexed = log.recorder.count_events()
     if indexed != report.events:
@@ -236,6 +237,28 @@ def audit(
             Problem(0, "", "", 0, f"the id index holds {indexed} events, the log {report.events}")
         )
     return report
+
+
+def _name_by_recorded_id(log: EventLog, problems: list[Problem]) -> list[Problem]:
+    """Name each damaged event by the id the log recorded when it was stored.
+
+    Changed bytes hash to a new id; the recorded one is what peers and auditors know.
+    """
+    positions = sorted({p.position for p in problems if p.event_id})
+    recorded = log.recorder.recorded_ids(positions) if positions else {}
+    named: list[Problem] = []
+    for p in sorted(problems, key=lambda p: p.position):
+        original = recorded.get(p.position)
+        if original is None or original.hex() == p.event_id:
+            named.append(p)
+            continue
+        named.append(dataclasses.replace(p, event_id=original.hex()))
+        if not any(q.position == p.position and "recorded id" in q.problem for q in named):
+            named.append(dataclasses.replace(
+                p, event_id=original.hex(),
+                problem=f"stored bytes no longer match the recorded id (they hash to {p.event_id})",
+            ))  # fmt: skip
+    return named
 
 
 def _check_fork_proof(

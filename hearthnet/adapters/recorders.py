@@ -74,6 +74,7 @@ class LogRecorder(Protocol):
     def locate(self, id_prefix: bytes) -> list[tuple[bytes, uuid.UUID, int]]: ...
     def known(self, ids: Sequence[bytes]) -> set[bytes]: ...
     def scan(self, start: int, limit: int) -> list[RawRow]: ...
+    def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]: ...
     def close(self) -> None: ...
 
 
@@ -153,6 +154,20 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             )
             return cursor.fetchall()
 
+    def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """Return the id the index recorded for the events at these positions."""
+        found: dict[int, bytes] = {}
+        for i in range(0, len(positions), 500):
+            part = positions[i : i + 500]
+            rows = self._query(
+                f"SELECT e.rowid, i.id FROM {TABLE} e JOIN event_index i ON "
+                "i.originator_id = e.originator_id AND i.originator_version = e.originator_version "
+                f"WHERE e.rowid IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update((int(r[0]), bytes(r[1])) for r in rows)
+        return found
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
@@ -221,6 +236,18 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             )
             for r in rows
         ]
+
+    def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """Return the id the index recorded for the events at these positions."""
+        if not positions:
+            return {}
+        rows = self._query(
+            f"SELECT e.notification_id AS n, i.id FROM {TABLE} e JOIN event_index i ON "
+            "i.originator_id = e.originator_id AND i.originator_version = e.originator_version "
+            "WHERE e.notification_id = ANY(%s)",
+            [list(positions)],
+        )
+        return {int(r["n"]): bytes(r["id"]) for r in rows}
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -86,8 +86,10 @@ def test_tampering_with_one_byte_makes_verify_exit_4_and_name_the_event(home: Pa
         and p["position"] == 2
         and p["problem"] == "invalid signature"
         and p["author"] == target["author"]
+        and p["event_id"] == target["id"]
         for p in problems
     ), problems
+    assert any("no longer match the recorded id" in p["problem"] for p in problems)
     human = hn(home, "log", "verify", check=4).stdout
     assert "invalid signature" in human and "problems" in human
 
