@@ -20,7 +20,7 @@ from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.recorders import open_recorder
 from hearthnet.bootstrap import PROJECTIONS
 
-BENCH = Path(__file__).resolve().parents[1] / ".bench"
+BENCH = Path(os.environ.get("HEARTHNET_BENCH_DIR", Path(__file__).resolve().parents[1] / ".bench"))
 
 
 def build_store(n: int) -> str:

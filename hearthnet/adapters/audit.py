@@ -254,10 +254,14 @@ def _name_by_recorded_id(log: EventLog, problems: list[Problem]) -> list[Problem
             continue
         named.append(dataclasses.replace(p, event_id=original.hex()))
         if not any(q.position == p.position and "recorded id" in q.problem for q in named):
-            named.append(dataclasses.replace(
-                p, event_id=original.hex(),
-                problem=f"stored bytes no longer match the recorded id (they hash to {p.event_id})",
-            ))  # fmt: skip
+            named.append(
+                dataclasses.replace(
+                    p,
+                    event_id=original.hex(),
+                    problem="stored bytes no longer match the recorded id "
+                    f"(they hash to {p.event_id})",
+                )
+            )
     return named
 
 

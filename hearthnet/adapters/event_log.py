@@ -479,7 +479,7 @@ class LogWriter:
         mints = [job.mint for job in jobs if job.mint is not None]
         try:
             report = self.log.write(checked, mints)
-        except StoreError as exc:
+        except Exception as exc:  # every waiter hears of it; the writer thread lives on
             for job in jobs:
                 future = job.report if job.mint is None else job.mint.future
                 if future is not None and not future.done():

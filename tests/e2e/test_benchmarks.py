@@ -1,0 +1,50 @@
+"""The benchmark scripts run as documented and end with their `NAME=VALUE` line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(tmp_path: Path, *args: str) -> list[str]:
+    env = {
+        **os.environ,
+        "HEARTHNET_BENCH_DIR": str(tmp_path),
+        "HEARTHNET_HOME": str(tmp_path / "h"),
+    }
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("benchmarks.ingest", "ingest_vs_verify"), ("benchmarks.replay", "replay_events_per_s")],
+)
+def test_last_line_is_the_headline(tmp_path: Path, module: str, name: str) -> None:
+    last = run(tmp_path, "-m", module, "3000")[-1]
+    assert re.fullmatch(rf"{name}=\d+(\.\d+)?", last), last
+    assert float(last.split("=")[1]) > 0
+
+
+def test_the_corpus_is_importable_and_reproducible(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run(tmp_path, "-m", "benchmarks.corpus", "400", str(a))[-1] == "corpus=400"
+    run(tmp_path, "-m", "benchmarks.corpus", "400", str(b))
+    assert a.read_bytes() == b.read_bytes()
+    lines = run(tmp_path, "-m", "hearthnet", "log", "import", str(a), "--json")
+    assert '"stored":400' in lines[0] and '"rejected":0' in lines[0]
