@@ -38,7 +38,7 @@ class QueryError(ValueError):
 
 def _events_table(log: EventLog) -> pa.Table:
     columns: list[list[Any]] = [[] for _ in EVENTS_SCHEMA]
-    hash_ = log._hash
+    hash_ = log.hash
     for position, topic, raw in log.scan():
         if topic == FORK_TOPIC:
             continue

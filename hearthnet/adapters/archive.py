@@ -62,7 +62,7 @@ def _raws(log: EventLog) -> Iterator[tuple[int, bytes]]:
 
 def export(log: EventLog, path: Path, fmt: str) -> int:
     """Write every stored event (and both sides of every fork) to path; return rows written."""
-    hash_ = log._hash
+    hash_ = log.hash
     count = 0
     if fmt == "jsonl":
         enc = msgspec.json.Encoder()

@@ -74,7 +74,7 @@ def _signature_problems(log: EventLog, raws: Sequence[bytes]) -> list[str | None
             e = envelope.decode(raw)
         except MalformedEvent as exc:
             return str(exc)
-        if not log._verify(e.author, envelope.signing_bytes(e), e.sig):
+        if not log.verify(e.author, envelope.signing_bytes(e), e.sig):
             return "invalid signature"
         return None
 
@@ -109,7 +109,7 @@ def _audit_segment(
     seg = Segment()
     report, heads, first = seg.report, seg.last, seg.first
     owners: dict[str, bytes] = {}
-    hash_, decode_link, problems = log._hash, _link.decode, report.problems
+    hash_, decode_link, problems = log.hash, _link.decode, report.problems
     for rows in log.scan_rows(start, BATCH):
         if stop is not None and rows[-1][0] > stop:
             rows = [r for r in rows if r[0] <= stop]
@@ -274,11 +274,11 @@ def _check_fork_proof(
     except (msgspec.DecodeError, msgspec.ValidationError, MalformedEvent) as exc:
         report.problems.append(Problem(position, "", "?", seq, f"unreadable fork proof: {exc}"))
         return
-    ids = log._hash(proof.first), log._hash(proof.second)
+    ids = log.hash(proof.first), log.hash(proof.second)
     valid = proves_fork(first, ids[0], second, ids[1]) == seq
     if signatures:
         valid = valid and all(
-            log._verify(e.author, envelope.signing_bytes(e), e.sig) for e in (first, second)
+            log.verify(e.author, envelope.signing_bytes(e), e.sig) for e in (first, second)
         )
     if not valid:
         report.problems.append(

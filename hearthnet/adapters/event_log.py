@@ -63,14 +63,6 @@ class IngestReport:
     forks: list[ForkRecord] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
-    def merge(self, other: IngestReport) -> None:
-        """Add another report's outcomes to this one."""
-        self.stored += other.stored
-        self.duplicates += other.duplicates
-        self.buffered += other.buffered
-        self.forks += other.forks
-        self.rejected += other.rejected
-
     def only(self, ids: set[bytes]) -> IngestReport:
         """Return the part of this report that concerns the given event ids."""
         return IngestReport(
@@ -95,8 +87,8 @@ class EventLog:
         verify_threads: int | None = None,
     ) -> None:
         self.recorder = recorder
-        self._verify = verify
-        self._hash = hash
+        self.verify = verify
+        self.hash = hash
         self.community = community
         self._pool = concurrent.futures.ThreadPoolExecutor(verify_threads or os.cpu_count() or 1)
         self._heads: dict[bytes, Head | None] = {}
@@ -118,7 +110,7 @@ class EventLog:
             last = self.recorder.select_events(feed_uuid(author), desc=True, limit=1)
             if last:
                 ev = envelope.decode(last[0].state)
-                self._heads[author] = Head(ev.seq, self._hash(last[0].state), ev.lamport)
+                self._heads[author] = Head(ev.seq, self.hash(last[0].state), ev.lamport)
             else:
                 self._heads[author] = None
         return self._heads[author]
@@ -174,7 +166,7 @@ class EventLog:
     def _check_chunk(self, raws: Sequence[bytes]) -> tuple[list[Checked], list[tuple[str, str]]]:
         good, bad = [], []
         for raw in raws:
-            eid = self._hash(raw)
+            eid = self.hash(raw)
             try:
                 event = envelope.decode(raw)
             except MalformedEvent as exc:
@@ -182,7 +174,7 @@ class EventLog:
                 continue
             if self.community is not None and event.community != self.community:
                 bad.append((eid.hex(), "event belongs to another community"))
-            elif not self._verify(event.author, envelope.signing_bytes(event), event.sig):
+            elif not self.verify(event.author, envelope.signing_bytes(event), event.sig):
                 bad.append((eid.hex(), "invalid signature"))
             else:
                 good.append(Checked(raw, event, eid))
@@ -298,7 +290,7 @@ class _Batch:
             return item
         raw = self.log.raw_at(author, seq)
         assert raw is not None, "a feed below its head is contiguous"
-        return Checked(raw, envelope.decode(raw), self.log._hash(raw))
+        return Checked(raw, envelope.decode(raw), self.log.hash(raw))
 
     def _append(self, item: Checked) -> None:
         e = item.event
@@ -375,7 +367,7 @@ class _Batch:
             limit = envelope.MAX_EVENT_BYTES
             m.future.set_exception(StoreError(f"event is {len(raw)} bytes, the limit is {limit}"))
             return
-        self._append(Checked(raw, signed, self.log._hash(raw)))
+        self._append(Checked(raw, signed, self.log.hash(raw)))
         self.minted.append((m, self.report.stored[-1]))
 
     def rollback(self) -> None:

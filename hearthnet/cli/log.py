@@ -62,7 +62,7 @@ def _rows(
                 continue
             if oid is not None and n.originator_id != oid:
                 continue
-            yield event_row(n.id, n.state, log_._hash(n.state))
+            yield event_row(n.id, n.state, log_.hash(n.state))
 
 
 def _print_row(row: dict[str, Any], as_json: bool) -> None:
@@ -129,7 +129,7 @@ def show(event_id: str, as_json: bool) -> None:
         if len(found) > 1:
             raise Failure(f"{event_id} is ambiguous: {len(found)} events match")
         raw = found[0]
-        row = event_row(0, raw, node.log._hash(raw))
+        row = event_row(0, raw, node.log.hash(raw))
         del row["position"]
         row["verification"] = status = _verify_one(node, raw)
     if as_json:
@@ -148,12 +148,12 @@ def _verify_one(node: Node, raw: bytes) -> dict[str, bool]:
         event = envelope.decode(raw)
     except MalformedEvent:
         return {"canonical": False, "signature": False, "chain": False}
-    signature = node.log._verify(event.author, envelope.signing_bytes(event), event.sig)
+    signature = node.log.verify(event.author, envelope.signing_bytes(event), event.sig)
     if event.seq == 1:
         chain = True
     else:
         before = node.log.raw_at(event.author, event.seq - 1)
-        chain = before is not None and node.log._hash(before) == event.prev
+        chain = before is not None and node.log.hash(before) == event.prev
     return {"canonical": True, "signature": signature, "chain": chain}
 
 

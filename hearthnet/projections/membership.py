@@ -94,7 +94,7 @@ class MembershipProjection:
     tables = (LOG, COMMUNITY, MEMBERS, INVITES)
 
     def __init__(self, verify: Verify) -> None:
-        self._verify = verify
+        self.verify = verify
         self._entries: dict[bytes, Entry] = {}
         self._new: list[Entry] = []
 
@@ -242,7 +242,7 @@ class MembershipProjection:
                 key, sig = parse_node_id(cosig.node_id), unb64url(cosig.signature)
             except InvalidIdentifier:
                 continue
-            if self._verify(key, payload, sig):
+            if self.verify(key, payload, sig):
                 approvers.add(cosig.node_id)
         return len(approvers)
 
