@@ -8,58 +8,16 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from hearthnet.adapters.recorders import FORK_TOPIC
-from hearthnet.domain import envelope
-from hearthnet.domain.types import node_id
+from hearthnet.adapters.archive import ARROW_SCHEMA, arrow_batches, stored_events
 
 if TYPE_CHECKING:
     import sqlite3
 
     from hearthnet.adapters.event_log import EventLog
 
-EVENTS_SCHEMA = pa.schema(
-    [
-        ("position", pa.int64()),
-        ("id", pa.string()),
-        ("author", pa.string()),
-        ("seq", pa.int64()),
-        ("lamport", pa.int64()),
-        ("ts", pa.int64()),
-        ("type", pa.string()),
-        ("size", pa.int64()),
-        ("body", pa.binary()),
-    ]
-)
-
 
 class QueryError(ValueError):
     """A query DuckDB refused."""
-
-
-def _events_table(log: EventLog) -> pa.Table:
-    columns: list[list[Any]] = [[] for _ in EVENTS_SCHEMA]
-    hash_ = log.hash
-    for position, topic, raw in log.scan():
-        if topic == FORK_TOPIC:
-            continue
-        e = envelope.decode_stored(raw)
-        for col, value in zip(
-            columns,
-            (
-                position,
-                hash_(raw).hex(),
-                node_id(e.author),
-                e.seq,
-                e.lamport,
-                e.ts,
-                e.type,
-                len(raw),
-                e.body,
-            ),
-            strict=True,
-        ):
-            col.append(value)
-    return pa.Table.from_arrays(columns, schema=EVENTS_SCHEMA)
 
 
 def run_query(
@@ -70,7 +28,12 @@ def run_query(
     try:
         names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql.lower()))
         if "events" in names:
-            con.register("events", _events_table(log))
+            con.register(
+                "events",
+                pa.Table.from_batches(
+                    list(arrow_batches(stored_events(log), log.hash)), ARROW_SCHEMA
+                ),
+            )
         view_tables = [
             r[0] for r in views.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]

@@ -19,10 +19,11 @@ from hearthnet.domain.chain import ForkProof
 from hearthnet.domain.types import b64url, node_id, unb64url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
     from hearthnet.adapters.event_log import EventLog
+    from hearthnet.domain.ports import Hash
 
 FORMATS = ("jsonl", "parquet")
 
@@ -73,41 +74,51 @@ def export(log: EventLog, path: Path, fmt: str) -> int:
                 f.write(enc.encode(row) + b"\n")
                 count += 1
         return count
-    schema = pa.schema(
-        [
-            ("position", pa.int64()),
-            ("id", pa.string()),
-            ("author", pa.string()),
-            ("seq", pa.int64()),
-            ("lamport", pa.int64()),
-            ("ts", pa.int64()),
-            ("type", pa.string()),
-            ("raw", pa.binary()),
-        ]
-    )
-    with pq.ParquetWriter(path, schema) as writer:
-        rows: list[dict[str, Any]] = []
-        for position, raw in _raws(log):
-            e = envelope.decode_stored(raw)
-            rows.append(
-                {
-                    "position": position,
-                    "id": hash_(raw).hex(),
-                    "author": node_id(e.author),
-                    "seq": e.seq,
-                    "lamport": e.lamport,
-                    "ts": e.ts,
-                    "type": e.type,
-                    "raw": raw,
-                }
-            )
-            if len(rows) == 50_000:
-                writer.write_table(pa.Table.from_pylist(rows, schema))
-                count, rows = count + len(rows), []
-        if rows or count == 0:
-            writer.write_table(pa.Table.from_pylist(rows, schema))
-            count += len(rows)
+    with pq.ParquetWriter(path, ARROW_SCHEMA) as writer:
+        for batch in arrow_batches(_raws(log), log.hash):
+            writer.write_batch(batch)
+            count += batch.num_rows
     return count
+
+
+ARROW_SCHEMA = pa.schema(
+    [
+        ("position", pa.int64()),
+        ("id", pa.string()),
+        ("author", pa.string()),
+        ("seq", pa.int64()),
+        ("lamport", pa.int64()),
+        ("ts", pa.int64()),
+        ("type", pa.string()),
+        ("size", pa.int64()),
+        ("body", pa.binary()),
+        ("raw", pa.binary()),
+    ]
+)
+"""One event per row, for Parquet exports and DuckDB: decoded fields plus the signed bytes."""
+
+
+def arrow_batches(
+    raws: Iterable[tuple[int, bytes]], hash_: Hash, size: int = 50_000
+) -> Iterator[pa.RecordBatch]:
+    """Turn (position, signed bytes) pairs into Arrow record batches of ARROW_SCHEMA."""
+    columns: list[list[Any]] = [[] for _ in ARROW_SCHEMA]
+    for position, raw in raws:
+        e = envelope.decode_stored(raw)
+        values = (position, hash_(raw).hex(), node_id(e.author), e.seq, e.lamport, e.ts, e.type,
+                  len(raw), e.body, raw)  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+        if len(columns[0]) == size:
+            yield pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
+            columns = [[] for _ in ARROW_SCHEMA]
+    if columns[0]:
+        yield pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
+
+
+def stored_events(log: EventLog) -> Iterator[tuple[int, bytes]]:
+    """Yield (position, signed bytes) of the stored events, fork proofs left out."""
+    return ((position, raw) for position, topic, raw in log.scan() if topic != FORK_TOPIC)
 
 
 def read_raws(path: Path, batch: int = 2000) -> Iterator[list[bytes]]:
