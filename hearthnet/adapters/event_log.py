@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
+import blake3
 import msgspec
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
@@ -39,6 +40,12 @@ if TYPE_CHECKING:
 MAX_BUFFERED_PER_AUTHOR = 4096
 MAX_BUFFERED = 65536
 VERIFY_CHUNK = 256
+FORK_ITEM_CONTEXT = b"hearthnet/fork/v1\x00"
+
+
+def fork_item_id(author: bytes, seq: int) -> bytes:
+    """The reconciled-set id of a fork: the same on every node, whichever two events prove it."""
+    return blake3.blake3(FORK_ITEM_CONTEXT + author + seq.to_bytes(8, "big")).digest()
 
 
 class StoreError(RuntimeError):
@@ -127,6 +134,10 @@ class EventLog:
         found = self.recorder.select_events(feed_uuid(author), gt=seq - 1, lte=seq, limit=1)
         return found[0].state if found else None
 
+    def has_proof(self, author: bytes, seq: int) -> bool:
+        """Return whether a fork proof for this (author, seq) is stored."""
+        return bool(self.recorder.select_events(fork_uuid(author), gt=seq - 1, lte=seq, limit=1))
+
     def buffered_count(self) -> int:
         """Return how many verified events wait for a missing predecessor."""
         return self._early_count
@@ -180,6 +191,45 @@ class EventLog:
                 good.append(Checked(raw, event, eid))
         return good, bad
 
+    def check_proofs(
+        self, raws: Sequence[bytes]
+    ) -> tuple[list[tuple[Checked, Checked, int]], list[tuple[str, str]]]:
+        """Decode fork proofs from peers and check both signatures and that they do fork."""
+        good, bad = [], []
+        for raw in raws:
+            try:
+                proof = msgspec.msgpack.decode(raw, type=ForkProof)
+                pair = self._check_chunk([proof.first, proof.second])
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                bad.append((self.hash(raw).hex(), f"not a fork proof: {exc}"))
+                continue
+            if pair[1] or len(pair[0]) != 2:
+                bad.append((self.hash(raw).hex(), "fork proof with a bad event"))
+                continue
+            first, second = pair[0]
+            seq = proves_fork(first.event, first.id, second.event, second.id)
+            if seq is None:
+                bad.append((self.hash(raw).hex(), "the two events do not fork a feed"))
+            else:
+                good.append((first, second, seq))
+        return good, bad
+
+    def sync_items(self) -> list[tuple[int, bytes]]:
+        """Return the reconciled set: events outside frozen feeds, and one item per fork."""
+        return self.recorder.sync_items() + [
+            (0, fork_item_id(author, seq)) for author, seq in self.recorder.forks()
+        ]
+
+    def fetch(self, ids: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+        """Return the stored events and fork proofs with these reconciled-set ids."""
+        wanted = set(ids)
+        proofs = []
+        for author, seq in self.recorder.forks():
+            if fork_item_id(author, seq) in wanted:
+                found = self.recorder.select_events(fork_uuid(author), gt=seq - 1, lte=seq)
+                proofs += [s.state for s in found]
+        return self.recorder.states_of(list(wanted)), proofs
+
     def ingest(self, raws: Sequence[bytes]) -> IngestReport:
         """Check and store a batch of events from anywhere (peer, import, benchmark)."""
         good, bad = self.check(raws)
@@ -195,7 +245,12 @@ class EventLog:
         self.write([], [Minting(signer, type, body, future)])
         return future.result()
 
-    def write(self, checked: Sequence[Checked], mint: Sequence[Minting] = ()) -> IngestReport:
+    def write(
+        self,
+        checked: Sequence[Checked],
+        mint: Sequence[Minting] = (),
+        proofs: Sequence[tuple[Checked, Checked, int]] = (),
+    ) -> IngestReport:
         """Chain-check verified events, mint local ones, and commit all in one transaction."""
         for attempt in (1, 2):
             batch = _Batch(self)
@@ -210,8 +265,12 @@ class EventLog:
                     batch.place(item)
                 for m in mint:
                     batch.mint(m)
+                for first, second, seq in proofs:
+                    batch.prove(first, second, seq)
                 if batch.rows:
-                    self.recorder.insert_events(batch.rows, index=batch.index)
+                    self.recorder.insert_events(
+                        batch.rows, index=batch.index, forks=sorted(batch.proven)
+                    )
             except IntegrityError:
                 batch.rollback()  # another process wrote: re-read heads, retry once
                 if attempt == 2:
@@ -250,6 +309,7 @@ class _Batch:
         self.drained: list[Checked] = []
         self.buffered: list[Checked] = []
         self.known: set[bytes] = set()
+        self.proven: set[tuple[bytes, int]] = set()
 
     def head(self, author: bytes) -> Head | None:
         return self.heads.get(author) or self.log.head(author)
@@ -332,14 +392,20 @@ class _Batch:
     def _fork(self, first: Checked, second: Checked) -> None:
         seq = proves_fork(first.event, first.id, second.event, second.id)
         assert seq is not None
-        author = first.event.author
         self.report.rejected.append((second.id.hex(), f"fork of the author's feed at seq {seq}"))
-        frozen = self.frozen_at(author)
-        if frozen is not None and frozen <= seq:
+        self.prove(first, second, seq)
+
+    def prove(self, first: Checked, second: Checked, seq: int) -> None:
+        """Keep a fork proof, unless one for this (author, seq) is kept already."""
+        author = first.event.author
+        if (author, seq) in self.proven or self.log.has_proof(author, seq):
             return
         proof = msgspec.msgpack.encode(ForkProof(first=first.raw, second=second.raw))
         self.rows.append(StoredEvent(fork_uuid(author), seq, FORK_TOPIC, proof))
-        self.frozen[author] = seq
+        self.proven.add((author, seq))
+        frozen = self.frozen_at(author)
+        if frozen is None or seq < frozen:
+            self.frozen[author] = seq
         self.report.forks.append(ForkRecord(author, seq, first.id, second.id))
 
     def mint(self, m: Minting) -> None:

@@ -75,6 +75,9 @@ class LogRecorder(Protocol):
     def known(self, ids: Sequence[bytes]) -> set[bytes]: ...
     def scan(self, start: int, limit: int) -> list[RawRow]: ...
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]: ...
+    def sync_items(self) -> list[tuple[int, bytes]]: ...
+    def forks(self) -> list[tuple[bytes, int]]: ...
+    def states_of(self, ids: Sequence[bytes]) -> list[bytes]: ...
     def close(self) -> None: ...
 
 
@@ -83,7 +86,16 @@ INDEX_DDL = (
     "id {blob} PRIMARY KEY, lamport BIGINT NOT NULL, "
     "originator_id {oid} NOT NULL, originator_version BIGINT NOT NULL){suffix}",
     "CREATE INDEX IF NOT EXISTS event_index_lamport ON event_index (lamport, id)",
+    "CREATE TABLE IF NOT EXISTS fork_index ("
+    "author {blob} NOT NULL, seq BIGINT NOT NULL, originator_id {oid} NOT NULL, "
+    "PRIMARY KEY (author, seq)){suffix}",
+    "CREATE INDEX IF NOT EXISTS fork_index_feed ON fork_index (originator_id, seq)",
 )
+SYNC_ITEMS_SQL = (
+    "SELECT lamport, id FROM event_index e WHERE NOT EXISTS (SELECT 1 FROM fork_index f "
+    "WHERE f.originator_id = e.originator_id AND e.originator_version >= f.seq)"
+)
+"""The reconciled set: every stored event but those at or past a proven fork of their feed."""
 
 
 def _prefix_bounds(prefix: bytes) -> tuple[bytes, bytes]:
@@ -107,6 +119,11 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
         c.executemany(
             "INSERT INTO event_index VALUES (?,?,?,?)",
             [(i, lamport, oid.hex, version) for i, lamport, oid, version in rows],
+        )
+        forks: list[tuple[bytes, int]] = kwargs.get("forks", [])
+        c.executemany(
+            "INSERT INTO fork_index VALUES (?,?,?)",
+            [(author, seq, feed_uuid(author).hex) for author, seq in forks],
         )
         return ids
 
@@ -168,6 +185,29 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             found.update((int(r[0]), bytes(r[1])) for r in rows)
         return found
 
+    def sync_items(self) -> list[tuple[int, bytes]]:
+        """Return the (lamport, id) items this node reconciles with its peers."""
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None
+            cursor.execute(SYNC_ITEMS_SQL)
+            return cursor.fetchall()
+
+    def forks(self) -> list[tuple[bytes, int]]:
+        """Return (author, seq) of every stored fork proof."""
+        return [(bytes(r[0]), int(r[1])) for r in self._query("SELECT author, seq FROM fork_index")]
+
+    def states_of(self, ids: Sequence[bytes]) -> list[bytes]:
+        """Return the stored bytes of the events with these ids (unknown ids are skipped)."""
+        out: list[bytes] = []
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            out += [bytes(r[0]) for r in self._query(
+                f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
+                "i.originator_id AND e.originator_version = i.originator_version "
+                f"WHERE i.id IN ({','.join('?' * len(part))})", part)]  # fmt: skip
+        return out
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
@@ -189,6 +229,12 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
         rows: list[IndexRow] = kwargs.get("index", [])
         if rows:
             curs.executemany("INSERT INTO event_index VALUES (%s,%s,%s,%s)", rows)
+        forks: list[tuple[bytes, int]] = kwargs.get("forks", [])
+        if forks:
+            curs.executemany(
+                "INSERT INTO fork_index VALUES (%s,%s,%s)",
+                [(author, seq, feed_uuid(author)) for author, seq in forks],
+            )
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -248,6 +294,27 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             [list(positions)],
         )
         return {int(r["n"]): bytes(r["id"]) for r in rows}
+
+    def sync_items(self) -> list[tuple[int, bytes]]:
+        """Return the (lamport, id) items this node reconciles with its peers."""
+        return [(int(r["lamport"]), bytes(r["id"])) for r in self._query(SYNC_ITEMS_SQL)]
+
+    def forks(self) -> list[tuple[bytes, int]]:
+        """Return (author, seq) of every stored fork proof."""
+        rows = self._query("SELECT author, seq FROM fork_index")
+        return [(bytes(r["author"]), int(r["seq"])) for r in rows]
+
+    def states_of(self, ids: Sequence[bytes]) -> list[bytes]:
+        """Return the stored bytes of the events with these ids (unknown ids are skipped)."""
+        if not ids:
+            return []
+        rows = self._query(
+            f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
+            "i.originator_id AND e.originator_version = i.originator_version "
+            "WHERE i.id = ANY(%s)",
+            [list(ids)],
+        )
+        return [bytes(r["state"]) for r in rows]
 
     def close(self) -> None:
         """Close the connection pool."""
