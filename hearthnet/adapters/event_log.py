@@ -478,12 +478,15 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="hearthnet-writer", daemon=True)
         self._thread.start()
 
-    async def ingest(self, raws: Sequence[bytes]) -> IngestReport:
-        """Verify events off the event loop, then hand them to the writer."""
-        loop = asyncio.get_running_loop()
-        good, bad = await loop.run_in_executor(None, self.log.check, raws)
-        report = await asyncio.wrap_future(self.submit(good))
-        report.rejected[:0] = bad
+    async def ingest(self, raws: Sequence[bytes], proofs: Sequence[bytes] = ()) -> IngestReport:
+        """Verify events and fork proofs off the event loop, then hand them to the writer."""
+        good, bad = await asyncio.to_thread(self.log.check, raws)
+        good.sort(key=lambda c: c.event.lamport)  # predecessors first: less buffering
+        good_proofs, bad_proofs = await asyncio.to_thread(self.log.check_proofs, proofs)
+        fut: concurrent.futures.Future[IngestReport] = concurrent.futures.Future()
+        self._queue.put(_Job(good, None, fut, good_proofs))
+        report = await asyncio.wrap_future(fut)
+        report.rejected[:0] = bad + bad_proofs
         return report
 
     async def append(self, signer: Signer, type: str, body: bytes) -> Recorded:
@@ -493,7 +496,7 @@ class LogWriter:
     def submit(self, checked: Sequence[Checked]) -> concurrent.futures.Future[IngestReport]:
         """Queue verified events for the next group commit."""
         fut: concurrent.futures.Future[IngestReport] = concurrent.futures.Future()
-        self._queue.put(_Job(list(checked), None, fut))
+        self._queue.put(_Job(list(checked), None, fut, []))
         return fut
 
     def submit_local(
@@ -501,7 +504,7 @@ class LogWriter:
     ) -> concurrent.futures.Future[Recorded]:
         """Queue a local event for the next group commit."""
         fut: concurrent.futures.Future[Recorded] = concurrent.futures.Future()
-        self._queue.put(_Job([], Minting(signer, type, body, fut), None))
+        self._queue.put(_Job([], Minting(signer, type, body, fut), None, []))
         return fut
 
     def close(self) -> None:
@@ -535,8 +538,9 @@ class LogWriter:
     def _commit(self, jobs: list[_Job]) -> None:
         checked = [c for job in jobs for c in job.checked]
         mints = [job.mint for job in jobs if job.mint is not None]
+        proofs = [p for job in jobs for p in job.proofs]
         try:
-            report = self.log.write(checked, mints)
+            report = self.log.write(checked, mints, proofs)
         except Exception as exc:  # every waiter hears of it; the writer thread lives on
             for job in jobs:
                 future = job.report if job.mint is None else job.mint.future
@@ -545,10 +549,12 @@ class LogWriter:
             return
         for job in jobs:
             if job.report is not None:
-                job.report.set_result(report.only({c.id for c in job.checked}))
+                ids = {c.id for c in job.checked} | {p[1].id for p in job.proofs}
+                job.report.set_result(report.only(ids))
 
 
 class _Job(NamedTuple):
     checked: list[Checked]
     mint: Minting | None
     report: concurrent.futures.Future[IngestReport] | None
+    proofs: list[tuple[Checked, Checked, int]]
