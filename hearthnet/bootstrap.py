@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from hearthnet.domain.invite import Invite
     from hearthnet.projections.base import Projection
 
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
@@ -63,3 +64,232 @@ def open_node(home: Path, *, create_key: bool = False) -> Node:
     community = parse_node_id(config.community) if config.community else None
     log = EventLog(open_recorder(url), verify_ed25519, blake3_256, community=community)
     return Node(home, config, signer, log, url)
+
+
+@dataclass
+class RunOptions:
+    """How `hearthnet run` was asked to run."""
+
+    port: int
+    host: str = "127.0.0.1"
+    peers: tuple[str, ...] = ()
+    sync_interval: float = 30.0
+    discovery: bool = True
+    ready: Callable[[str], None] = print
+
+
+def admitted(membership: MembershipProjection, now_ms: int) -> frozenset[bytes]:
+    """Keys that may sync: active members and invitees whose invitation is still open."""
+    state = membership.fold()
+    keys = {parse_node_id(who) for who in state.members if state.active(who)}
+    keys |= {
+        parse_node_id(p.invitee)
+        for p in state.invites.values()
+        if p.status == "pending" and p.expires_at > now_ms
+    }
+    return frozenset(keys)
+
+
+async def serve(node: Node, options: RunOptions) -> None:
+    """Run a node until SIGINT or SIGTERM: API and sync on one event loop, nothing lost."""
+    import asyncio
+    import contextlib
+    import json
+    import os
+    import secrets
+    import signal
+    import time
+
+    import httpx
+    import uvicorn
+
+    from hearthnet.adapters.event_log import LogWriter
+    from hearthnet.adapters.http_api import Admission, NodeApi, create_app
+    from hearthnet.adapters.http_peer import HttpPeer
+    from hearthnet.adapters.http_server import NodeServer
+    from hearthnet.adapters.replica import LocalReplica
+    from hearthnet.domain.bodies import encode_body
+    from hearthnet.domain.envelope import encode
+    from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
+    from hearthnet.domain.types import node_id
+    from hearthnet.sync.driver import PeerManager, PeerState
+    from hearthnet.sync.protocol import Bundle
+
+    signer = node.signer
+    assert signer is not None
+    me, community = node_id(signer.public_key), node.config.community
+    url = f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
+    writer = LogWriter(node.log)
+    replica = LocalReplica(node.log, writer)
+    admission = Admission()
+    views = node.views
+    refresh = asyncio.Event()
+    client = httpx.AsyncClient()
+    background: set[asyncio.Task[int]] = set()
+
+    async def keep_views_current() -> None:
+        membership = views.projections["membership"]
+        assert isinstance(membership, MembershipProjection)
+        while True:
+            await asyncio.to_thread(views.catch_up)
+            admission.allowed = await asyncio.to_thread(
+                admitted, membership, int(time.time() * 1000)
+            )
+            refresh.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(refresh.wait(), timeout=2.0)
+
+    async def append(type_: str, body: bytes) -> dict[str, object]:
+        recorded = await writer.append(signer, type_, body)
+        refresh.set()
+        pushing = asyncio.create_task(peers.push(Bundle(events=[encode(recorded.event)])))
+        background.add(pushing)
+        pushing.add_done_callback(background.discard)
+        return {
+            "event_id": recorded.id.hex(),
+            "seq": recorded.event.seq,
+            "lamport": recorded.event.lamport,
+        }
+
+    async def on_change(state: PeerState, change: str) -> None:
+        body = encode_body(PeerChanged(node_id=state.node_id, url=state.url))
+        await append(PEER_SEEN if change == "seen" else PEER_LOST, body)
+
+    peers = PeerManager(
+        replica,
+        lambda u: HttpPeer(u, signer, community, client),
+        me=me,
+        community=community,
+        on_change=on_change,
+        interval=options.sync_interval,
+        own_url=url,
+    )
+    for peer_url in (*node.config.peers, *options.peers):
+        peers.add(peer_url)
+
+    def manifest() -> dict[str, object]:
+        known = [s.url for s in peers.peers.values() if s.state == "connected"]
+        return {
+            "node_id": me,
+            "community": community,
+            "name": node.config.name,
+            "url": url,
+            "protocol": 1,
+            "peers": known,
+        }
+
+    token = secrets.token_urlsafe(24)
+    api = NodeApi(
+        replica, peers, admission, community, manifest, token, append, lambda _: refresh.set()
+    )
+    config = uvicorn.Config(
+        create_app(api),
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+    server = NodeServer(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.stop)
+    tasks = [asyncio.create_task(keep_views_current(), name="views")]
+    discovery = None
+    try:
+        await asyncio.to_thread(views.catch_up)
+        membership = views.projections["membership"]
+        assert isinstance(membership, MembershipProjection)
+        admission.allowed = admitted(membership, int(time.time() * 1000))
+        serving = asyncio.create_task(server.serve(), name="http")
+        while not server.started:
+            if serving.done():
+                await serving
+                raise OSError(f"could not listen on {options.host}:{options.port}")
+            await asyncio.sleep(0.02)
+        address = {"url": url, "pid": os.getpid(), "node_id": me}
+        (node.home / "admin.token").write_text(token)
+        (node.home / "admin.token").chmod(0o600)
+        (node.home / "node.json").write_text(json.dumps(address))
+        await peers.start()
+        if options.discovery:
+            from hearthnet.adapters.discovery import Discovery
+
+            discovery = Discovery(
+                me, community, options.port, lambda u: peers.add(u, "discovered"), host=options.host
+            )
+            await discovery.start()
+        options.ready(url)
+        await serving
+    finally:
+        if discovery is not None:
+            await discovery.stop()
+        await peers.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.aclose()
+        await asyncio.to_thread(writer.close)
+        for name in ("node.json", "admin.token"):
+            (node.home / name).unlink(missing_ok=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+class JoinError(RuntimeError):
+    """Joining failed; `code` is the onboarding error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def join_community(node: Node, invite: Invite, display_name: str) -> dict[str, object]:
+    """Sync the community log from the invite's bootstrap node, then announce our join."""
+    import asyncio
+
+    import httpx
+
+    from hearthnet.adapters.event_log import LogWriter
+    from hearthnet.adapters.http_peer import HttpPeer
+    from hearthnet.adapters.replica import LocalReplica
+    from hearthnet.domain import community as c
+    from hearthnet.domain.bodies import encode_body
+    from hearthnet.domain.envelope import encode
+    from hearthnet.sync.protocol import Bundle
+    from hearthnet.sync.session import SyncError, synchronise
+
+    signer = node.signer
+    assert signer is not None
+    node.log.community = parse_node_id(invite.community_id)
+    writer = LogWriter(node.log)
+    replica = LocalReplica(node.log, writer)
+    errors = []
+    try:
+        async with httpx.AsyncClient() as client:
+            for url in invite.bootstrap_endpoints:
+                peer = HttpPeer(url, signer, invite.community_id, client)
+                try:
+                    _, community, _ = await peer.describe()
+                    if community != invite.community_id:
+                        raise SyncError(f"{url} serves another community")
+                    stats = await synchronise(replica, peer)
+                except SyncError as exc:
+                    errors.append(str(exc))
+                    continue
+                known = await asyncio.to_thread(
+                    node.log.find, bytes.fromhex(invite.invite_event_id)
+                )
+                if not known:
+                    raise JoinError("sync_failed", "the synced log does not hold the invitation")
+                body = c.MemberJoined(invite_event_id=invite.invite_event_id,
+                                      display_name=display_name)  # fmt: skip
+                recorded = await writer.append(signer, c.MEMBER_JOINED, encode_body(body))
+                await peer.push(Bundle(events=[encode(recorded.event)]))
+                return {"community_id": invite.community_id, "bootstrap": url,
+                        "events_synced": stats.stored, "event_id": recorded.id.hex()}  # fmt: skip
+    finally:
+        await asyncio.to_thread(writer.close)
+    if not invite.bootstrap_endpoints:
+        raise JoinError("bootstrap_unreachable", "the invite names no bootstrap endpoint")
+    raise JoinError("bootstrap_unreachable", "; ".join(errors))

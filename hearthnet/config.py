@@ -22,6 +22,8 @@ class Config(msgspec.Struct, kw_only=True):
     name: str = ""
     community: str = ""
     store_url: str = ""
+    port: int = 7080
+    peers: list[str] = []
 
 
 def data_home() -> Path:
@@ -52,7 +54,7 @@ def save_config(home: Path, config: Config) -> None:
     home.mkdir(parents=True, exist_ok=True)
     lines = ["[node]"]
     for key, value in msgspec.structs.asdict(config).items():
-        if value:
+        if value or key == "peers":
             lines.append(f"{key} = {msgspec.json.encode(value).decode()}")
     tmp = home / (CONFIG_FILE + ".tmp")
     tmp.write_text("\n".join(lines) + "\n", "utf-8")

@@ -105,8 +105,18 @@ def arrow_batches(
     columns: list[list[Any]] = [[] for _ in ARROW_SCHEMA]
     for position, raw in raws:
         e = envelope.decode_stored(raw)
-        values = (position, hash_(raw).hex(), node_id(e.author), e.seq, e.lamport, e.ts, e.type,
-                  len(raw), e.body, raw)  # fmt: skip
+        values = (
+            position,
+            hash_(raw).hex(),
+            node_id(e.author),
+            e.seq,
+            e.lamport,
+            e.ts,
+            e.type,
+            len(raw),
+            e.body,
+            raw,
+        )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
         if len(columns[0]) == size:

@@ -202,10 +202,15 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
         out: list[bytes] = []
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            out += [bytes(r[0]) for r in self._query(
-                f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
-                "i.originator_id AND e.originator_version = i.originator_version "
-                f"WHERE i.id IN ({','.join('?' * len(part))})", part)]  # fmt: skip
+            out += [
+                bytes(r[0])
+                for r in self._query(
+                    f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
+                    "i.originator_id AND e.originator_version = i.originator_version "
+                    f"WHERE i.id IN ({','.join('?' * len(part))})",
+                    part,
+                )
+            ]
         return out
 
     def close(self) -> None:

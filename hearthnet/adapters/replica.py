@@ -36,7 +36,16 @@ class LocalReplica:
     async def take(self, bundle: Bundle) -> PushReply:
         """Verify and store what a peer sent."""
         report = await self.ingest(bundle)
-        return PushReply(len(report.stored), len(report.duplicates), len(report.rejected))
+        return PushReply(
+            len(report.stored),
+            len(report.duplicates),
+            len(report.rejected),
+            self.log.buffered_count(),
+        )
+
+    def waiting(self) -> int:
+        """Events held back until their missing predecessors arrive."""
+        return self.log.buffered_count()
 
     async def ingest(self, bundle: Bundle) -> IngestReport:
         """Verify and store a bundle, returning the full report."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,12 +15,25 @@ from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
 from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, short_node_id
 
+if TYPE_CHECKING:
+    from hearthnet.bootstrap import Node
+
 
 @click.command()
-@click.option("--name", required=True, help="The community's name (1-64 characters).")
+@click.option("--name", help="The community's name (1-64 characters).")
+@click.option("--join", "link", help="Join a community by invite link instead of founding one.")
 @json_option
-def init(name: str, as_json: bool) -> None:
-    """Create this node's key and found a new community."""
+def init(name: str | None, link: str | None, as_json: bool) -> None:
+    """Create this node's key and found a new community (or join one with --join)."""
+    if link is not None:
+        out = _join(link, name or "")
+        if as_json:
+            emit_json(out)
+        else:
+            emit_fields(out)
+        return
+    if name is None:
+        raise click.UsageError("give --name NAME to found a community, or --join LINK")
     if not 1 <= len(name.strip()) <= 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--name")
     with node_session(create_key=True) as node:
@@ -93,14 +107,14 @@ def create(
             expires_at=expires_ms,
             display_name=display_name,
         )
-        recorded = node.log.append_local(node.signer, c.MEMBER_INVITED, encode_body(body))
+        event_id = append_here(node, c.MEMBER_INVITED, encode_body(body))
         terms = Invite(
             community_id=node.config.community,
             community_name=community_name,
             inviter_node_id=me,
             invitee_node_id=invitee,
             initial_level=level,  # type: ignore[arg-type]
-            invite_event_id=recorded.id.hex(),
+            invite_event_id=event_id,
             bootstrap_endpoints=list(endpoints),
             expires_at=rfc3339(expires_ms),
         )
@@ -109,7 +123,7 @@ def create(
         emit_json(
             {
                 "link": link,
-                "event_id": recorded.id.hex(),
+                "event_id": event_id,
                 "expires_at": terms.expires_at,
                 "invitee_node_id": invitee,
                 "level": level,
@@ -117,3 +131,61 @@ def create(
         )
     else:
         click.echo(link)
+
+
+@click.command()
+@click.argument("link")
+@click.option("--name", "display_name", default="", help="How the community should call you.")
+@json_option
+def join(link: str, display_name: str, as_json: bool) -> None:
+    """Join a community with an invite link: verify it, sync the log, announce the join."""
+    out = _join(link, display_name)
+    if as_json:
+        emit_json(out)
+    else:
+        emit_fields(out)
+
+
+def _join(link: str, display_name: str) -> dict[str, object]:
+    """Redeem an invite link for this node and return what happened."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from hearthnet.adapters.crypto import verify_ed25519
+    from hearthnet.bootstrap import JoinError, join_community
+    from hearthnet.domain.invite import InviteError, check_invite, parse_invite
+
+    with node_session(create_key=True) as node:
+        assert node.signer is not None
+        me = node_id(node.signer.public_key)
+        try:
+            invite = parse_invite(link)
+            check_invite(invite, verify_ed25519, me, datetime.now(UTC))
+        except InviteError as exc:
+            raise Failure(f"{exc.code}: {exc}") from None
+        if node.config.community:
+            code = "already_member" if node.config.community == invite.community_id else (
+                "this node belongs to another community")  # fmt: skip
+            raise Failure(f"{code}: {node.config.community}")
+        try:
+            result = asyncio.run(join_community(node, invite, display_name))
+        except JoinError as exc:
+            raise Failure(f"{exc.code}: {exc}") from None
+        node.config.community = invite.community_id
+        node.config.name = node.config.name or display_name
+        node.config.peers = sorted({*node.config.peers, *invite.bootstrap_endpoints})
+        save_config(node.home, node.config)
+    return {"node_id": me, **result}
+
+
+def append_here(node: Node, type_: str, body: bytes) -> str:
+    """Append one of our own events: through the running node if there is one (it then
+    pushes the event to its peers at once), else straight into the log. Returns the id."""
+    from hearthnet.cli.node import admin_call, running_node
+
+    if running_node(node.home) is not None:
+        result = admin_call(node.home, "POST", "/admin/v1/append",
+                            {"type": type_, "body_hex": body.hex()})  # fmt: skip
+        return str(result["event_id"])
+    assert node.signer is not None
+    return node.log.append_local(node.signer, type_, body).id.hex()

@@ -47,6 +47,8 @@ class PushReply(msgspec.Struct, array_like=True, frozen=True):
     stored: int
     duplicates: int
     rejected: int
+    waiting: int = 0
+    """Events the receiver holds back until their missing predecessors arrive."""
 
 
 def encode(message: msgspec.Struct) -> bytes:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MAX_ROUNDS = 64
+MAX_PASSES = 16
 
 
 class SyncError(RuntimeError):
@@ -51,6 +52,10 @@ class Replica(Protocol):
         """Check and store what a peer sent."""
         ...
 
+    def waiting(self) -> int:
+        """Events held back until their missing predecessors arrive."""
+        ...
+
     async def give(self, ids: Sequence[bytes]) -> list[Bundle]:
         """Bundle the events and proofs with these ids, each bundle within one frame."""
         ...
@@ -75,8 +80,24 @@ def respond(storage: Storage, message: bytes) -> ReconcileReply:
 
 
 async def synchronise(replica: Replica, peer: Peer) -> SyncStats:
-    """Run one session as initiator; return its statistics."""
+    """Run one session as initiator; return its statistics.
+
+    Events held back for a missing predecessor are in neither set, so an author whose feed
+    is scattered over both sides can need several passes: the session repeats while a pass
+    moved events and either side still holds some back.
+    """
     stats = SyncStats()
+    for _ in range(MAX_PASSES):
+        moved, peer_waiting = await _pass(replica, peer, stats)
+        if not moved or not (peer_waiting or replica.waiting()):
+            break
+    return stats
+
+
+async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, int]:
+    """Reconcile once and move the difference; return (events moved, peer's waiting count)."""
+    moved_before = stats.fetched + stats.pushed
+    peer_waiting = 0
     party = Negentropy(await replica.storage(), protocol.RECONCILE_LIMIT)
     to_fetch: set[bytes] = set()
     to_push: set[bytes] = set()
@@ -107,5 +128,5 @@ async def synchronise(replica: Replica, peer: Peer) -> SyncStats:
     for bundle in await replica.give(sorted(to_push)):
         stats.bytes_sent += len(protocol.encode(bundle))
         stats.pushed += len(bundle.events) + len(bundle.proofs)
-        await peer.push(bundle)
-    return stats
+        peer_waiting = (await peer.push(bundle)).waiting
+    return stats.fetched + stats.pushed - moved_before, peer_waiting

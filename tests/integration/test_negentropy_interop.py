@@ -51,8 +51,9 @@ class NodeParty:
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[subprocess.Popen[str]]:
-    with subprocess.Popen(["node", str(BRIDGE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as process:  # fmt: skip
+    with subprocess.Popen(
+        ["node", str(BRIDGE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as process:
         yield process
         assert process.stdin is not None
         process.stdin.close()
@@ -69,16 +70,29 @@ def _sets(seed: int, shared: int, a: int, b: int) -> tuple[list[tuple[int, bytes
     return common, make(a), make(b)
 
 
-CASES = [(seed, *random.Random(seed).choice([(0, 5, 0), (300, 40, 3), (2000, 0, 700),
-                                             (5000, 200, 200), (40, 0, 0)]))
-         for seed in range(12)]  # fmt: skip
+CASES = [
+    (
+        seed,
+        *random.Random(seed).choice(
+            [(0, 5, 0), (300, 40, 3), (2000, 0, 700), (5000, 200, 200), (40, 0, 0)]
+        ),
+    )
+    for seed in range(12)
+]
 
 
 @pytest.mark.parametrize("limit", [4096, 60_000])
 @pytest.mark.parametrize(("seed", "shared", "a", "b"), CASES)
 @pytest.mark.parametrize("we_initiate", [True, False])
-def test_both_directions(node: subprocess.Popen[str], limit: int, seed: int, shared: int,
-                         a: int, b: int, we_initiate: bool) -> None:  # fmt: skip
+def test_both_directions(
+    node: subprocess.Popen[str],
+    limit: int,
+    seed: int,
+    shared: int,
+    a: int,
+    b: int,
+    we_initiate: bool,
+) -> None:
     common, a_extra, b_extra = _sets(seed, shared, a, b)
     ours = Negentropy(Storage(common + a_extra), limit)
     theirs = NodeParty(node, common + b_extra, limit)

@@ -5,6 +5,7 @@ the same id set and the same projection digests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -31,8 +32,10 @@ class Mesh(RuleBasedStateMachine):
         self.nodes = [TestNode(self.tmp / f"n{i}") for i in range(NODES)]
         self.groups = [0] * NODES
         self.founder, genesis = community()
-        self.authors = [Author(signer(10 + i), self.founder.community, clock=self.founder.clock)
-                        for i in range(NODES)]  # fmt: skip
+        self.authors = [
+            Author(signer(10 + i), self.founder.community, clock=self.founder.clock)
+            for i in range(NODES)
+        ]
         self.liar = Author(signer(99), self.founder.community, clock=self.founder.clock)
         self.nodes[0].log.ingest([genesis])
         self.rng = random.Random(0)
@@ -64,17 +67,19 @@ class Mesh(RuleBasedStateMachine):
     def heal_links(self) -> None:
         self.groups = [0] * NODES
 
-    @rule(a=st.integers(0, NODES - 1), b=st.integers(0, NODES - 1),
-          drop=st.sampled_from([0.0, 0.3]), duplicate=st.sampled_from([0.0, 0.5]),
-          reorder=st.booleans())  # fmt: skip
+    @rule(
+        a=st.integers(0, NODES - 1),
+        b=st.integers(0, NODES - 1),
+        drop=st.sampled_from([0.0, 0.3]),
+        duplicate=st.sampled_from([0.0, 0.5]),
+        reorder=st.booleans(),
+    )
     def sync(self, a: int, b: int, drop: float, duplicate: float, reorder: bool) -> None:
         if a == b or self.groups[a] != self.groups[b]:
             return
         link = Link(self.nodes[b], random.Random(self.rng.random()), drop, duplicate, reorder)
-        try:
+        with contextlib.suppress(SyncError):
             asyncio.run(synchronise(self.nodes[a].replica, link))
-        except SyncError:
-            pass
 
     @precondition(lambda self: self.restarts < 2)
     @rule(node=st.integers(0, NODES - 1))

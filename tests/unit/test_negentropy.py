@@ -76,8 +76,9 @@ def test_frame_limit_is_respected_and_still_converges() -> None:
     assert len(message) <= 4096
     reply = b.reconcile(message).reply
     assert reply is not None and len(reply) <= 4096
-    only_a, only_b, _, _ = converge(Negentropy(Storage(a_items), 4096),
-                                    Negentropy(Storage(b_items), 4096), max_rounds=500)  # fmt: skip
+    only_a, only_b, _, _ = converge(
+        Negentropy(Storage(a_items), 4096), Negentropy(Storage(b_items), 4096), max_rounds=500
+    )
     assert len(only_a) == len(only_b) == 3000
 
 
@@ -88,10 +89,18 @@ def test_unsupported_version_is_answered_with_ours() -> None:
 
 @pytest.mark.parametrize(
     "message",
-    [b"", b"\x00", b"\x61\x01", b"\x61\x00\x21" + b"\x00" * 40, b"\x61\x00\x00\x07",
-     b"\x61\x00\x00\x01\x00", b"\x61\x00\x00\x02\xff\xff\xff\x7f", b"\x61" + b"\xff" * 12,
-     b"\x61\x05\x00\x00\x02\x00\x00\x00"],
-)  # fmt: skip
+    [
+        b"",
+        b"\x00",
+        b"\x61\x01",
+        b"\x61\x00\x21" + b"\x00" * 40,
+        b"\x61\x00\x00\x07",
+        b"\x61\x00\x00\x01\x00",
+        b"\x61\x00\x00\x02\xff\xff\xff\x7f",
+        b"\x61" + b"\xff" * 12,
+        b"\x61\x05\x00\x00\x02\x00\x00\x00",
+    ],
+)
 def test_malformed_messages_are_clear_errors(message: bytes) -> None:
     with pytest.raises(NegentropyError):
         Negentropy(Storage(_items(50, 3))).reconcile(message)

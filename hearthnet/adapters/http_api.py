@@ -1,0 +1,203 @@
+"""The node's HTTP surface: manifest, sync endpoints for members, admin for the local CLI.
+
+Every sync request is signed by the caller and checked against the membership projection:
+members and invitees with a live invitation may sync, strangers get 401. Frames are capped,
+callers are rate-limited, and a caller that keeps sending garbage is cut off for a while;
+none of it stops the node serving everyone else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hearthnet.adapters.request_auth import AuthError, verify_request
+from hearthnet.domain.types import node_id
+from hearthnet.sync import protocol
+from hearthnet.sync.negentropy import NegentropyError
+from hearthnet.sync.protocol import Bundle, Fetch, FrameError
+from hearthnet.sync.session import respond
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from starlette.requests import Request
+
+    from hearthnet.adapters.replica import LocalReplica
+    from hearthnet.sync.driver import PeerManager
+
+RATE_PER_S = 50.0
+BURST = 200.0
+STRIKES_TO_BAN = 5
+BAN_S = 600.0
+MSGPACK = "application/x-msgpack"
+
+
+class Admission:
+    """Who may sync: decided from the membership projection, refreshed as it changes."""
+
+    def __init__(self) -> None:
+        self.allowed: frozenset[bytes] = frozenset()
+
+    def permits(self, key: bytes) -> bool:
+        """Return whether this key may sync with us."""
+        return key in self.allowed
+
+
+@dataclass
+class _Caller:
+    tokens: float = BURST
+    stamp: float = field(default_factory=time.monotonic)
+    strikes: int = 0
+    banned_until: float = 0.0
+
+
+@dataclass
+class NodeApi:
+    """What the routes need from the running node."""
+
+    replica: LocalReplica
+    peers: PeerManager
+    admission: Admission
+    community: str
+    manifest: Callable[[], dict[str, Any]]
+    admin_token: str
+    append: Callable[[str, bytes], Awaitable[dict[str, Any]]]
+    on_stored: Callable[[int], None]
+    callers: dict[bytes, _Caller] = field(default_factory=dict)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+async def _body(request: Request) -> bytes | None:
+    """Read at most one frame of body; None if it is larger."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > protocol.FRAME_LIMIT:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(api: NodeApi) -> Starlette:
+    """Build the Starlette application of a node."""
+
+    async def sync_call(request: Request, handle: Callable[[bytes], Awaitable[bytes]]) -> Response:
+        body = await _body(request)
+        if body is None:
+            return _error(413, "bad_request", f"frame larger than {protocol.FRAME_LIMIT} bytes")
+        try:
+            caller = verify_request(request.headers, "POST", request.url.path, body, api.community)
+        except AuthError as exc:
+            return _error(401, "invalid_signature", str(exc))
+        if not api.admission.permits(caller):
+            return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
+        state = api.callers.setdefault(caller, _Caller())
+        now = time.monotonic()
+        if state.banned_until > now:
+            return _error(429, "rate_limited", "cut off after repeated malformed frames")
+        state.tokens = min(BURST, state.tokens + (now - state.stamp) * RATE_PER_S)
+        state.stamp = now
+        if state.tokens < 1:
+            return _error(429, "rate_limited", "too many requests")
+        state.tokens -= 1
+        try:
+            return Response(await handle(body), media_type=MSGPACK)
+        except (FrameError, NegentropyError) as exc:
+            state.strikes += 1
+            if state.strikes >= STRIKES_TO_BAN:
+                state.banned_until = now + BAN_S
+            return _error(400, "bad_request", str(exc))
+
+    async def reconcile(body: bytes) -> bytes:
+        return protocol.encode(respond(await api.replica.storage(), body))
+
+    async def fetch(body: bytes) -> bytes:
+        request = protocol.decode(body, Fetch)
+        bundles = await api.replica.give(request.ids)
+        merged = Bundle(
+            events=[e for b in bundles for e in b.events],
+            proofs=[p for b in bundles for p in b.proofs],
+        )
+        return protocol.encode(merged)
+
+    async def push(body: bytes) -> bytes:
+        report = await api.replica.ingest(protocol.decode(body, Bundle))
+        if report.stored:
+            api.on_stored(len(report.stored))
+        return protocol.encode(
+            protocol.PushReply(
+                len(report.stored),
+                len(report.duplicates),
+                len(report.rejected),
+                api.replica.waiting(),
+            )
+        )
+
+    def route(
+        handle: Callable[[bytes], Awaitable[bytes]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await sync_call(request, handle)
+
+        return endpoint
+
+    def admin(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            token = request.headers.get("authorization", "").removeprefix("Bearer ")
+            local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+            if not local or not hmac.compare_digest(token, api.admin_token):
+                return _error(401, "unauthorized", "admin calls need the local admin token")
+            return await handler(request)
+
+        return endpoint
+
+    async def manifest(_: Request) -> Response:
+        return JSONResponse(api.manifest())
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def peers(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                url = str(msgspec.json.decode(await request.body())["url"])
+            except (msgspec.DecodeError, KeyError, TypeError):
+                return _error(400, "bad_request", 'body must be {"url": "http://host:port"}')
+            if not url.startswith(("http://", "https://")):
+                return _error(400, "bad_request", "a peer URL starts with http:// or https://")
+            api.peers.add(url)
+        return JSONResponse([dataclasses.asdict(s) for s in api.peers.peers.values()])
+
+    async def append(request: Request) -> Response:
+        try:
+            data = msgspec.json.decode(await request.body())
+            result = await api.append(str(data["type"]), bytes.fromhex(str(data["body_hex"])))
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
+            return _error(400, "bad_request", f"cannot append: {exc}")
+        return JSONResponse(result)
+
+    return Starlette(
+        routes=[
+            Route("/manifest", manifest),
+            Route("/health", health),
+            Route("/sync/v1/reconcile", route(reconcile), methods=["POST"]),
+            Route("/sync/v1/fetch", route(fetch), methods=["POST"]),
+            Route("/sync/v1/push", route(push), methods=["POST"]),
+            Route("/admin/v1/peers", admin(peers), methods=["GET", "POST"]),
+            Route("/admin/v1/append", admin(append), methods=["POST"]),
+        ]
+    )

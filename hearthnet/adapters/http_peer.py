@@ -1,0 +1,95 @@
+"""A peer reached over HTTP: signed sync requests with size and time limits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import msgspec
+
+from hearthnet.adapters.request_auth import sign_request
+from hearthnet.sync import protocol
+from hearthnet.sync.protocol import Bundle, Fetch, FrameError, PushReply, ReconcileReply
+from hearthnet.sync.session import SyncError
+
+if TYPE_CHECKING:
+    from hearthnet.domain.ports import Signer
+
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class Manifest(msgspec.Struct, kw_only=True):
+    """What a node says about itself at GET /manifest."""
+
+    node_id: str
+    community: str
+    name: str = ""
+    url: str = ""
+    protocol: int = 1
+    peers: list[str] = []
+
+
+class HttpPeer:
+    """A remote node, as a sync Peer."""
+
+    def __init__(self, url: str, signer: Signer, community: str, client: httpx.AsyncClient) -> None:
+        self.url = url.rstrip("/")
+        self.signer = signer
+        self.community = community
+        self.client = client
+
+    async def _post(self, path: str, body: bytes) -> bytes:
+        headers = sign_request(self.signer, self.community, "POST", path, body)
+        headers["content-type"] = "application/octet-stream"
+        try:
+            response = await self.client.post(
+                self.url + path, content=body, headers=headers, timeout=TIMEOUT
+            )
+        except httpx.HTTPError as exc:
+            raise SyncError(f"{self.url}: {type(exc).__name__} {exc}") from None
+        if response.status_code != 200:
+            raise SyncError(f"{self.url}{path}: HTTP {response.status_code} {response.text[:200]}")
+        if len(response.content) > protocol.FRAME_LIMIT:
+            raise SyncError(f"{self.url}{path}: frame over {protocol.FRAME_LIMIT} bytes")
+        return response.content
+
+    def _decode(self, data: bytes, kind: type[Any]) -> Any:
+        try:
+            return protocol.decode(data, kind)
+        except FrameError as exc:
+            raise SyncError(f"{self.url}: {exc}") from None
+
+    async def reconcile(self, message: bytes) -> ReconcileReply:
+        """Send a negentropy message."""
+        reply: ReconcileReply = self._decode(
+            await self._post("/sync/v1/reconcile", message), ReconcileReply
+        )
+        return reply
+
+    async def fetch(self, request: Fetch) -> Bundle:
+        """Fetch events and proofs by id."""
+        bundle: Bundle = self._decode(
+            await self._post("/sync/v1/fetch", protocol.encode(request)), Bundle
+        )
+        return bundle
+
+    async def push(self, bundle: Bundle) -> PushReply:
+        """Push events and proofs."""
+        reply: PushReply = self._decode(
+            await self._post("/sync/v1/push", protocol.encode(bundle)), PushReply
+        )
+        return reply
+
+    async def describe(self) -> tuple[str, str, list[str]]:
+        """Return the peer's node id, community and known peer URLs."""
+        m = await self.manifest()
+        return m.node_id, m.community, m.peers
+
+    async def manifest(self) -> Manifest:
+        """Fetch the peer's manifest."""
+        try:
+            response = await self.client.get(self.url + "/manifest", timeout=TIMEOUT)
+            response.raise_for_status()
+            return msgspec.json.decode(response.content, type=Manifest)
+        except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise SyncError(f"{self.url}: no usable manifest ({exc})") from None
