@@ -75,6 +75,7 @@ class RunOptions:
     peers: tuple[str, ...] = ()
     sync_interval: float = 30.0
     discovery: bool = True
+    public_url: str = ""
     ready: Callable[[str], None] = print
 
 
@@ -118,7 +119,9 @@ async def serve(node: Node, options: RunOptions) -> None:
     signer = node.signer
     assert signer is not None
     me, community = node_id(signer.public_key), node.config.community
-    url = f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
+    url = options.public_url or (
+        f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
+    )
     writer = LogWriter(node.log)
     replica = LocalReplica(node.log, writer)
     admission = Admission()
@@ -157,7 +160,7 @@ async def serve(node: Node, options: RunOptions) -> None:
 
     peers = PeerManager(
         replica,
-        lambda u: HttpPeer(u, signer, community, client),
+        lambda u: HttpPeer(u, signer, community, client, url),
         me=me,
         community=community,
         on_change=on_change,
@@ -282,12 +285,17 @@ async def join_community(node: Node, invite: Invite, display_name: str) -> dict[
                 )
                 if not known:
                     raise JoinError("sync_failed", "the synced log does not hold the invitation")
-                body = c.MemberJoined(invite_event_id=invite.invite_event_id,
-                                      display_name=display_name)  # fmt: skip
+                body = c.MemberJoined(
+                    invite_event_id=invite.invite_event_id, display_name=display_name
+                )
                 recorded = await writer.append(signer, c.MEMBER_JOINED, encode_body(body))
                 await peer.push(Bundle(events=[encode(recorded.event)]))
-                return {"community_id": invite.community_id, "bootstrap": url,
-                        "events_synced": stats.stored, "event_id": recorded.id.hex()}  # fmt: skip
+                return {
+                    "community_id": invite.community_id,
+                    "bootstrap": url,
+                    "events_synced": stats.stored,
+                    "event_id": recorded.id.hex(),
+                }
     finally:
         await asyncio.to_thread(writer.close)
     if not invite.bootstrap_endpoints:

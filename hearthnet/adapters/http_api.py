@@ -39,6 +39,8 @@ BURST = 200.0
 STRIKES_TO_BAN = 5
 BAN_S = 600.0
 MSGPACK = "application/x-msgpack"
+CALLER_URL = "x-hearthnet-url"
+"""Where a calling member can be reached: how the mesh fills in without discovery."""
 
 
 class Admission:
@@ -103,6 +105,9 @@ def create_app(api: NodeApi) -> Starlette:
             return _error(401, "invalid_signature", str(exc))
         if not api.admission.permits(caller):
             return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
+        reachable_at = request.headers.get(CALLER_URL, "").rstrip("/")
+        if reachable_at.startswith(("http://", "https://")) and reachable_at not in api.peers.peers:
+            api.peers.add(reachable_at, "inbound")
         state = api.callers.setdefault(caller, _Caller())
         now = time.monotonic()
         if state.banned_until > now:

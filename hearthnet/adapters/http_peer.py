@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 
-from hearthnet.adapters.request_auth import sign_request
+from hearthnet.adapters.request_auth import FROM, sign_request
+from hearthnet.domain.types import node_id
 from hearthnet.sync import protocol
 from hearthnet.sync.protocol import Bundle, Fetch, FrameError, PushReply, ReconcileReply
 from hearthnet.sync.session import SyncError
@@ -32,8 +33,16 @@ class Manifest(msgspec.Struct, kw_only=True):
 class HttpPeer:
     """A remote node, as a sync Peer."""
 
-    def __init__(self, url: str, signer: Signer, community: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        url: str,
+        signer: Signer,
+        community: str,
+        client: httpx.AsyncClient,
+        own_url: str = "",
+    ) -> None:
         self.url = url.rstrip("/")
+        self.own_url = own_url
         self.signer = signer
         self.community = community
         self.client = client
@@ -41,6 +50,8 @@ class HttpPeer:
     async def _post(self, path: str, body: bytes) -> bytes:
         headers = sign_request(self.signer, self.community, "POST", path, body)
         headers["content-type"] = "application/octet-stream"
+        if self.own_url:
+            headers["x-hearthnet-url"] = self.own_url
         try:
             response = await self.client.post(
                 self.url + path, content=body, headers=headers, timeout=TIMEOUT
@@ -88,7 +99,11 @@ class HttpPeer:
     async def manifest(self) -> Manifest:
         """Fetch the peer's manifest."""
         try:
-            response = await self.client.get(self.url + "/manifest", timeout=TIMEOUT)
+            response = await self.client.get(
+                self.url + "/manifest",
+                timeout=TIMEOUT,
+                headers={FROM: node_id(self.signer.public_key)},
+            )
             response.raise_for_status()
             return msgspec.json.decode(response.content, type=Manifest)
         except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError) as exc:

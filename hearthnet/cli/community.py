@@ -164,8 +164,11 @@ def _join(link: str, display_name: str) -> dict[str, object]:
         except InviteError as exc:
             raise Failure(f"{exc.code}: {exc}") from None
         if node.config.community:
-            code = "already_member" if node.config.community == invite.community_id else (
-                "this node belongs to another community")  # fmt: skip
+            code = (
+                "already_member"
+                if node.config.community == invite.community_id
+                else ("this node belongs to another community")
+            )
             raise Failure(f"{code}: {node.config.community}")
         try:
             result = asyncio.run(join_community(node, invite, display_name))
@@ -184,8 +187,22 @@ def append_here(node: Node, type_: str, body: bytes) -> str:
     from hearthnet.cli.node import admin_call, running_node
 
     if running_node(node.home) is not None:
-        result = admin_call(node.home, "POST", "/admin/v1/append",
-                            {"type": type_, "body_hex": body.hex()})  # fmt: skip
+        result = admin_call(
+            node.home, "POST", "/admin/v1/append", {"type": type_, "body_hex": body.hex()}
+        )
         return str(result["event_id"])
     assert node.signer is not None
     return node.log.append_local(node.signer, type_, body).id.hex()
+
+
+@click.command("id")
+@json_option
+def show_id(as_json: bool) -> None:
+    """Print this node's id (creating its key on first use), to hand to an inviter."""
+    with node_session(create_key=True) as node:
+        assert node.signer is not None
+        me = node_id(node.signer.public_key)
+    if as_json:
+        emit_json({"node_id": me, "short_id": short_node_id(node.signer.public_key)})
+    else:
+        click.echo(me)

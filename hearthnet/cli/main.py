@@ -11,7 +11,7 @@ from eventsourcing.persistence import PersistenceError
 from hearthnet import __version__
 from hearthnet.adapters.keystore import KeyFileError
 from hearthnet.adapters.recorders import StoreUnavailable
-from hearthnet.cli.community import init, invite, join
+from hearthnet.cli.community import init, invite, join, show_id
 from hearthnet.cli.log import log
 from hearthnet.cli.node import peer, peers, run
 from hearthnet.cli.output import EXIT_ERROR, Failure, emit_json, json_option, stderr
@@ -44,6 +44,7 @@ cli.add_command(init)
 cli.add_command(invite)
 cli.add_command(log)
 cli.add_command(join)
+cli.add_command(show_id)
 cli.add_command(run)
 cli.add_command(peers)
 cli.add_command(peer)

@@ -39,8 +39,13 @@ def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
         raise Failure("no node is running on this data directory: start `hearthnet run`")
     url, token = found
     try:
-        response = httpx.request(method, url + path, json=body, timeout=10.0,
-                                 headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        response = httpx.request(
+            method,
+            url + path,
+            json=body,
+            timeout=10.0,
+            headers={"authorization": f"Bearer {token}"},
+        )
     except httpx.HTTPError as exc:
         raise Failure(f"the running node did not answer: {exc}") from None
     if response.status_code != 200:
@@ -54,10 +59,22 @@ def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
 @click.option("--no-ui", is_flag=True, help="Do not serve the dashboard.")
 @click.option("--no-discovery", is_flag=True, help="Do not announce or browse with zeroconf.")
-@click.option("--sync-interval", type=click.FloatRange(0.2, 3600), default=30.0,
-              help="Seconds between anti-entropy rounds per peer (default 30).")  # fmt: skip
-def run(port: int | None, peers: tuple[str, ...], lan: bool, no_ui: bool, no_discovery: bool,
-        sync_interval: float) -> None:  # fmt: skip
+@click.option("--public-url", default="", help="The URL peers should use to reach this node.")
+@click.option(
+    "--sync-interval",
+    type=click.FloatRange(0.2, 3600),
+    default=30.0,
+    help="Seconds between anti-entropy rounds per peer (default 30).",
+)
+def run(
+    port: int | None,
+    peers: tuple[str, ...],
+    lan: bool,
+    no_ui: bool,
+    no_discovery: bool,
+    public_url: str,
+    sync_interval: float,
+) -> None:
     """Run this node: sync API, replication and discovery, until Ctrl-C or SIGTERM."""
     from hearthnet.bootstrap import RunOptions, serve
 
@@ -73,6 +90,7 @@ def run(port: int | None, peers: tuple[str, ...], lan: bool, no_ui: bool, no_dis
             peers=peers,
             sync_interval=sync_interval,
             discovery=not no_discovery,
+            public_url=public_url.rstrip("/"),
             ready=lambda url: click.echo(f"ready {url}", err=True),
         )
         try:
@@ -90,12 +108,23 @@ def peers(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    emit_table("peers", ["url", "node", "state", "source", "last sync", "error"], [
-        (p["url"], p["node_id"][:24], p["state"], p["source"],
-         datetime.fromtimestamp(p["last_sync_ms"] / 1000, UTC).strftime("%H:%M:%S")
-         if p["last_sync_ms"] else "-", p["last_error"][:60])
-        for p in rows
-    ])  # fmt: skip
+    emit_table(
+        "peers",
+        ["url", "node", "state", "source", "last sync", "error"],
+        [
+            (
+                p["url"],
+                p["node_id"][:24],
+                p["state"],
+                p["source"],
+                datetime.fromtimestamp(p["last_sync_ms"] / 1000, UTC).strftime("%H:%M:%S")
+                if p["last_sync_ms"]
+                else "-",
+                p["last_error"][:60],
+            )
+            for p in rows
+        ],
+    )
 
 
 @click.group()

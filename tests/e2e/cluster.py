@@ -1,0 +1,176 @@
+"""Real `hearthnet run` processes on 127.0.0.1, and a cuttable proxy in front of each."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the hearthnet CLI on a data directory."""
+    env = {**os.environ, "HEARTHNET_HOME": str(home)}
+    env.pop("HEARTHNET_STORE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "hearthnet", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    if check:
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return done
+
+
+def new_key(home: Path) -> str:
+    """Create a node key in home and return the node id."""
+    return str(json.loads(cli(home, "id", "--json").stdout)["node_id"])
+
+
+class NodeProcess:
+    """One `hearthnet run` process."""
+
+    def __init__(self, home: Path, port: int, *extra: str) -> None:
+        self.home, self.port, self.extra = home, port, extra
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> NodeProcess:
+        env = {**os.environ, "HEARTHNET_HOME": str(self.home)}
+        env.pop("HEARTHNET_STORE_URL", None)
+        self.log = (self.home / "run.log").open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hearthnet", "run", "--port", str(self.port), *self.extra],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.home / "run.log").read_text())
+            try:
+                healthy = httpx.get(self.url + "/health", timeout=0.5).status_code == 200
+                if healthy and (self.home / "node.json").exists():
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"node on {self.port} did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+        self.process = None
+        self.log.close()
+
+    def peers(self) -> list[dict[str, Any]]:
+        return json.loads(cli(self.home, "peers", "--json").stdout)  # type: ignore[no-any-return]
+
+
+class Proxy:
+    """A TCP proxy in front of one node that can refuse callers by node id (a partition).
+
+    The caller is read from the first request of each connection (X-HearthNet-From);
+    cutting a caller off also closes its open connections."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.blocked: set[str] = set()
+        self._conns: list[tuple[str, asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        )
+        self._ready.set()
+        self._loop.run_forever()
+        for _, a, b in self._conns:
+            a.close()
+            b.close()
+        self._server.close()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(self._server.wait_closed())
+        self._loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            writer.close()
+            return
+        caller = ""
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"x-hearthnet-from:"):
+                caller = line.split(b":", 1)[1].strip().decode()
+        if caller in self.blocked:
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+        except OSError:
+            writer.close()
+            return
+        self._conns.append((caller, writer, up_writer))
+        up_writer.write(head)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self, callers: set[str]) -> None:
+        def apply() -> None:
+            self.blocked = set(callers)
+            for caller, a, b in self._conns:
+                if caller in callers:
+                    a.close()
+                    b.close()
+
+        self._loop.call_soon_threadsafe(apply)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
