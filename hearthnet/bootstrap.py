@@ -96,6 +96,7 @@ async def serve(node: Node, options: RunOptions) -> None:
     import asyncio
     import contextlib
     import json
+    import logging
     import os
     import secrets
     import signal
@@ -131,14 +132,17 @@ async def serve(node: Node, options: RunOptions) -> None:
     background: set[asyncio.Task[int]] = set()
 
     async def keep_views_current() -> None:
-        membership = views.projections["membership"]
-        assert isinstance(membership, MembershipProjection)
         while True:
-            await asyncio.to_thread(views.catch_up)
-            admission.allowed = await asyncio.to_thread(
-                admitted, membership, int(time.time() * 1000)
-            )
             refresh.clear()
+            try:
+                await asyncio.to_thread(views.catch_up)
+                membership = views.projections["membership"]
+                assert isinstance(membership, MembershipProjection)
+                admission.allowed = await asyncio.to_thread(
+                    admitted, membership, int(time.time() * 1000)
+                )
+            except Exception as exc:  # the views lag, the node keeps serving; retried shortly
+                logging.getLogger("hearthnet").warning("views not updated: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(refresh.wait(), timeout=2.0)
 

@@ -51,7 +51,7 @@ class ProjectionRunner:
         projections = [make() for make in factories]
         self.projections = {p.name: p for p in projections}
         self._factories = {p.name: make for p, make in zip(projections, factories, strict=True)}
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -65,12 +65,22 @@ class ProjectionRunner:
             self.db.execute("DELETE FROM frozen")
             self.db.execute("DELETE FROM tracking")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (store_name,))
-        self.frozen: dict[bytes, int] = dict(self.db.execute("SELECT author, seq FROM frozen"))
         for p in projections:
             self._create(p)
+        self._restore()
+
+    def _restore(self) -> None:
+        """Take up the state kept in the views database (after start, or another writer)."""
+        self.frozen: dict[bytes, int] = dict(self.db.execute("SELECT author, seq FROM frozen"))
+        for name, make in self._factories.items():
+            p = self.projections[name] = make()
             p.restore(
                 {t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall() for t in p.tables}
             )
+        self._seen = self._positions()
+
+    def _positions(self) -> dict[str, int]:
+        return {n: self.position(n) for n in self.projections}
 
     def close(self) -> None:
         """Close the views database."""
@@ -83,7 +93,13 @@ class ProjectionRunner:
         return int(found[0]) if found else 0
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Fold everything stored since the projections' positions; return events folded."""
+        """Fold everything stored since the projections' positions; return events folded.
+
+        If another process moved the views on since we last looked, our in-memory state is
+        stale: take it up again from the tables before folding.
+        """
+        if self._positions() != self._seen:
+            self._restore()
         start = min(self.position(n) for n in self.projections) + 1
         folded, rebuild = 0, False
         batch: list[tuple[int, str, bytes]] = []
@@ -114,6 +130,7 @@ class ProjectionRunner:
             fresh = self._factories[name]()
             self._create(fresh)
             self.projections[name] = fresh
+        self._seen = self._positions()
         return self.catch_up(progress)
 
     def digests(self) -> dict[str, str]:
@@ -129,7 +146,7 @@ class ProjectionRunner:
         return out
 
     def _fold(self, batch: list[tuple[int, str, bytes]]) -> tuple[int, bool]:
-        positions = {n: self.position(n) for n in self.projections}
+        positions = self._seen
         frozen, rebuild, folded = self.frozen, False, 0
         new_frozen: list[ForkRecord] = []
         for position, topic, state in batch:
@@ -152,7 +169,7 @@ class ProjectionRunner:
                 if position > positions[name]:
                     p.apply(recorded)
         last = batch[-1][0]
-        self.db.execute("BEGIN")
+        self.db.execute("BEGIN IMMEDIATE")
         for record in new_frozen:
             self.db.execute(
                 "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
@@ -168,6 +185,7 @@ class ProjectionRunner:
                     self.db.executemany(f"INSERT OR REPLACE INTO {t.name} VALUES ({marks})", rows)
             self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, last))
         self.db.execute("COMMIT")
+        self._seen = self._positions()
         return folded, rebuild
 
     def _create(self, p: Projection) -> None:

@@ -82,7 +82,9 @@ class NodeProcess:
         raise RuntimeError(f"node on {self.port} did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.send_signal(sig)
             self.process.wait(timeout=30)
         self.process = None
