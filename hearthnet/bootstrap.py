@@ -201,13 +201,13 @@ async def serve(node: Node, options: RunOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
+    await asyncio.to_thread(views.catch_up)
+    membership = views.projections["membership"]
+    assert isinstance(membership, MembershipProjection)
+    admission.allowed = admitted(membership, int(time.time() * 1000))
     tasks = [asyncio.create_task(keep_views_current(), name="views")]
     discovery = None
     try:
-        await asyncio.to_thread(views.catch_up)
-        membership = views.projections["membership"]
-        assert isinstance(membership, MembershipProjection)
-        admission.allowed = admitted(membership, int(time.time() * 1000))
         serving = asyncio.create_task(server.serve(), name="http")
         while not server.started:
             if serving.done():

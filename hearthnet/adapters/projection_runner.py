@@ -170,20 +170,27 @@ class ProjectionRunner:
                     p.apply(recorded)
         last = batch[-1][0]
         self.db.execute("BEGIN IMMEDIATE")
-        for record in new_frozen:
-            self.db.execute(
-                "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
-            )
-        for name, p in self.projections.items():
-            writes = p.flush()
-            for t in p.tables:
-                if t.name in writes.replace:
-                    self.db.execute(f"DELETE FROM {t.name}")
-                rows = writes.upserts.get(t.name)
-                if rows:
-                    marks = ",".join("?" * len(t.columns))
-                    self.db.executemany(f"INSERT OR REPLACE INTO {t.name} VALUES ({marks})", rows)
-            self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, last))
+        try:
+            for record in new_frozen:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
+                )
+            for name, p in self.projections.items():
+                writes = p.flush()
+                for t in p.tables:
+                    if t.name in writes.replace:
+                        self.db.execute(f"DELETE FROM {t.name}")
+                    rows = writes.upserts.get(t.name)
+                    if rows:
+                        marks = ",".join("?" * len(t.columns))
+                        self.db.executemany(
+                            f"INSERT OR REPLACE INTO {t.name} VALUES ({marks})", rows
+                        )
+                self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, last))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._seen = {}  # memory ran ahead of the tables: take them up again next time
+            raise
         self.db.execute("COMMIT")
         self._seen = self._positions()
         return folded, rebuild
