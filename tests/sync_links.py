@@ -10,9 +10,9 @@ from hearthnet.adapters.event_log import EventLog, LogWriter
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.bootstrap import PROJECTIONS
-from hearthnet.sync import protocol
+from hearthnet.sync.local import LocalPeer
 from hearthnet.sync.protocol import Bundle, Fetch, PushReply, ReconcileReply
-from hearthnet.sync.session import SyncError, respond
+from hearthnet.sync.session import SyncError
 from tests.conftest import open_log
 
 if TYPE_CHECKING:
@@ -54,25 +54,26 @@ class Link:
     drop: float = 0.0
     duplicate: float = 0.0
     reorder: bool = False
-    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.peer = LocalPeer(self.to.replica)
 
     def _maybe_drop(self) -> None:
-        self.calls += 1
         if self.rng.random() < self.drop:
             raise SyncError("link dropped the frame")
 
     async def reconcile(self, message: bytes) -> ReconcileReply:
         self._maybe_drop()
-        reply = respond(await self.to.replica.storage(), message)
-        return protocol.decode(protocol.encode(reply), ReconcileReply)
+        return await self.peer.reconcile(message)
 
     async def fetch(self, request: Fetch) -> Bundle:
         self._maybe_drop()
-        bundles = await self.to.replica.give(request.ids)
-        events = [e for b in bundles for e in b.events]
+        bundle = await self.peer.fetch(request)
         if self.reorder:
+            events = list(bundle.events)
             self.rng.shuffle(events)
-        return Bundle(events=events, proofs=[p for b in bundles for p in b.proofs])
+            bundle = Bundle(events=events, proofs=bundle.proofs)
+        return bundle
 
     async def push(self, bundle: Bundle) -> PushReply:
         self._maybe_drop()
@@ -80,7 +81,7 @@ class Link:
             events = list(bundle.events)
             self.rng.shuffle(events)
             bundle = Bundle(events=events, proofs=bundle.proofs)
-        reply = await self.to.replica.take(bundle)
+        reply = await self.peer.push(bundle)
         if self.rng.random() < self.duplicate:
-            await self.to.replica.take(bundle)
+            await self.peer.push(bundle)
         return reply

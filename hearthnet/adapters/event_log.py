@@ -220,15 +220,23 @@ class EventLog:
             (0, fork_item_id(author, seq)) for author, seq in self.recorder.forks()
         ]
 
-    def fetch(self, ids: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
-        """Return the stored events and fork proofs with these reconciled-set ids."""
-        wanted = set(ids)
+    def fetch(self, keys: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+        """Return the stored events and fork proofs whose reconciled-set ids start with keys.
+
+        A key is a whole id or a prefix of one; a prefix that matches several events yields
+        them all (the receiver keeps what it verifies and already has the rest).
+        """
+        wanted = set(keys)
+        lengths = {len(k) for k in wanted}
         proofs = []
         for author, seq in self.recorder.forks():
-            if fork_item_id(author, seq) in wanted:
+            item = fork_item_id(author, seq)
+            if any(item[:n] in wanted for n in lengths):
                 found = self.recorder.select_events(fork_uuid(author), gt=seq - 1, lte=seq)
                 proofs += [s.state for s in found]
-        return self.recorder.states_of(list(wanted)), proofs
+        whole = [k for k in wanted if len(k) == 32]
+        partial = [k for k in wanted if len(k) < 32]
+        return self.recorder.states_of(whole) + self.recorder.states_by_prefix(partial), proofs
 
     def ingest(self, raws: Sequence[bytes]) -> IngestReport:
         """Check and store a batch of events from anywhere (peer, import, benchmark)."""

@@ -78,6 +78,7 @@ class LogRecorder(Protocol):
     def sync_items(self) -> list[tuple[int, bytes]]: ...
     def forks(self) -> list[tuple[bytes, int]]: ...
     def states_of(self, ids: Sequence[bytes]) -> list[bytes]: ...
+    def states_by_prefix(self, prefixes: Sequence[bytes]) -> list[bytes]: ...
     def close(self) -> None: ...
 
 
@@ -213,6 +214,18 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             ]
         return out
 
+    def states_by_prefix(self, prefixes: Sequence[bytes]) -> list[bytes]:
+        """Return the stored bytes of every event whose id starts with one of the prefixes."""
+        sql = (f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
+               "i.originator_id AND e.originator_version = i.originator_version "
+               "WHERE i.id BETWEEN ? AND ?")  # fmt: skip
+        out: list[bytes] = []
+        with self.datastore.transaction(commit=False) as c:
+            for prefix in prefixes:
+                c.execute(sql, _prefix_bounds(prefix))
+                out += [bytes(r[0]) for r in c.fetchall()]
+        return out
+
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
@@ -318,6 +331,18 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             "i.originator_id AND e.originator_version = i.originator_version "
             "WHERE i.id = ANY(%s)",
             [list(ids)],
+        )
+        return [bytes(r["state"]) for r in rows]
+
+    def states_by_prefix(self, prefixes: Sequence[bytes]) -> list[bytes]:
+        """Return the stored bytes of every event whose id starts with one of the prefixes."""
+        if not prefixes:
+            return []
+        rows = self._query(
+            f"SELECT e.state FROM unnest(%s::bytea[], %s::bytea[]) AS b(lo, hi) "
+            f"JOIN event_index i ON i.id BETWEEN b.lo AND b.hi JOIN {TABLE} e ON "
+            "e.originator_id = i.originator_id AND e.originator_version = i.originator_version",
+            [[_prefix_bounds(p)[0] for p in prefixes], [_prefix_bounds(p)[1] for p in prefixes]],
         )
         return [bytes(r["state"]) for r in rows]
 

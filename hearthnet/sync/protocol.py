@@ -11,27 +11,30 @@ T = TypeVar("T")
 FRAME_LIMIT = 64 * 1024
 """No sync frame, in either direction, is larger than this."""
 MAX_IDS = 1800
-"""Ids per fetch request: 1800 x 32 bytes stay under the frame limit."""
+"""Ids or prefixes per fetch request: 1800 x 32 bytes stay under the frame limit."""
 RECONCILE_LIMIT = 60_000
 """The negentropy frame size limit we use (under FRAME_LIMIT, with room for id lists)."""
 
-Id = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+PREFIX = 8
+"""Differences travel as 8-byte id prefixes: a quarter of the bytes, and the receiver checks
+every event it gets against the ids it can compute itself."""
+Key = Annotated[bytes, msgspec.Meta(min_length=PREFIX, max_length=32)]
 
 
 class ReconcileReply(msgspec.Struct, array_like=True, frozen=True):
     """The responder's next negentropy message and the differences it learned this step."""
 
     message: bytes | None
-    have: list[Id]
+    have: list[Key]
     """Ids the responder holds and the initiator lacks: the initiator fetches them."""
-    need: list[Id]
+    need: list[Key]
     """Ids the initiator holds and the responder lacks: the initiator pushes them."""
 
 
 class Fetch(msgspec.Struct, array_like=True, frozen=True):
     """Ask for events (and fork proofs) by reconciled-set id."""
 
-    ids: Annotated[list[Id], msgspec.Meta(max_length=MAX_IDS)]
+    ids: Annotated[list[Key], msgspec.Meta(max_length=MAX_IDS)]
 
 
 class Bundle(msgspec.Struct, array_like=True, frozen=True):

@@ -74,9 +74,12 @@ class SyncStats:
 
 
 def respond(storage: Storage, message: bytes) -> ReconcileReply:
-    """Answer one negentropy message from a session's initiator."""
+    """Answer one negentropy message from a session's initiator (differences as prefixes)."""
     step = Negentropy(storage, protocol.RECONCILE_LIMIT).reconcile(message)
-    return ReconcileReply(step.reply, step.have, step.need)
+    short = protocol.PREFIX
+    return ReconcileReply(
+        step.reply, [i[:short] for i in step.have], [i[:short] for i in step.need]
+    )
 
 
 async def synchronise(replica: Replica, peer: Peer) -> SyncStats:
@@ -115,7 +118,7 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, in
             break
         step = party.reconcile(reply.message)
         to_push.update(step.have)
-        to_fetch.update(step.need)
+        to_fetch.update(i[: protocol.PREFIX] for i in step.need)
         message = step.reply
     wanted = sorted(to_fetch)
     for i in range(0, len(wanted), protocol.MAX_IDS):

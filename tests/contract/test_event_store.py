@@ -136,6 +136,22 @@ class EventStoreContract:
         assert seqs == list(range(2, 302))
         assert [envelope.decode(s).seq for _, _, s in log.scan()] == list(range(1, 302))
 
+    def test_reconciled_set_and_fetch(self, log: EventLog) -> None:
+        founder, genesis = community()
+        liar = Author(signer(8), founder.community, clock=founder.clock)
+        honest = [genesis, founder.event()]
+        lies = [liar.event(), liar.event(), liar.event()]
+        log.ingest(honest + lies)
+        log.ingest([liar.fork(2, blake3_256(lies[0]))])
+        items = dict((i, t) for t, i in log.sync_items())
+        ids = [blake3_256(r) for r in honest + lies]
+        assert set(ids[:3]) <= set(items) and not set(ids[3:]) & set(items)
+        fork_items = [i for i, t in items.items() if t == 0]
+        assert len(fork_items) == 1
+        events, proofs = log.fetch([ids[0][:8], ids[1], fork_items[0][:8]])
+        assert sorted(events) == sorted(honest) and len(proofs) == 1
+        assert log.fetch([b"\xff" * 8]) == ([], [])
+
 
 class TestSqliteStore(EventStoreContract):
     @pytest.fixture

@@ -1,0 +1,34 @@
+"""A peer in the same process: sessions between replicas without a network in between."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hearthnet.sync import protocol
+from hearthnet.sync.protocol import Bundle, Fetch, PushReply, ReconcileReply
+from hearthnet.sync.session import respond
+
+if TYPE_CHECKING:
+    from hearthnet.sync.session import Replica
+
+
+class LocalPeer:
+    """Another replica reached by direct calls; frames are still encoded to count bytes."""
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+
+    async def reconcile(self, message: bytes) -> ReconcileReply:
+        """Answer as the responder."""
+        reply = respond(await self.replica.storage(), message)
+        return protocol.decode(protocol.encode(reply), ReconcileReply)
+
+    async def fetch(self, request: Fetch) -> Bundle:
+        """Hand out events and proofs."""
+        bundles = await self.replica.give(request.ids)
+        return Bundle(events=[e for b in bundles for e in b.events],
+                      proofs=[p for b in bundles for p in b.proofs])  # fmt: skip
+
+    async def push(self, bundle: Bundle) -> PushReply:
+        """Take events and proofs."""
+        return await self.replica.take(bundle)
