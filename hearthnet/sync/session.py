@@ -102,8 +102,8 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, in
     moved_before = stats.fetched + stats.pushed
     peer_waiting = 0
     party = Negentropy(await replica.storage(), protocol.RECONCILE_LIMIT)
-    to_fetch: set[bytes] = set()
-    to_push: set[bytes] = set()
+    to_fetch: dict[bytes, None] = {}  # in the responder's (lamport, id) order: parents first
+    to_push: dict[bytes, None] = {}
     message: bytes | None = party.initiate()
     while message is not None:
         if stats.round_trips >= MAX_ROUNDS:
@@ -112,15 +112,15 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, in
         stats.bytes_sent += len(message)
         reply = await peer.reconcile(message)
         stats.bytes_received += len(protocol.encode(reply))
-        to_fetch.update(reply.have)
-        to_push.update(reply.need)
+        to_fetch.update(dict.fromkeys(reply.have))
+        to_push.update(dict.fromkeys(reply.need))
         if reply.message is None:
             break
         step = party.reconcile(reply.message)
-        to_push.update(step.have)
-        to_fetch.update(i[: protocol.PREFIX] for i in step.need)
+        to_push.update(dict.fromkeys(step.have))
+        to_fetch.update(dict.fromkeys(i[: protocol.PREFIX] for i in step.need))
         message = step.reply
-    wanted = sorted(to_fetch)
+    wanted = list(to_fetch)
     for i in range(0, len(wanted), protocol.MAX_IDS):
         request = Fetch(ids=wanted[i : i + protocol.MAX_IDS])
         stats.bytes_sent += len(protocol.encode(request))
@@ -128,7 +128,7 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, in
         stats.bytes_received += len(protocol.encode(bundle))
         stats.fetched += len(bundle.events) + len(bundle.proofs)
         stats.stored += (await replica.take(bundle)).stored
-    for bundle in await replica.give(sorted(to_push)):
+    for bundle in await replica.give(list(to_push)):
         stats.bytes_sent += len(protocol.encode(bundle))
         stats.pushed += len(bundle.events) + len(bundle.proofs)
         peer_waiting = (await peer.push(bundle)).waiting
