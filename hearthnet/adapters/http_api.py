@@ -75,6 +75,8 @@ class NodeApi:
     append: Callable[[str, bytes], Awaitable[dict[str, Any]]]
     on_stored: Callable[[int], None]
     callers: dict[bytes, _Caller] = field(default_factory=dict)
+    served_events: int = 0
+    """Event copies handed to peers that fetched them."""
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -130,12 +132,9 @@ def create_app(api: NodeApi) -> Starlette:
 
     async def fetch(body: bytes) -> bytes:
         request = protocol.decode(body, Fetch)
-        bundles = await api.replica.give(request.ids)
-        merged = Bundle(
-            events=[e for b in bundles for e in b.events],
-            proofs=[p for b in bundles for p in b.proofs],
-        )
-        return protocol.encode(merged)
+        bundle = await api.replica.answer(protocol.split_keys(request.keys))
+        api.served_events += len(bundle.events)
+        return protocol.encode(bundle)
 
     async def push(body: bytes) -> bytes:
         report = await api.replica.ingest(protocol.decode(body, Bundle))
@@ -187,6 +186,10 @@ def create_app(api: NodeApi) -> Starlette:
             api.peers.add(url)
         return JSONResponse([dataclasses.asdict(s) for s in api.peers.peers.values()])
 
+    async def stats(_: Request) -> Response:
+        counters = {"pushed_events": api.peers.pushed_events, "served_events": api.served_events}
+        return JSONResponse(counters)
+
     async def append(request: Request) -> Response:
         try:
             data = msgspec.json.decode(await request.body())
@@ -204,5 +207,6 @@ def create_app(api: NodeApi) -> Starlette:
             Route("/sync/v1/push", route(push), methods=["POST"]),
             Route("/admin/v1/peers", admin(peers), methods=["GET", "POST"]),
             Route("/admin/v1/append", admin(append), methods=["POST"]),
+            Route("/admin/v1/stats", admin(stats)),
         ]
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from hearthnet.adapters.event_log import fork_item_id
+from hearthnet.domain import envelope
 from hearthnet.sync import protocol
 from hearthnet.sync.negentropy import Storage
 from hearthnet.sync.protocol import Bundle, PushReply
@@ -55,3 +57,17 @@ class LocalReplica:
         """Bundle the stored events and proofs with these ids."""
         events, proofs = await asyncio.to_thread(self.log.fetch, ids)
         return protocol.bundles(events, proofs)
+
+    async def answer(self, keys: Sequence[bytes]) -> Bundle:
+        """Answer a fetch: the events and proofs these keys name, as many as fit in a frame."""
+        events, proofs = await asyncio.to_thread(self.log.fetch, keys)
+        events.sort(key=lambda raw: envelope.decode_stored(raw).lamport)
+        return protocol.first_frame(events, proofs)
+
+    def keys_of(self, bundle: Bundle) -> set[bytes]:
+        """The keys that a bundle's events and proofs answer."""
+        short = protocol.PREFIX
+        keys = {self.log.hash(raw)[:short] for raw in bundle.events}
+        for first, _, seq in self.log.check_proofs(bundle.proofs)[0]:
+            keys.add(fork_item_id(first.event.author, seq)[:short])
+        return keys

@@ -73,6 +73,8 @@ class PeerManager:
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running = False
+        self.pushed_events = 0
+        """Event copies pushed to peers that took them (each copy counts once)."""
 
     def add(self, url: str, source: str = "manual") -> PeerState:
         """Start looking after a peer URL (known URLs are kicked instead)."""
@@ -120,6 +122,8 @@ class PeerManager:
         for (url, _), result in zip(targets, results, strict=True):
             if isinstance(result, BaseException):
                 self.kick(url)
+            else:
+                self.pushed_events += len(bundle.events)
         return sum(not isinstance(r, BaseException) for r in results)
 
     async def _loop(self, state: PeerState) -> None:

@@ -25,9 +25,7 @@ class LocalPeer:
 
     async def fetch(self, request: Fetch) -> Bundle:
         """Hand out events and proofs."""
-        bundles = await self.replica.give(request.ids)
-        return Bundle(events=[e for b in bundles for e in b.events],
-                      proofs=[p for b in bundles for p in b.proofs])  # fmt: skip
+        return await self.replica.answer(protocol.split_keys(request.keys))
 
     async def push(self, bundle: Bundle) -> PushReply:
         """Take events and proofs."""

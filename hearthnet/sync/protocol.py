@@ -10,31 +10,43 @@ T = TypeVar("T")
 
 FRAME_LIMIT = 64 * 1024
 """No sync frame, in either direction, is larger than this."""
-MAX_IDS = 1800
-"""Ids or prefixes per fetch request: 1800 x 32 bytes stay under the frame limit."""
-RECONCILE_LIMIT = 60_000
-"""The negentropy frame size limit we use (under FRAME_LIMIT, with room for id lists)."""
+RECONCILE_LIMIT = 48_000
+"""The negentropy frame size limit we use: under FRAME_LIMIT, with room for key lists."""
 
-PREFIX = 8
-"""Differences travel as 8-byte id prefixes: a quarter of the bytes, and the receiver checks
-every event it gets against the ids it can compute itself."""
-Key = Annotated[bytes, msgspec.Meta(min_length=PREFIX, max_length=32)]
+PREFIX = 6
+"""Differences travel as 6-byte id prefixes, packed end to end: a fifth of the bytes of whole
+ids. A prefix that matches several events fetches them all; the receiver verifies each."""
+Keys = Annotated[bytes, msgspec.Meta(max_length=FRAME_LIMIT - 64)]
 
 
 class ReconcileReply(msgspec.Struct, array_like=True, frozen=True):
     """The responder's next negentropy message and the differences it learned this step."""
 
     message: bytes | None
-    have: list[Key]
-    """Ids the responder holds and the initiator lacks: the initiator fetches them."""
-    need: list[Key]
-    """Ids the initiator holds and the responder lacks: the initiator pushes them."""
+    have: Keys
+    """Keys of what the responder holds and the initiator lacks: the initiator fetches them."""
+    need: Keys
+    """Keys of what the initiator holds and the responder lacks: the initiator pushes them."""
+    complete: bool = True
+    """False when the key lists did not fit in the frame: another pass will find the rest."""
 
 
 class Fetch(msgspec.Struct, array_like=True, frozen=True):
-    """Ask for events (and fork proofs) by reconciled-set id."""
+    """Ask for events (and fork proofs) by key; the answer holds what fits in one frame."""
 
-    ids: Annotated[list[Key], msgspec.Meta(max_length=MAX_IDS)]
+    keys: Keys
+
+
+def join_keys(keys: list[bytes]) -> bytes:
+    """Pack keys end to end."""
+    return b"".join(keys)
+
+
+def split_keys(packed: bytes) -> list[bytes]:
+    """Unpack keys, refusing a length that is not a whole number of keys."""
+    if len(packed) % PREFIX:
+        raise FrameError(f"key list of {len(packed)} bytes is not a multiple of {PREFIX}")
+    return [packed[i : i + PREFIX] for i in range(0, len(packed), PREFIX)]
 
 
 class Bundle(msgspec.Struct, array_like=True, frozen=True):
@@ -54,13 +66,13 @@ class PushReply(msgspec.Struct, array_like=True, frozen=True):
     """Events the receiver holds back until their missing predecessors arrive."""
 
 
+class FrameError(ValueError):
+    """A frame that is too large or does not decode."""
+
+
 def encode(message: msgspec.Struct) -> bytes:
     """Encode a frame."""
     return msgspec.msgpack.encode(message)
-
-
-class FrameError(ValueError):
-    """A frame that is too large or does not decode."""
 
 
 def decode(data: bytes, kind: type[T]) -> T:
@@ -71,6 +83,19 @@ def decode(data: bytes, kind: type[T]) -> T:
         return msgspec.msgpack.decode(data, type=kind)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise FrameError(f"malformed {kind.__name__} frame: {exc}") from None
+
+
+def first_frame(events: list[bytes], proofs: list[bytes]) -> Bundle:
+    """Return as many events (then proofs) as fit in one frame."""
+    taken: list[bytes] = []
+    size = 16
+    for raw in events:
+        if taken and size + len(raw) + 8 > FRAME_LIMIT:
+            return Bundle(events=taken)
+        taken.append(raw)
+        size += len(raw) + 8
+    room = [p for p in proofs if size + len(p) + 8 <= FRAME_LIMIT]
+    return Bundle(events=taken, proofs=room[:1] if taken else proofs[:1])
 
 
 def bundles(events: list[bytes], proofs: list[bytes]) -> list[Bundle]:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 MAX_ROUNDS = 64
 MAX_PASSES = 16
+FIRST_FETCH = 128
+"""Keys in the first fetch request; later ones are sized by the events seen so far."""
 
 
 class SyncError(RuntimeError):
@@ -56,6 +58,14 @@ class Replica(Protocol):
         """Events held back until their missing predecessors arrive."""
         ...
 
+    def keys_of(self, bundle: Bundle) -> set[bytes]:
+        """The keys that a bundle's events and proofs answer."""
+        ...
+
+    async def answer(self, keys: Sequence[bytes]) -> Bundle:
+        """The events and proofs these keys name, as many as fit in one frame."""
+        ...
+
     async def give(self, ids: Sequence[bytes]) -> list[Bundle]:
         """Bundle the events and proofs with these ids, each bundle within one frame."""
         ...
@@ -74,33 +84,34 @@ class SyncStats:
 
 
 def respond(storage: Storage, message: bytes) -> ReconcileReply:
-    """Answer one negentropy message from a session's initiator (differences as prefixes)."""
+    """Answer one negentropy message from a session's initiator (differences as keys)."""
     step = Negentropy(storage, protocol.RECONCILE_LIMIT).reconcile(message)
-    short = protocol.PREFIX
-    return ReconcileReply(
-        step.reply, [i[:short] for i in step.have], [i[:short] for i in step.need]
-    )
+    room = (protocol.FRAME_LIMIT - 1024 - len(step.reply or b"")) // protocol.PREFIX
+    have = [i[: protocol.PREFIX] for i in step.have[:room]]
+    need = [i[: protocol.PREFIX] for i in step.need[: room - len(have)]]
+    complete = len(have) + len(need) == len(step.have) + len(step.need)
+    return ReconcileReply(step.reply, protocol.join_keys(have), protocol.join_keys(need), complete)
 
 
 async def synchronise(replica: Replica, peer: Peer) -> SyncStats:
     """Run one session as initiator; return its statistics.
 
     Events held back for a missing predecessor are in neither set, so an author whose feed
-    is scattered over both sides can need several passes: the session repeats while a pass
-    moved events and either side still holds some back.
+    is scattered over both sides can need several passes; so can a difference too large to
+    list in one frame. The session repeats while a pass moved events and something is left.
     """
     stats = SyncStats()
     for _ in range(MAX_PASSES):
-        moved, peer_waiting = await _pass(replica, peer, stats)
-        if not moved or not (peer_waiting or replica.waiting()):
+        moved, more = await _pass(replica, peer, stats)
+        if not moved or not (more or replica.waiting()):
             break
     return stats
 
 
-async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, int]:
-    """Reconcile once and move the difference; return (events moved, peer's waiting count)."""
+async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, bool]:
+    """Reconcile once and move the difference; return (events moved, whether more is left)."""
     moved_before = stats.fetched + stats.pushed
-    peer_waiting = 0
+    more = False
     party = Negentropy(await replica.storage(), protocol.RECONCILE_LIMIT)
     to_fetch: dict[bytes, None] = {}  # in the responder's (lamport, id) order: parents first
     to_push: dict[bytes, None] = {}
@@ -112,24 +123,35 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, in
         stats.bytes_sent += len(message)
         reply = await peer.reconcile(message)
         stats.bytes_received += len(protocol.encode(reply))
-        to_fetch.update(dict.fromkeys(reply.have))
-        to_push.update(dict.fromkeys(reply.need))
+        try:
+            to_fetch.update(dict.fromkeys(protocol.split_keys(reply.have)))
+            to_push.update(dict.fromkeys(protocol.split_keys(reply.need)))
+        except protocol.FrameError as exc:
+            raise SyncError(str(exc)) from None
+        more = more or not reply.complete
         if reply.message is None:
             break
         step = party.reconcile(reply.message)
         to_push.update(dict.fromkeys(step.have))
         to_fetch.update(dict.fromkeys(i[: protocol.PREFIX] for i in step.need))
         message = step.reply
-    wanted = list(to_fetch)
-    for i in range(0, len(wanted), protocol.MAX_IDS):
-        request = Fetch(ids=wanted[i : i + protocol.MAX_IDS])
+    keys, per_request = list(to_fetch), FIRST_FETCH
+    while keys:
+        request = Fetch(keys=protocol.join_keys(keys[:per_request]))
         stats.bytes_sent += len(protocol.encode(request))
         bundle = await peer.fetch(request)
         stats.bytes_received += len(protocol.encode(bundle))
-        stats.fetched += len(bundle.events) + len(bundle.proofs)
+        got = len(bundle.events) + len(bundle.proofs)
+        if not got:
+            break
+        stats.fetched += got
         stats.stored += (await replica.take(bundle)).stored
+        served = replica.keys_of(bundle)
+        keys = [k for k in keys if k not in served]
+        size = sum(map(len, bundle.events)) / max(1, len(bundle.events))
+        per_request = max(16, int(protocol.FRAME_LIMIT / max(size, 64)))
     for bundle in await replica.give(list(to_push)):
         stats.bytes_sent += len(protocol.encode(bundle))
         stats.pushed += len(bundle.events) + len(bundle.proofs)
-        peer_waiting = (await peer.push(bundle)).waiting
-    return stats.fetched + stats.pushed - moved_before, peer_waiting
+        more = (await peer.push(bundle)).waiting > 0 or more
+    return stats.fetched + stats.pushed - moved_before, more
