@@ -92,7 +92,7 @@ def test_strangers_forgers_and_garbage(pair: tuple[NodeProcess, NodeProcess, str
     for _ in range(5):
         assert _call(a.url, member, community, "/sync/v1/fetch", b"garbage").status_code == 400
     cut_off = _call(
-        a.url, member, community, "/sync/v1/fetch", msgspec.msgpack.encode(Fetch(ids=[]))
+        a.url, member, community, "/sync/v1/fetch", msgspec.msgpack.encode(Fetch(keys=b""))
     )
     assert cut_off.status_code == 429
     assert httpx.get(a.url + "/manifest").json()["community"] == community, "still serving"
