@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from tests.e2e.cluster import NodeProcess, cli, free_port, new_key
 
@@ -41,12 +42,16 @@ def _mesh(tmp: Path) -> list[NodeProcess]:
         nodes[-1].start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        connected = [sum(p["state"] == "connected" for p in _admin(n, "GET", "/admin/v1/peers"))  # type: ignore[union-attr, index]
-                     for n in nodes]  # fmt: skip
+        connected = [_connected(n) for n in nodes]  # fmt: skip
         if min(connected) >= NODES - 1:
             return nodes
         time.sleep(1)
     raise SystemExit(f"the mesh did not form: {connected}")
+
+
+def _connected(node: NodeProcess) -> int:
+    peers: list[dict[str, object]] = _admin(node, "GET", "/admin/v1/peers")  # type: ignore[assignment]
+    return sum(p["state"] == "connected" for p in peers)
 
 
 def _sends(nodes: list[NodeProcess]) -> int:
@@ -70,13 +75,10 @@ def main() -> None:
             latencies = []
             for k in range(events):
                 origin = nodes[k % NODES]
-                body = f"{k}".encode().hex()
+                body = msgspec.msgpack.encode({"k": k}).hex()
                 made = _admin(
-                    origin,
-                    "POST",
-                    "/admin/v1/append",
-                    {"type": "bench.gossip", "body_hex": "81a1" + "6b" + body[:0] + "00"},
-                )  # type: ignore[arg-type]
+                    origin, "POST", "/admin/v1/append", {"type": "bench.gossip", "body_hex": body}
+                )
                 committed = time.perf_counter()
                 eid = bytes.fromhex(made["event_id"])  # type: ignore[index]
                 pending = set(range(NODES))

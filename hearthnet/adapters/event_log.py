@@ -326,18 +326,24 @@ class _Batch:
         return self.frozen.get(author) or self.log.frozen_at(author)
 
     def place(self, item: Checked) -> None:
+        """Place one arriving event, then any held-back successors it unblocks."""
+        if self._place_one(item):
+            self._drain(item.event.author)
+
+    def _place_one(self, item: Checked) -> bool:
+        """Place one event; return True if it was appended."""
         event = item.event
         if event.lamport > self.max_lamport + envelope.LAMPORT_HORIZON:
             self.report.rejected.append((item.id.hex(), "lamport too far ahead of the log"))
-            return
+            return False
         verdict = place(event, item.id, self.head(event.author), self.frozen_at(event.author))
         if verdict is Verdict.APPEND:
             self._append(item)
-            self._drain(event.author)
+            return True
         elif verdict is Verdict.BEHIND_HEAD:
             if item.id in self.known:
                 self.report.duplicates.append(item.id)
-                return
+                return False
             known = self._stored(event.author, event.seq)
             if known.id == item.id:
                 self.report.duplicates.append(item.id)
@@ -351,6 +357,7 @@ class _Batch:
             self.report.rejected.append((item.id.hex(), "author's feed is frozen by a fork"))
         else:
             self.report.rejected.append((item.id.hex(), "lamport not above the author's head"))
+        return False
 
     def _stored(self, author: bytes, seq: int) -> Checked:
         item = self.pending.get((author, seq))
@@ -377,7 +384,8 @@ class _Batch:
                 break
             self.log._early_count -= 1
             self.drained.append(nxt)
-            self.place(nxt)
+            if not self._place_one(nxt):
+                break
 
     def _buffer(self, item: Checked) -> None:
         e, log = item.event, self.log

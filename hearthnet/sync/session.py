@@ -17,7 +17,8 @@ from hearthnet.sync.protocol import Bundle, Fetch, PushReply, ReconcileReply
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-MAX_ROUNDS = 64
+MAX_ROUNDS = 1000
+"""Round trips one session may take: bounded work even against a peer that never agrees."""
 MAX_PASSES = 16
 FIRST_FETCH = 128
 """Keys in the first fetch request; later ones are sized by the events seen so far."""

@@ -65,6 +65,15 @@ class EventStoreContract:
         assert [r.event.seq for r in report.stored] == [1, 2, 3, 4, 5, 6]
         assert log.buffered_count() == 0
 
+    def test_a_long_chain_arriving_backwards(self, log: EventLog) -> None:
+        founder, genesis = community()
+        raws = [genesis] + [founder.event() for _ in range(3000)]
+        for i in range(len(raws), 1, -500):
+            log.ingest(list(reversed(raws[max(1, i - 500) : i])))
+        assert log.buffered_count() == 3000
+        report = log.ingest([genesis])
+        assert len(report.stored) == 3001 and log.buffered_count() == 0
+
     def test_fork_is_proven_stored_and_freezes_the_feed(self, log: EventLog) -> None:
         founder, genesis = community()
         first = [genesis, founder.event(), founder.event()]
