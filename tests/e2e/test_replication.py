@@ -102,3 +102,9 @@ def test_five_nodes_survive_a_kill_and_a_partition(
     for n in nodes:
         verify = cli(n.home, "log", "verify", "--json")
         assert json.loads(verify.stdout)["ok"] is True
+    changes = json.loads(cli(nodes[0].home, "log", "query",
+                             "select type, count(*) as n from events where type like 'peer.%' "
+                             "group by type order by type", "--json").stdout)  # fmt: skip
+    counts = {row["type"]: row["n"] for row in changes}
+    assert counts.get("peer.lost", 0) >= 1, "the killed node was noticed as lost"
+    assert 4 <= counts["peer.seen"] <= 60, "peer.seen is recorded on change, not per contact"
