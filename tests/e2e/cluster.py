@@ -25,21 +25,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the hearthnet CLI on a data directory."""
-    env = {**os.environ, "HEARTHNET_HOME": str(home)}
+def cli(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+    """Run the hearthnet CLI on a data directory; check is the exit code expected (None: any)."""
+    env = {**os.environ, "HEARTHNET_HOME": str(home), "COLUMNS": "200"}
     env.pop("HEARTHNET_STORE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "hearthnet", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = subprocess.run([sys.executable, "-m", "hearthnet", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
-    if check:
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    if check is not None:
+        assert done.returncode == check, (args, done.returncode, done.stdout, done.stderr)
     return done
 
 

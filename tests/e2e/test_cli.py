@@ -9,35 +9,22 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from benchmarks.corpus import write_jsonl
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.domain.invite import check_invite, parse_invite
+from tests.e2e.cluster import ROOT
+from tests.e2e.cluster import cli as hn
 from tests.factories import signer
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from pathlib import Path
+
 INVITEE = "ed25519:" + "A" * 42 + "E"  # 32 zero-ish bytes in base64url
 BOB = signer(42)
-
-
-def hn(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HEARTHNET_HOME": str(home), "COLUMNS": "200"}
-    env.pop("HEARTHNET_STORE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "hearthnet", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    if check is not None:
-        assert done.returncode == check, (done.returncode, done.stdout, done.stderr)
-    return done
 
 
 @pytest.fixture

@@ -105,22 +105,22 @@ def test_join_refusals(pair: tuple[NodeProcess, NodeProcess, str], tmp_path: Pat
     carol = new_key(carol_home)
     link = cli(a.home, "invite", "create", "--node-id", carol, "--endpoint", a.url,
                "--ttl", "1").stdout.strip()  # fmt: skip
-    wrong = cli(tmp_path / "dave", "join", link, check=False)
+    wrong = cli(tmp_path / "dave", "join", link, check=None)
     assert wrong.returncode == 1 and "invitee_mismatch" in wrong.stderr
     invite = parse_invite(link)
     terms = msgspec.structs.replace(invite, signature="")
     forged = sign_invite(terms, NaclSigner.generate())  # signed by someone else
-    refused = cli(carol_home, "join", forged, check=False)
+    refused = cli(carol_home, "join", forged, check=None)
     assert refused.returncode == 1 and "invite_invalid" in refused.stderr
     founder = NaclSigner((a.home / "keys" / "device.ed25519").read_bytes())
     expired = sign_invite(
         msgspec.structs.replace(terms, expires_at="2020-01-01T00:00:00Z"), founder
     )
-    late = cli(carol_home, "join", expired, check=False)
+    late = cli(carol_home, "join", expired, check=None)
     assert late.returncode == 1 and "invite_expired" in late.stderr
-    garbage = cli(carol_home, "join", "hearthnet://v1/garbage", check=False)
+    garbage = cli(carol_home, "join", "hearthnet://v1/garbage", check=None)
     assert garbage.returncode == 1 and "invite_invalid" in garbage.stderr
     joined = json.loads(cli(carol_home, "join", link, "--json").stdout)
     assert joined["events_synced"] >= 3
-    again = cli(carol_home, "join", link, check=False)
+    again = cli(carol_home, "join", link, check=None)
     assert again.returncode == 1 and "already_member" in again.stderr
