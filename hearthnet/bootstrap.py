@@ -12,7 +12,9 @@ from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.recorders import open_recorder
 from hearthnet.config import Config, load_config, store_url
 from hearthnet.domain.types import parse_node_id
+from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.feeds import FeedsProjection
+from hearthnet.projections.market import MarketProjection
 from hearthnet.projections.membership import MembershipProjection
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,
     lambda: MembershipProjection(verify_ed25519),
+    MarketProjection,
+    ChatProjection,
 )
 
 

@@ -198,6 +198,11 @@ class ProjectionRunner:
     def _create(self, p: Projection) -> None:
         for t in p.tables:
             self.db.execute(_ddl(t))
+            for columns in t.indexes:
+                name = f"{t.name}_{'_'.join(columns)}"
+                self.db.execute(
+                    f"CREATE INDEX IF NOT EXISTS {name} ON {t.name} ({', '.join(columns)})"
+                )
 
     def _drop(self, projections: Sequence[Projection]) -> None:
         for p in projections:

@@ -40,6 +40,7 @@ class Table(NamedTuple):
     name: str
     columns: tuple[str, ...]
     key: int = 1
+    indexes: tuple[tuple[str, ...], ...] = ()
 
 
 class Writes(NamedTuple):
