@@ -21,16 +21,18 @@ def main() -> None:
         cli(a_home, "init", "--name", "Discovery")
         a = NodeProcess(a_home, free_port()).start()
         try:
-            link = cli(a_home, "invite", "create", "--node-id", new_key(b_home),
-                       "--endpoint", a.url).stdout.strip()  # fmt: skip
+            link = cli(
+                a_home, "invite", "create", "--node-id", new_key(b_home), "--endpoint", a.url
+            ).stdout.strip()
             cli(b_home, "join", link)
             config = b_home / "config.toml"
             config.write_text(config.read_text().replace(f'peers = ["{a.url}"]', "peers = []"))
             for _ in range(rounds):
                 b = NodeProcess(b_home, free_port()).start()
                 started = time.perf_counter()
-                while not any(p["state"] == "connected" and p["source"] == "discovered"
-                              for p in b.peers()):  # fmt: skip
+                while not any(
+                    p["state"] == "connected" and p["source"] == "discovered" for p in b.peers()
+                ):
                     if time.perf_counter() - started > 30:
                         raise SystemExit("not discovered within 30 s")
                     time.sleep(0.05)

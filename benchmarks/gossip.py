@@ -23,8 +23,9 @@ NODES = 10
 
 def _admin(node: NodeProcess, method: str, path: str, body: object = None) -> object:
     token = (node.home / "admin.token").read_text()
-    response = httpx.request(method, node.url + path, json=body, timeout=10,
-                             headers={"authorization": f"Bearer {token}"})  # fmt: skip
+    response = httpx.request(
+        method, node.url + path, json=body, timeout=10, headers={"authorization": f"Bearer {token}"}
+    )
     response.raise_for_status()
     return response.json()
 
@@ -35,14 +36,15 @@ def _mesh(tmp: Path) -> list[NodeProcess]:
     first = NodeProcess(homes[0], free_port(), "--no-discovery", "--sync-interval", "5").start()
     nodes = [first]
     for home in homes[1:]:
-        link = cli(homes[0], "invite", "create", "--node-id", new_key(home), "--endpoint",
-                   first.url).stdout.strip()  # fmt: skip
+        link = cli(
+            homes[0], "invite", "create", "--node-id", new_key(home), "--endpoint", first.url
+        ).stdout.strip()
         cli(home, "join", link)
         nodes.append(NodeProcess(home, free_port(), "--no-discovery", "--sync-interval", "5"))
         nodes[-1].start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        connected = [_connected(n) for n in nodes]  # fmt: skip
+        connected = [_connected(n) for n in nodes]
         if min(connected) >= NODES - 1:
             return nodes
         time.sleep(1)
@@ -68,8 +70,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         nodes = _mesh(Path(tmp))
         try:
-            stores = [sqlite3.connect(f"file:{n.home / 'log.sqlite'}?mode=ro", uri=True)
-                      for n in nodes]  # fmt: skip
+            stores = [
+                sqlite3.connect(f"file:{n.home / 'log.sqlite'}?mode=ro", uri=True) for n in nodes
+            ]
             time.sleep(6)  # let the mesh's own peer.seen events settle
             before = _sends(nodes)
             latencies = []
@@ -101,10 +104,14 @@ def main() -> None:
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"nodes={NODES} events={events} p50_ms={p50:.1f} p99_ms={p99:.1f} "
-          f"max_ms={latencies[-1]:.1f}")  # fmt: skip
-    print(f"payload_sends_per_event={sends / events:.2f} (N-1={NODES - 1}, "
-          f"ratio={sends / events / (NODES - 1):.2f})")  # fmt: skip
+    print(
+        f"nodes={NODES} events={events} p50_ms={p50:.1f} p99_ms={p99:.1f} "
+        f"max_ms={latencies[-1]:.1f}"
+    )
+    print(
+        f"payload_sends_per_event={sends / events:.2f} (N-1={NODES - 1}, "
+        f"ratio={sends / events / (NODES - 1):.2f})"
+    )
     print(f"gossip_p99_ms={p99:.0f}")
 
 

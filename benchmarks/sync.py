@@ -34,8 +34,10 @@ def _store(path: Path, raws: list[bytes]) -> None:
 
 
 async def _heal(ahead: Path, behind: Path) -> tuple[float, int, int, int]:
-    logs = [EventLog(open_recorder(f"sqlite:///{p}"), verify_ed25519, blake3_256)
-            for p in (ahead, behind)]  # fmt: skip
+    logs = [
+        EventLog(open_recorder(f"sqlite:///{p}"), verify_ed25519, blake3_256)
+        for p in (ahead, behind)
+    ]
     writers = [LogWriter(log) for log in logs]
     replicas = [LocalReplica(log, w) for log, w in zip(logs, writers, strict=True)]
     await replicas[0].storage()  # the peer's set is kept warm by a running node
@@ -74,9 +76,11 @@ def main() -> None:
             missing_bytes = sum(len(r) for r in ahead_raws if blake3_256(r) in lacking)
             seconds, wire, rounds, stored = asyncio.run(_heal(ahead, behind))
             ratio = wire / missing_bytes
-            print(f"{name}: shared={len(behind_raws)} missing={len(lacking)} stored={stored} "
-                  f"missing_bytes={missing_bytes} wire_bytes={wire} round_trips={rounds} "
-                  f"heal_s={seconds:.2f} ratio={ratio:.3f}")  # fmt: skip
+            print(
+                f"{name}: shared={len(behind_raws)} missing={len(lacking)} stored={stored} "
+                f"missing_bytes={missing_bytes} wire_bytes={wire} round_trips={rounds} "
+                f"heal_s={seconds:.2f} ratio={ratio:.3f}"
+            )
             if name == "tail":
                 tail_ratio = ratio
     print(f"sync_overhead_ratio={tail_ratio:.3f}")

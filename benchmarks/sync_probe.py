@@ -34,8 +34,10 @@ def main() -> None:
     for n in (100_000, 1_000_000):
         started = time.perf_counter()
         result, rounds = probe(n)
-        print(f"items={n} in_sync_bytes={result} round_trips={rounds} "
-              f"seconds={time.perf_counter() - started:.1f}")  # fmt: skip
+        print(
+            f"items={n} in_sync_bytes={result} round_trips={rounds} "
+            f"seconds={time.perf_counter() - started:.1f}"
+        )
     print(f"in_sync_probe_bytes={result}")
 
 

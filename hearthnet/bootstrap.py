@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.invite import Invite
-    from hearthnet.projections.base import Projection
+    from hearthnet.projections.base import Projection, Recorded
 
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,
@@ -80,19 +81,26 @@ class RunOptions:
     sync_interval: float = 30.0
     discovery: bool = True
     public_url: str = ""
+    without: tuple[str, ...] = ()
+    """Capabilities this node does not serve itself (calls for them go to peers)."""
     ready: Callable[[str], None] = print
 
 
-def admitted(membership: MembershipProjection, now_ms: int) -> frozenset[bytes]:
-    """Keys that may sync: active members and invitees whose invitation is still open."""
+def admitted(
+    membership: MembershipProjection, now_ms: int
+) -> tuple[frozenset[bytes], dict[bytes, str], frozenset[bytes]]:
+    """Who may sync (active members, open invitees), members' levels, and the revoked."""
     state = membership.fold()
-    keys = {parse_node_id(who) for who in state.members if state.active(who)}
-    keys |= {
+    levels: dict[bytes, str] = {
+        parse_node_id(who): m.level for who, m in state.members.items() if state.active(who)
+    }
+    keys = set(levels) | {
         parse_node_id(p.invitee)
         for p in state.invites.values()
         if p.status == "pending" and p.expires_at > now_ms
     }
-    return frozenset(keys)
+    revoked = {parse_node_id(w) for w, m in state.members.items() if m.revoked_at is not None}
+    return frozenset(keys), levels, frozenset(revoked)
 
 
 async def serve(node: Node, options: RunOptions) -> None:
@@ -105,19 +113,27 @@ async def serve(node: Node, options: RunOptions) -> None:
     import secrets
     import signal
     import time
+    from typing import Any
 
     import httpx
+    import msgspec
     import uvicorn
 
     from hearthnet.adapters.event_log import LogWriter
     from hearthnet.adapters.http_api import Admission, NodeApi, create_app
+    from hearthnet.adapters.http_bus import HttpBusRemote
     from hearthnet.adapters.http_peer import HttpPeer
     from hearthnet.adapters.http_server import NodeServer
     from hearthnet.adapters.replica import LocalReplica
+    from hearthnet.adapters.view_reader import ViewReader
     from hearthnet.domain.bodies import encode_body
+    from hearthnet.domain.chat import MESSAGE_DELIVERED, Receipt
     from hearthnet.domain.envelope import encode
     from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
     from hearthnet.domain.types import node_id
+    from hearthnet.projections.chat import UNDELIVERED_SQL
+    from hearthnet.services.bus import Bus
+    from hearthnet.services.handlers import register as register_handlers
     from hearthnet.sync.driver import PeerManager, PeerState
     from hearthnet.sync.protocol import Bundle
 
@@ -135,27 +151,44 @@ async def serve(node: Node, options: RunOptions) -> None:
     client = httpx.AsyncClient()
     background: set[asyncio.Task[int]] = set()
 
+    views_lock = asyncio.Lock()
+    reader = ViewReader(node.home / "views.sqlite")
+
+    async def refresh_views() -> None:
+        async with views_lock:
+            await asyncio.to_thread(views.catch_up)
+            membership = views.projections["membership"]
+            assert isinstance(membership, MembershipProjection)
+            admission.update(
+                *await asyncio.to_thread(admitted, membership, int(time.time() * 1000))
+            )
+
+    async def acknowledge_messages() -> None:
+        for row in await reader.query(UNDELIVERED_SQL, {"me": me}):
+            receipt = Receipt(target_event_id=row["event_id"], at=int(time.time() * 1000))
+            await record(MESSAGE_DELIVERED, encode_body(receipt))
+
     async def keep_views_current() -> None:
         while True:
             refresh.clear()
             try:
-                await asyncio.to_thread(views.catch_up)
-                membership = views.projections["membership"]
-                assert isinstance(membership, MembershipProjection)
-                admission.allowed = await asyncio.to_thread(
-                    admitted, membership, int(time.time() * 1000)
-                )
+                await refresh_views()
+                await acknowledge_messages()
             except Exception as exc:  # the views lag, the node keeps serving; retried shortly
                 logging.getLogger("hearthnet").warning("views not updated: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(refresh.wait(), timeout=2.0)
 
-    async def append(type_: str, body: bytes) -> dict[str, object]:
+    async def record(type_: str, body: bytes) -> Recorded:
         recorded = await writer.append(signer, type_, body)
         refresh.set()
         pushing = asyncio.create_task(peers.push(Bundle(events=[encode(recorded.event)])))
         background.add(pushing)
         pushing.add_done_callback(background.discard)
+        return recorded
+
+    async def append(type_: str, body: bytes) -> dict[str, object]:
+        recorded = await record(type_, body)
         return {
             "event_id": recorded.id.hex(),
             "seq": recorded.event.seq,
@@ -178,6 +211,49 @@ async def serve(node: Node, options: RunOptions) -> None:
     for peer_url in (*node.config.peers, *options.peers):
         peers.add(peer_url)
 
+    bus = Bus(
+        lambda: [
+            HttpBusRemote(s.url, signer, community, client)
+            for s in peers.peers.values()
+            if s.state == "connected"
+        ]
+    )
+    started_at = time.time()
+
+    class Context:
+        """What the handlers see of this node."""
+
+        def __init__(self) -> None:
+            self.me = me
+
+        async def append(self, type_: str, body: bytes) -> Recorded:
+            recorded = await record(type_, body)
+            await refresh_views()
+            return recorded
+
+        async def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+            return await reader.query(sql, params)
+
+        def capabilities(self) -> list[Descriptor]:
+            return bus.descriptors()
+
+        def status(self) -> dict[str, Any]:
+            return {
+                "node_id": me,
+                "name": node.config.name,
+                "community": community,
+                "url": url,
+                "uptime_seconds": round(time.time() - started_at),
+                "log_head_lamport": node.log.max_lamport,
+                "peers": [
+                    {"url": s.url, "node_id": s.node_id, "state": s.state}
+                    for s in peers.peers.values()
+                ],
+                "capabilities": [d.ref for d in bus.descriptors()],
+            }
+
+    register_handlers(bus, Context(), skip=frozenset(options.without))
+
     def manifest() -> dict[str, object]:
         known = [s.url for s in peers.peers.values() if s.state == "connected"]
         return {
@@ -187,11 +263,21 @@ async def serve(node: Node, options: RunOptions) -> None:
             "url": url,
             "protocol": 1,
             "peers": known,
+            "capabilities": [msgspec.to_builtins(d) for d in bus.descriptors()],
         }
 
     token = secrets.token_urlsafe(24)
     api = NodeApi(
-        replica, peers, admission, community, manifest, token, append, lambda _: refresh.set()
+        replica,
+        peers,
+        admission,
+        community,
+        manifest,
+        token,
+        append,
+        lambda _: refresh.set(),
+        bus,
+        me,
     )
     config = uvicorn.Config(
         create_app(api),
@@ -205,10 +291,8 @@ async def serve(node: Node, options: RunOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
-    await asyncio.to_thread(views.catch_up)
-    membership = views.projections["membership"]
-    assert isinstance(membership, MembershipProjection)
-    admission.allowed = admitted(membership, int(time.time() * 1000))
+    await refresh_views()
+    await reader.open()
     tasks = [asyncio.create_task(keep_views_current(), name="views")]
     discovery = None
     try:
@@ -240,6 +324,7 @@ async def serve(node: Node, options: RunOptions) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.aclose()
+        await reader.close()
         await asyncio.to_thread(writer.close)
         for name in ("node.json", "admin.token"):
             (node.home / name).unlink(missing_ok=True)

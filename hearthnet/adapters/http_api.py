@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hearthnet.adapters.request_auth import AuthError, verify_request
+from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import node_id
 from hearthnet.sync import protocol
 from hearthnet.sync.negentropy import NegentropyError
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from hearthnet.adapters.replica import LocalReplica
+    from hearthnet.services.bus import Bus
     from hearthnet.sync.driver import PeerManager
 
 RATE_PER_S = 50.0
@@ -44,14 +46,22 @@ CALLER_URL = "x-hearthnet-url"
 
 
 class Admission:
-    """Who may sync: decided from the membership projection, refreshed as it changes."""
+    """Who may sync and call: decided from the membership projection, refreshed as it changes."""
 
     def __init__(self) -> None:
         self.allowed: frozenset[bytes] = frozenset()
+        self.levels: dict[bytes, str] = {}
+        self.revoked: frozenset[bytes] = frozenset()
 
     def permits(self, key: bytes) -> bool:
-        """Return whether this key may sync with us."""
+        """Return whether this key may sync with us (members and open invitees)."""
         return key in self.allowed
+
+    def update(
+        self, allowed: frozenset[bytes], levels: dict[bytes, str], revoked: frozenset[bytes]
+    ) -> None:
+        """Take in a new membership state."""
+        self.allowed, self.levels, self.revoked = allowed, levels, revoked
 
 
 @dataclass
@@ -74,6 +84,8 @@ class NodeApi:
     admin_token: str
     append: Callable[[str, bytes], Awaitable[dict[str, Any]]]
     on_stored: Callable[[int], None]
+    bus: Bus
+    me: str
     callers: dict[bytes, _Caller] = field(default_factory=dict)
     served_events: int = 0
     """Event copies handed to peers that fetched them."""
@@ -169,6 +181,53 @@ def create_app(api: NodeApi) -> Starlette:
 
         return endpoint
 
+    def limited(caller: bytes) -> bool:
+        state = api.callers.setdefault(caller, _Caller())
+        now = time.monotonic()
+        state.tokens = min(BURST, state.tokens + (now - state.stamp) * RATE_PER_S)
+        state.stamp = now
+        if state.tokens < 1 or state.banned_until > now:
+            return True
+        state.tokens -= 1
+        return False
+
+    async def bus_call(request: Request) -> Response:
+        body = await _body(request)
+        if body is None:
+            return _error(413, "bad_request", f"request larger than {protocol.FRAME_LIMIT} bytes")
+        ref = request.headers.get("x-hearthnet-capability", "")
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+        if token and local and hmac.compare_digest(token, api.admin_token):
+            caller, level = api.me, "self"
+        else:
+            try:
+                key = verify_request(request.headers, "POST", request.url.path, body, api.community)
+            except AuthError as exc:
+                return _error(401, "invalid_signature", str(exc))
+            if key in api.admission.revoked:
+                return _error(403, "revoked", f"{node_id(key)} was revoked")
+            if key not in api.admission.levels:
+                return _error(401, "unauthorized", f"{node_id(key)} is not a member")
+            if limited(key):
+                return _error(429, "rate_limited", "too many calls")
+            caller, level = node_id(key), api.admission.levels[key]
+        try:
+            envelope = msgspec.json.decode(body) if body else {}
+            if not isinstance(envelope, dict):
+                raise TypeError("the body is a JSON object {params, input}")
+            params, data = envelope.get("params") or {}, envelope.get("input") or {}
+            if not isinstance(params, dict):
+                raise TypeError("params must be an object")
+            result = await api.bus.call(
+                ref, caller, level, params, data, route_remote=level == "self"
+            )
+        except BusError as exc:
+            return JSONResponse({"error": exc.code, "message": exc.message}, exc.status)
+        except (msgspec.DecodeError, TypeError) as exc:
+            return _error(400, "bad_request", str(exc))
+        return JSONResponse(result)
+
     async def manifest(_: Request) -> Response:
         return JSONResponse(api.manifest())
 
@@ -202,6 +261,7 @@ def create_app(api: NodeApi) -> Starlette:
         routes=[
             Route("/manifest", manifest),
             Route("/health", health),
+            Route("/bus/v1/call", bus_call, methods=["POST"]),
             Route("/sync/v1/reconcile", route(reconcile), methods=["POST"]),
             Route("/sync/v1/fetch", route(fetch), methods=["POST"]),
             Route("/sync/v1/push", route(push), methods=["POST"]),

@@ -216,9 +216,11 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
 
     def states_by_prefix(self, prefixes: Sequence[bytes]) -> list[bytes]:
         """Return the stored bytes of every event whose id starts with one of the prefixes."""
-        sql = (f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
-               "i.originator_id AND e.originator_version = i.originator_version "
-               "WHERE i.id BETWEEN ? AND ?")  # fmt: skip
+        sql = (
+            f"SELECT e.state FROM event_index i JOIN {TABLE} e ON e.originator_id = "
+            "i.originator_id AND e.originator_version = i.originator_version "
+            "WHERE i.id BETWEEN ? AND ?"
+        )
         out: list[bytes] = []
         with self.datastore.transaction(commit=False) as c:
             for prefix in prefixes:

@@ -11,6 +11,7 @@ from eventsourcing.persistence import PersistenceError
 from hearthnet import __version__
 from hearthnet.adapters.keystore import KeyFileError
 from hearthnet.adapters.recorders import StoreUnavailable
+from hearthnet.cli.bus import call_cmd, caps, chat, market, member, status
 from hearthnet.cli.community import init, invite, join, show_id
 from hearthnet.cli.log import log
 from hearthnet.cli.node import peer, peers, run
@@ -48,6 +49,8 @@ cli.add_command(show_id)
 cli.add_command(run)
 cli.add_command(peers)
 cli.add_command(peer)
+for command in (call_cmd, status, caps, market, chat, member):
+    cli.add_command(command)
 
 
 def main() -> None:
@@ -60,7 +63,7 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
     except Failure as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(exc.exit_status())
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

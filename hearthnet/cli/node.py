@@ -60,6 +60,7 @@ def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
 @click.option("--no-ui", is_flag=True, help="Do not serve the dashboard.")
 @click.option("--no-discovery", is_flag=True, help="Do not announce or browse with zeroconf.")
 @click.option("--public-url", default="", help="The URL peers should use to reach this node.")
+@click.option("--without", multiple=True, help="A capability not to serve here (repeatable).")
 @click.option(
     "--sync-interval",
     type=click.FloatRange(0.2, 3600),
@@ -73,6 +74,7 @@ def run(
     no_ui: bool,
     no_discovery: bool,
     public_url: str,
+    without: tuple[str, ...],
     sync_interval: float,
 ) -> None:
     """Run this node: sync API, replication and discovery, until Ctrl-C or SIGTERM."""
@@ -91,6 +93,7 @@ def run(
             sync_interval=sync_interval,
             discovery=not no_discovery,
             public_url=public_url.rstrip("/"),
+            without=without,
             ready=lambda url: click.echo(f"ready {url}", err=True),
         )
         try:

@@ -25,6 +25,10 @@ class Failure(click.ClickException):
 
     exit_code = EXIT_ERROR
 
+    def exit_status(self) -> int:
+        """The process exit code for this failure."""
+        return self.exit_code
+
     def show(self, file: Any = None) -> None:
         """Print the message on stderr."""
         stderr.print(f"[bold red]error:[/] {self.message}", markup=True, highlight=False)

@@ -8,13 +8,30 @@ from typing import Literal, NamedTuple
 import msgspec
 
 Trust = Literal["member", "trusted", "anchor", "self"]
+LEVEL_FOR_TRUST: dict[str, frozenset[str]] = {
+    "member": frozenset({"self", "anchor", "trusted", "member"}),
+    "trusted": frozenset({"self", "anchor", "trusted"}),
+    "anchor": frozenset({"self", "anchor"}),
+    "self": frozenset({"self"}),
+}
+"""Which caller standings a capability's trust requirement admits."""
 _NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)(@(?P<ge>>=)?(?P<v>\d+\.\d+))?$")
 
 ERROR_STATUS: dict[str, int] = {
-    "bad_request": 400, "schema_mismatch": 400, "invalid_signature": 401, "unauthorized": 401,
-    "revoked": 403, "not_found": 404, "timeout": 408, "expired": 410, "rate_limited": 429,
-    "capacity_exceeded": 429, "internal_error": 500, "not_implemented": 501, "partition": 503,
-}  # fmt: skip
+    "bad_request": 400,
+    "schema_mismatch": 400,
+    "invalid_signature": 401,
+    "unauthorized": 401,
+    "revoked": 403,
+    "not_found": 404,
+    "timeout": 408,
+    "expired": 410,
+    "rate_limited": 429,
+    "capacity_exceeded": 429,
+    "internal_error": 500,
+    "not_implemented": 501,
+    "partition": 503,
+}
 """The closed set of wire errors and their HTTP status (SPEC 3.5)."""
 
 

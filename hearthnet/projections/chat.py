@@ -24,9 +24,10 @@ MESSAGES = Table(
     indexes=(("sender", "recipient"), ("recipient",)),
 )
 RECEIPTS = Table(
-    "receipts", ("event_id", "target_event_id", "author", "kind", "at"),
+    "receipts",
+    ("event_id", "target_event_id", "author", "kind", "at"),
     indexes=(("target_event_id",),),
-)  # fmt: skip
+)
 
 
 class ChatProjection:
@@ -48,16 +49,31 @@ class ChatProjection:
         if e.type == c.MESSAGE_SENT:
             msg = decode_body(e.body, c.MessageSent)
             if msg is not None:
-                self._messages.append((recorded.id.hex(), node_id(e.author), msg.recipient,
-                                       msg.client_id, msgspec.json.encode(msg.body).decode(),
-                                       msgspec.json.encode(msg.attachments).decode(),
-                                       e.lamport, e.ts))  # fmt: skip
+                self._messages.append(
+                    (
+                        recorded.id.hex(),
+                        node_id(e.author),
+                        msg.recipient,
+                        msg.client_id,
+                        msgspec.json.encode(msg.body).decode(),
+                        msgspec.json.encode(msg.attachments).decode(),
+                        e.lamport,
+                        e.ts,
+                    )
+                )
         elif e.type in (c.MESSAGE_DELIVERED, c.MESSAGE_READ):
             receipt = decode_body(e.body, c.Receipt)
             if receipt is not None:
                 kind = "delivered" if e.type == c.MESSAGE_DELIVERED else "read"
-                self._receipts.append((recorded.id.hex(), receipt.target_event_id,
-                                       node_id(e.author), kind, receipt.at))  # fmt: skip
+                self._receipts.append(
+                    (
+                        recorded.id.hex(),
+                        receipt.target_event_id,
+                        node_id(e.author),
+                        kind,
+                        receipt.at,
+                    )
+                )
 
     def fork(self, proof: ForkRecord) -> None:
         """Forks need nothing here: the runner rebuilds without the frozen events."""

@@ -22,10 +22,21 @@ if TYPE_CHECKING:
 
 POSTS = Table(
     "posts",
-    ("event_id", "author", "client_id", "lamport", "category", "title", "body", "tags",
-     "location", "created_at", "expires_at"),
+    (
+        "event_id",
+        "author",
+        "client_id",
+        "lamport",
+        "category",
+        "title",
+        "body",
+        "tags",
+        "location",
+        "created_at",
+        "expires_at",
+    ),
     indexes=(("author", "client_id"), ("lamport",)),
-)  # fmt: skip
+)
 EXPIRIES = Table(
     "post_expiries",
     ("event_id", "target_event_id", "author", "reason", "lamport"),
@@ -53,15 +64,33 @@ class MarketProjection:
             post = decode_body(e.body, m.PostCreated)
             if post is not None:
                 location = msgspec.json.encode(post.location).decode() if post.location else None
-                self._posts.append((recorded.id.hex(), node_id(e.author), post.client_id,
-                                    e.lamport, post.category, post.title, post.body,
-                                    msgspec.json.encode(post.tags).decode(), location, e.ts,
-                                    e.ts + post.ttl_seconds * 1000))  # fmt: skip
+                self._posts.append(
+                    (
+                        recorded.id.hex(),
+                        node_id(e.author),
+                        post.client_id,
+                        e.lamport,
+                        post.category,
+                        post.title,
+                        post.body,
+                        msgspec.json.encode(post.tags).decode(),
+                        location,
+                        e.ts,
+                        e.ts + post.ttl_seconds * 1000,
+                    )
+                )
         elif e.type == m.POST_EXPIRED:
             expiry = decode_body(e.body, m.PostExpired)
             if expiry is not None:
-                self._expiries.append((recorded.id.hex(), expiry.target_event_id,
-                                       node_id(e.author), expiry.reason, e.lamport))  # fmt: skip
+                self._expiries.append(
+                    (
+                        recorded.id.hex(),
+                        expiry.target_event_id,
+                        node_id(e.author),
+                        expiry.reason,
+                        e.lamport,
+                    )
+                )
 
     def fork(self, proof: ForkRecord) -> None:
         """Forks need nothing here: the runner rebuilds without the frozen events."""

@@ -29,8 +29,14 @@ def cli(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedPr
     """Run the hearthnet CLI on a data directory; check is the exit code expected (None: any)."""
     env = {**os.environ, "HEARTHNET_HOME": str(home), "COLUMNS": "200"}
     env.pop("HEARTHNET_STORE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "hearthnet", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hearthnet", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in done.stderr, done.stderr
     if check is not None:
         assert done.returncode == check, (args, done.returncode, done.stdout, done.stderr)

@@ -54,11 +54,21 @@ def cluster(tmp_path: Path) -> Iterator[tuple[list[NodeProcess], list[Proxy], li
         for i, home in enumerate(homes):
             if i:
                 ids.append(new_key(home))
-                link = cli(homes[0], "invite", "create", "--node-id", ids[i], "--endpoint",
-                           proxies[0].url).stdout.strip()  # fmt: skip
+                link = cli(
+                    homes[0], "invite", "create", "--node-id", ids[i], "--endpoint", proxies[0].url
+                ).stdout.strip()
                 cli(home, "join", link, "--name", NAMES[i])
-            nodes.append(NodeProcess(home, ports[i], "--no-discovery", "--sync-interval", "1",
-                                     "--public-url", proxies[i].url).start())  # fmt: skip
+            nodes.append(
+                NodeProcess(
+                    home,
+                    ports[i],
+                    "--no-discovery",
+                    "--sync-interval",
+                    "1",
+                    "--public-url",
+                    proxies[i].url,
+                ).start()
+            )
         yield nodes, proxies, ids
     finally:
         for n in nodes:
@@ -76,9 +86,15 @@ def test_five_nodes_survive_a_kill_and_a_partition(
     settled = _agree(nodes)
     assert all(s == settled[0] for s in settled), settled
     assert settled[0][0] >= 1 + 2 * 4 + 4, "genesis, invites, joins and writes all arrived"
-    members = json.loads(cli(nodes[0].home, "log", "query",
-                             "select count(*) as n from members where status = 'active'",
-                             "--json").stdout)  # fmt: skip
+    members = json.loads(
+        cli(
+            nodes[0].home,
+            "log",
+            "query",
+            "select count(*) as n from members where status = 'active'",
+            "--json",
+        ).stdout
+    )
     assert members == [{"n": 5}]
 
     nodes[2].stop(signal.SIGKILL)
@@ -102,9 +118,16 @@ def test_five_nodes_survive_a_kill_and_a_partition(
     for n in nodes:
         verify = cli(n.home, "log", "verify", "--json")
         assert json.loads(verify.stdout)["ok"] is True
-    changes = json.loads(cli(nodes[0].home, "log", "query",
-                             "select type, count(*) as n from events where type like 'peer.%' "
-                             "group by type order by type", "--json").stdout)  # fmt: skip
+    changes = json.loads(
+        cli(
+            nodes[0].home,
+            "log",
+            "query",
+            "select type, count(*) as n from events where type like 'peer.%' "
+            "group by type order by type",
+            "--json",
+        ).stdout
+    )
     counts = {row["type"]: row["n"] for row in changes}
     assert counts.get("peer.lost", 0) >= 1, "the killed node was noticed as lost"
     assert 4 <= counts["peer.seen"] <= 60, "peer.seen is recorded on change, not per contact"

@@ -29,8 +29,9 @@ def pair(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess, str]]:
     a_home, b_home = tmp_path / "a", tmp_path / "b"
     community = json.loads(cli(a_home, "init", "--name", "Zwei", "--json").stdout)["community_id"]
     a = NodeProcess(a_home, free_port()).start()
-    link = cli(a_home, "invite", "create", "--node-id", new_key(b_home), "--endpoint",
-               a.url).stdout.strip()  # fmt: skip
+    link = cli(
+        a_home, "invite", "create", "--node-id", new_key(b_home), "--endpoint", a.url
+    ).stdout.strip()
     cli(b_home, "join", link)
     (b_home / "config.toml").write_text(
         (b_home / "config.toml").read_text().replace(f'peers = ["{a.url}"]', "peers = []")
@@ -55,12 +56,17 @@ def test_zeroconf_discovery_and_live_push(pair: tuple[NodeProcess, NodeProcess, 
     assert found and found[0]["source"] == "discovered" and found[0]["url"] == a.url
 
     env = {**os.environ, "HEARTHNET_HOME": str(b.home)}
-    with subprocess.Popen([sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f",
-                           "--json"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                          text=True) as follower:  # fmt: skip
+    with subprocess.Popen(
+        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as follower:
         time.sleep(1.5)
-        made = json.loads(cli(a.home, "invite", "create", "--node-id", new_key(a.home / "x"),
-                              "--json").stdout)  # fmt: skip
+        made = json.loads(
+            cli(a.home, "invite", "create", "--node-id", new_key(a.home / "x"), "--json").stdout
+        )
         written = time.monotonic()
         assert follower.stdout is not None
         while True:
@@ -82,7 +88,8 @@ def test_strangers_forgers_and_garbage(pair: tuple[NodeProcess, NodeProcess, str
     stranger = NaclSigner.generate()
     assert _call(a.url, stranger, community, "/sync/v1/reconcile", b"\x61").status_code == 401
     assert _call(a.url, stranger, community, "/sync/v1/reconcile", b"\x61").json()["error"] == (
-        "unauthorized")  # fmt: skip
+        "unauthorized"
+    )
     member = NaclSigner((a.home.parent / "b" / "keys" / "device.ed25519").read_bytes())
     forged = sign_request(member, community, "POST", "/sync/v1/fetch", b"other body")
     response = httpx.post(a.url + "/sync/v1/fetch", content=b"\x91\x90", headers=forged)
@@ -103,8 +110,9 @@ def test_join_refusals(pair: tuple[NodeProcess, NodeProcess, str], tmp_path: Pat
     a, _, _ = pair
     carol_home = tmp_path / "carol"
     carol = new_key(carol_home)
-    link = cli(a.home, "invite", "create", "--node-id", carol, "--endpoint", a.url,
-               "--ttl", "1").stdout.strip()  # fmt: skip
+    link = cli(
+        a.home, "invite", "create", "--node-id", carol, "--endpoint", a.url, "--ttl", "1"
+    ).stdout.strip()
     wrong = cli(tmp_path / "dave", "join", link, check=None)
     assert wrong.returncode == 1 and "invitee_mismatch" in wrong.stderr
     invite = parse_invite(link)

@@ -1,0 +1,62 @@
+"""Another node's capability bus, reached over HTTP with signed calls."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import msgspec
+
+from hearthnet.adapters.request_auth import sign_request
+from hearthnet.domain.capability import ERROR_STATUS, BusError, Descriptor
+
+if TYPE_CHECKING:
+    from hearthnet.domain.ports import Signer
+
+OFFERS_TTL_S = 30.0
+CALL_PATH = "/bus/v1/call"
+
+
+class HttpBusRemote:
+    """Calls capabilities on a peer; its offers come from its manifest, cached briefly."""
+
+    def __init__(self, url: str, signer: Signer, community: str, client: httpx.AsyncClient) -> None:
+        self.url, self.signer, self.community, self.client = url, signer, community, client
+        self._offers: tuple[float, list[Descriptor]] | None = None
+
+    async def offers(self) -> list[Descriptor]:
+        """What the peer serves."""
+        if self._offers is None or time.monotonic() - self._offers[0] > OFFERS_TTL_S:
+            try:
+                response = await self.client.get(self.url + "/manifest", timeout=5.0)
+                data = msgspec.json.decode(response.content)
+                offers = msgspec.convert(data.get("capabilities", []), list[Descriptor])
+            except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError, AttributeError):
+                raise BusError("partition", f"{self.url} did not describe itself") from None
+            self._offers = (time.monotonic(), offers)
+        return self._offers[1]
+
+    async def call(self, ref: str, params: dict[str, Any], input: Any) -> dict[str, Any]:
+        """Call a capability on the peer."""
+        body = msgspec.json.encode({"params": params, "input": input})
+        headers = sign_request(self.signer, self.community, "POST", CALL_PATH, body)
+        headers.update({"content-type": "application/json", "x-hearthnet-capability": ref})
+        try:
+            response = await self.client.post(
+                self.url + CALL_PATH, content=body, headers=headers, timeout=30.0
+            )
+        except httpx.TimeoutException:
+            raise BusError("timeout", f"{self.url} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise BusError("partition", f"{self.url}: {exc}") from None
+        try:
+            data: dict[str, Any] = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            raise BusError("internal_error", f"{self.url} answered garbage") from None
+        if response.status_code != 200:
+            code = str(data.get("error", "internal_error"))
+            raise BusError(
+                code if code in ERROR_STATUS else "internal_error", str(data.get("message", ""))
+            )
+        return data

@@ -1,0 +1,1 @@
+"""The service layer: the capability bus and its command handlers on the log."""

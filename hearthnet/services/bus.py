@@ -1,0 +1,182 @@
+"""The capability bus: local handlers first, else the best healthy peer that offers it.
+
+A request for `name@>=A.B` is served by an offer X.Y iff X == A and Y >= B, highest wins.
+Each (peer, capability) keeps a ring of recent outcomes; a peer under half success over its
+recent calls is quarantined for a minute and the next peer is tried.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
+
+from hearthnet.domain.capability import (
+    LEVEL_FOR_TRUST,
+    BusError,
+    Descriptor,
+    Version,
+    best_offer,
+    parse_capability,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+HEALTH_WINDOW = 100
+QUARANTINE_S = 60.0
+MIN_CALLS_FOR_QUARANTINE = 3
+
+
+@dataclass(frozen=True)
+class Call:
+    """One capability call as a handler sees it."""
+
+    caller: str
+    """The calling node id (this node's own id for the local CLI and UI)."""
+    level: str
+    """The caller's standing: self, anchor, trusted or member."""
+    params: dict[str, Any]
+    input: Any
+
+
+@dataclass
+class Offer:
+    """A capability this node serves."""
+
+    descriptor: Descriptor
+    input_type: type[Any]
+    handler: Callable[[Call], Awaitable[dict[str, Any]]]
+
+
+class Remote(Protocol):
+    """Another node's bus."""
+
+    url: str
+
+    async def call(self, ref: str, params: dict[str, Any], input: Any) -> dict[str, Any]:
+        """Call a capability there; raise BusError with the wire code on failure."""
+        ...
+
+    async def offers(self) -> list[Descriptor]:
+        """What it serves."""
+        ...
+
+
+@dataclass
+class _Health:
+    outcomes: deque[bool] = field(default_factory=lambda: deque(maxlen=HEALTH_WINDOW))
+    quarantined_until: float = 0.0
+
+    def record(self, ok: bool) -> None:
+        self.outcomes.append(ok)
+        failures = self.outcomes.count(False)
+        calls = len(self.outcomes)
+        if calls >= MIN_CALLS_FOR_QUARANTINE and failures * 2 > calls and not ok:
+            self.quarantined_until = time.monotonic() + QUARANTINE_S
+
+
+class Bus:
+    """Registry of local handlers plus routing to peers."""
+
+    def __init__(self, remotes: Callable[[], list[Remote]]) -> None:
+        self._offers: dict[str, list[Offer]] = {}
+        self._remotes = remotes
+        self._health: dict[tuple[str, str], _Health] = {}
+
+    def register(
+        self,
+        descriptor: Descriptor,
+        input_type: type[Any],
+        handler: Callable[[Call], Awaitable[dict[str, Any]]],
+    ) -> None:
+        """Serve a capability from this node."""
+        self._offers.setdefault(descriptor.name, []).append(Offer(descriptor, input_type, handler))
+
+    def descriptors(self) -> list[Descriptor]:
+        """Everything this node serves."""
+        return [o.descriptor for offers in self._offers.values() for o in offers]
+
+    def local(self, ref: str) -> Offer | None:
+        """The best local offer for a capability reference, if any."""
+        wanted = parse_capability(ref)
+        offers = self._offers.get(wanted.name, [])
+        version = best_offer([o.descriptor.parsed_version() for o in offers], wanted.version)
+        return next((o for o in offers if o.descriptor.parsed_version() == version), None)
+
+    async def call(
+        self,
+        ref: str,
+        caller: str,
+        level: str,
+        params: dict[str, Any],
+        raw_input: Any,
+        *,
+        route_remote: bool = True,
+    ) -> dict[str, Any]:
+        """Serve a call locally, or route it to the best healthy peer."""
+        started = time.perf_counter()
+        offer = self.local(ref)
+        if offer is not None:
+            required = LEVEL_FOR_TRUST[offer.descriptor.trust]
+            if level not in required:
+                raise BusError(
+                    "unauthorized", f"{offer.descriptor.ref} needs {offer.descriptor.trust}"
+                )
+            try:
+                data = msgspec.convert(raw_input, offer.input_type, strict=False)
+            except msgspec.ValidationError as exc:
+                raise BusError("bad_request", f"invalid input: {exc}") from None
+            result = await offer.handler(Call(caller, level, params, data))
+            meta = {
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "served_by": "local",
+                "version": offer.descriptor.version,
+            }
+            return {"output": result, "meta": meta}
+        if not route_remote:
+            raise BusError("not_found", f"no capability {ref} here")
+        return await self._route(ref, params, raw_input, started)
+
+    async def _route(
+        self, ref: str, params: dict[str, Any], raw_input: Any, started: float
+    ) -> dict[str, Any]:
+        wanted = parse_capability(ref)
+        candidates: list[tuple[Version, Remote]] = []
+        for remote in self._remotes():
+            try:
+                offers = await remote.offers()
+            except BusError:
+                continue
+            version = best_offer(
+                [d.parsed_version() for d in offers if d.name == wanted.name], wanted.version
+            )
+            health = self._health.setdefault((remote.url, wanted.name), _Health())
+            if version is not None and health.quarantined_until < time.monotonic():
+                candidates.append((version, remote))
+        if not candidates:
+            raise BusError("not_found", f"no healthy node serves {ref}")
+        candidates.sort(key=lambda c: (c[0], self._success(c[1].url, wanted.name)), reverse=True)
+        last: BusError | None = None
+        for version, remote in candidates:
+            health = self._health[(remote.url, wanted.name)]
+            try:
+                answer = await remote.call(f"{wanted.name}@{version}", params, raw_input)
+            except BusError as exc:
+                if exc.code in ("timeout", "partition", "internal_error", "rate_limited"):
+                    health.record(False)
+                    last = exc
+                    continue
+                raise
+            health.record(True)
+            meta = dict(answer.get("meta") or {})
+            meta.update(served_by=remote.url, ms=round((time.perf_counter() - started) * 1000, 2))
+            return {"output": answer.get("output"), "meta": meta}
+        raise last or BusError("partition", f"every node serving {ref} failed")
+
+    def _success(self, url: str, name: str) -> float:
+        outcomes = self._health.get((url, name), _Health()).outcomes
+        return outcomes.count(True) / len(outcomes) if outcomes else 1.0

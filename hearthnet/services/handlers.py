@@ -1,0 +1,371 @@
+"""Command handlers on the log: marketplace, direct messages, membership, node information.
+
+Each handler checks a command against the read models, appends signed events, and answers
+from the read models after they have taken in what it appended (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeAlias
+
+import msgspec
+
+from hearthnet import __version__
+from hearthnet.domain import chat as c
+from hearthnet.domain import community as cm
+from hearthnet.domain import market as m
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.capability import BusError, Descriptor
+from hearthnet.domain.types import InvalidIdentifier, parse_node_id
+from hearthnet.projections.chat import HISTORY_SQL
+from hearthnet.projections.market import BOARD_SQL
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from hearthnet.projections.base import Recorded
+    from hearthnet.services.bus import Bus, Call
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+HandlerFn: TypeAlias = "Callable[[Call], Awaitable[dict[str, Any]]]"
+
+
+class NodeContext(Protocol):
+    """What handlers need from the running node."""
+
+    me: str
+
+    async def append(self, type_: str, body: bytes) -> Recorded:
+        """Append one of this node's events; return once the read models hold it."""
+        ...
+
+    async def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Read from the views."""
+        ...
+
+    def capabilities(self) -> list[Descriptor]:
+        """What this node serves."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Node, community, peers and log head."""
+        ...
+
+
+class ListInput(msgspec.Struct, kw_only=True):
+    """Filter the board."""
+
+    category: m.Category | None = None
+    tags: list[str] = []
+    since_lamport: int = 0
+    limit: Limit = 50
+
+
+class ExpireInput(msgspec.Struct, kw_only=True):
+    """Take a post off the board."""
+
+    event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    client_id: str = ""
+    reason: m.Reason = "user_request"
+
+
+class SearchInput(msgspec.Struct, kw_only=True):
+    """Find posts by words."""
+
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    k: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+
+
+class HistoryInput(msgspec.Struct, kw_only=True):
+    """Read this node's conversations."""
+
+    peer: str = ""
+    since_lamport: int = 0
+    limit: Limit = 200
+
+
+class ReadInput(msgspec.Struct, kw_only=True):
+    """Mark a received message as read."""
+
+    event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class InviteInput(msgspec.Struct, kw_only=True):
+    """Invite a node."""
+
+    invitee_node_id: str
+    display_name: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    initial_level: Literal["member", "trusted"] = "member"
+    ttl_hours: Annotated[float, msgspec.Meta(gt=0, le=720)] = 24.0
+
+
+class RevokeInput(msgspec.Struct, kw_only=True):
+    """Remove a member, with the co-signatures the policy asks for."""
+
+    target_node_id: str
+    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
+    co_signers: list[cm.CoSignature] = []
+
+
+class LevelInput(msgspec.Struct, kw_only=True):
+    """Promote or demote a member, with co-signatures."""
+
+    target_node_id: str
+    new_level: cm.Level
+    co_signers: list[cm.CoSignature] = []
+
+
+class Nothing(msgspec.Struct, kw_only=True):
+    """No input."""
+
+
+def _node(text: str, field: str) -> str:
+    try:
+        parse_node_id(text)
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", f"{field}: {exc}") from None
+    return text
+
+
+def _post_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "tags": msgspec.json.decode(row["tags"]),
+        "location": msgspec.json.decode(row["location"]) if row["location"] else None,
+    }
+
+
+def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) -> None:
+    """Register the handlers of this module on the bus, but those named in skip."""
+
+    def offer(
+        name: str, trust: str, input_type: type[Any], **extra: Any
+    ) -> Callable[[HandlerFn], HandlerFn]:
+        descriptor = Descriptor(
+            name=name,
+            version="1.0",
+            trust=trust,  # type: ignore[arg-type]
+            request_schema=msgspec.json.schema(input_type),
+            **extra,
+        )
+
+        def add(handler: HandlerFn) -> HandlerFn:
+            if name not in skip:
+                bus.register(descriptor, input_type, handler)
+            return handler
+
+        return add
+
+    async def board(where: str = "", **params: Any) -> list[dict[str, Any]]:
+        rows = await node.query(
+            f"SELECT * FROM ({BOARD_SQL}) {where}", {"now": int(time.time() * 1000), **params}
+        )
+        return [_post_row(r) for r in rows]
+
+    @offer("market.post", "member", m.PostCreated, idempotent=True)
+    async def market_post(call: Call) -> dict[str, Any]:
+        post: m.PostCreated = call.input
+        same = await node.query(
+            "SELECT event_id, lamport FROM posts WHERE author = :me AND "
+            "client_id = :cid ORDER BY lamport, event_id LIMIT 1",
+            {"me": node.me, "cid": post.client_id},
+        )
+        if same:
+            return {**same[0], "duplicate": True}
+        recorded = await node.append(m.POST_CREATED, encode_body(post))
+        return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
+
+    @offer("market.list", "member", ListInput)
+    async def market_list(call: Call) -> dict[str, Any]:
+        q: ListInput = call.input
+        posts = await board(
+            "WHERE lamport > :since AND (:cat IS NULL OR category = :cat) ORDER BY lamport DESC",
+            since=q.since_lamport,
+            cat=q.category,
+        )
+        posts = [p for p in posts if set(q.tags) <= set(p["tags"])][: q.limit]
+        return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
+
+    @offer("market.search", "member", SearchInput)
+    async def market_search(call: Call) -> dict[str, Any]:
+        q: SearchInput = call.input
+        words = [w for w in q.query.lower().split() if w]
+        scored = []
+        for p in await board():
+            text = " ".join([p["title"], p["title"], p["body"], *p["tags"]]).lower()
+            score = sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5)
+            if score > 0:
+                scored.append({**p, "score": round(score, 4)})
+        scored.sort(key=lambda p: (-p["score"], -p["lamport"]))
+        return {"posts": scored[: q.k], "ranking": "keyword"}
+
+    @offer("market.expire", "member", ExpireInput)
+    async def market_expire(call: Call) -> dict[str, Any]:
+        q: ExpireInput = call.input
+        found = await node.query(
+            "SELECT author, client_id FROM posts WHERE event_id = :id", {"id": q.event_id}
+        )
+        if not found:
+            raise BusError("not_found", f"no post {q.event_id}")
+        if found[0]["author"] != node.me and q.reason != "stale":
+            raise BusError("unauthorized", "only the author expires a post (others: stale)")
+        if (
+            q.reason == "stale"
+            and found[0]["author"] != node.me
+            and call.level not in ("self", "trusted", "anchor")
+        ):
+            raise BusError("unauthorized", "marking a post stale needs a trusted member")
+        body = m.PostExpired(
+            client_id=q.client_id or found[0]["client_id"],
+            target_event_id=q.event_id,
+            reason=q.reason,
+        )
+        recorded = await node.append(m.POST_EXPIRED, encode_body(body))
+        return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
+
+    @offer("chat.send", "member", c.MessageSent, idempotent=True)
+    async def chat_send(call: Call) -> dict[str, Any]:
+        msg: c.MessageSent = call.input
+        _node(msg.recipient, "recipient")
+        if msg.recipient == node.me:
+            raise BusError("bad_request", "a message to yourself is not a message")
+        member = await node.query(
+            "SELECT status FROM members WHERE node_id = :who", {"who": msg.recipient}
+        )
+        if not member:
+            raise BusError("not_found", f"{msg.recipient} is not a member")
+        same = await node.query(
+            "SELECT event_id, lamport FROM messages WHERE sender = :me AND "
+            "client_id = :cid LIMIT 1",
+            {"me": node.me, "cid": msg.client_id},
+        )
+        if same:
+            return {**same[0], "delivered": "queued", "duplicate": True}
+        recorded = await node.append(c.MESSAGE_SENT, encode_body(msg))
+        return {
+            "event_id": recorded.id.hex(),
+            "lamport": recorded.event.lamport,
+            "delivered": "queued",
+        }
+
+    @offer("chat.history", "self", HistoryInput)
+    async def chat_history(call: Call) -> dict[str, Any]:
+        q: HistoryInput = call.input
+        rows = await node.query(
+            HISTORY_SQL, {"me": node.me, "peer": q.peer, "since": q.since_lamport, "limit": q.limit}
+        )
+        return {
+            "messages": [
+                {
+                    **r,
+                    "body": msgspec.json.decode(r["body"]),
+                    "attachments": msgspec.json.decode(r["attachments"]),
+                }
+                for r in rows
+            ]
+        }
+
+    @offer("chat.read", "self", ReadInput)
+    async def chat_read(call: Call) -> dict[str, Any]:
+        q: ReadInput = call.input
+        mine = await node.query(
+            "SELECT 1 FROM messages WHERE event_id = :id AND recipient = :me",
+            {"id": q.event_id, "me": node.me},
+        )
+        if not mine:
+            raise BusError("not_found", "no message to this node with that id")
+        receipt = c.Receipt(target_event_id=q.event_id, at=int(time.time() * 1000))
+        recorded = await node.append(c.MESSAGE_READ, encode_body(receipt))
+        return {"event_id": recorded.id.hex()}
+
+    @offer("community.invite", "member", InviteInput)
+    async def community_invite(call: Call) -> dict[str, Any]:
+        q: InviteInput = call.input
+        _node(q.invitee_node_id, "invitee_node_id")
+        known = await node.query(
+            "SELECT status FROM members WHERE node_id = :who", {"who": q.invitee_node_id}
+        )
+        if known:
+            raise BusError("bad_request", f"{q.invitee_node_id} is already {known[0]['status']}")
+        body = cm.MemberInvited(
+            invitee_node_id=q.invitee_node_id,
+            initial_level=q.initial_level,
+            display_name=q.display_name,
+            expires_at=int((time.time() + q.ttl_hours * 3600) * 1000),
+        )
+        recorded = await node.append(cm.MEMBER_INVITED, encode_body(body))
+        return {
+            "event_id": recorded.id.hex(),
+            "lamport": recorded.event.lamport,
+            "expires_at": body.expires_at,
+        }
+
+    async def membership_change(type_: str, body: Any, target: str) -> dict[str, Any]:
+        standing = await node.query(
+            "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
+        )
+        if not standing or standing[0]["status"] != "active":
+            raise BusError("not_found", f"{target} is not an active member")
+        recorded = await node.append(type_, encode_body(body))
+        after = await node.query(
+            "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
+        )
+        if after == standing:
+            raise BusError(
+                "unauthorized",
+                "the change was recorded but the community's policy "
+                "did not accept it: more trusted co-signatures are needed",
+            )
+        return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport, **after[0]}
+
+    @offer("community.revoke", "trusted", RevokeInput)
+    async def community_revoke(call: Call) -> dict[str, Any]:
+        q: RevokeInput = call.input
+        body = cm.MemberRevoked(
+            target_node_id=_node(q.target_node_id, "target_node_id"),
+            reason=q.reason,
+            co_signers=q.co_signers,
+        )
+        return await membership_change(cm.MEMBER_REVOKED, body, q.target_node_id)
+
+    @offer("community.promote", "trusted", LevelInput)
+    async def community_promote(call: Call) -> dict[str, Any]:
+        q: LevelInput = call.input
+        body = cm.MemberLevelChanged(
+            target_node_id=_node(q.target_node_id, "target_node_id"),
+            new_level=q.new_level,
+            co_signers=q.co_signers,
+        )
+        return await membership_change(cm.MEMBER_PROMOTED, body, q.target_node_id)
+
+    @offer("community.demote", "trusted", LevelInput)
+    async def community_demote(call: Call) -> dict[str, Any]:
+        q: LevelInput = call.input
+        body = cm.MemberLevelChanged(
+            target_node_id=_node(q.target_node_id, "target_node_id"),
+            new_level=q.new_level,
+            co_signers=q.co_signers,
+        )
+        return await membership_change(cm.MEMBER_DEMOTED, body, q.target_node_id)
+
+    @offer("community.members", "member", Nothing)
+    async def community_members(call: Call) -> dict[str, Any]:
+        rows = await node.query(
+            "SELECT node_id, level, status, display_name, added_by FROM members ORDER BY node_id",
+            {},
+        )
+        return {"members": rows}
+
+    @offer("protocol.version.list", "member", Nothing)
+    async def protocol_versions(call: Call) -> dict[str, Any]:
+        return {
+            "protocol": 1,
+            "envelope": 1,
+            "hearthnet": __version__,
+            "capabilities": [d.ref for d in node.capabilities()],
+        }
+
+    @offer("node.status", "member", Nothing)
+    async def node_status(call: Call) -> dict[str, Any]:
+        return node.status()
