@@ -311,3 +311,31 @@ def member_promote(node_id: str, level: str, cosigs: tuple[str, ...]) -> None:
             {"target_node_id": node_id, "new_level": level, "co_signers": _cosigners(cosigs)},
         )["output"]
     )
+
+
+@member.command("cosign")
+@click.argument("change", type=click.Choice(["revoke", "promote", "demote"]))
+@click.argument("node_id")
+@click.option(
+    "--reason",
+    type=click.Choice(["compromised", "inactive", "policy_violation", "other"]),
+    default="other",
+)
+@click.option("--level", type=click.Choice(["member", "trusted", "anchor"]), default="trusted")
+def member_cosign(change: str, node_id: str, reason: str, level: str) -> None:
+    """Co-sign a membership change with this node's key; prints NODE_ID=SIGNATURE for --cosig."""
+    from hearthnet.cli.session import node_session
+    from hearthnet.domain import community as cm
+    from hearthnet.domain.types import b64url, parse_node_id
+    from hearthnet.domain.types import node_id as to_node_id
+
+    with node_session(need_community=True) as node:
+        assert node.signer is not None
+        body: cm.MemberRevoked | cm.MemberLevelChanged
+        if change == "revoke":
+            type_, body = cm.MEMBER_REVOKED, cm.MemberRevoked(target_node_id=node_id, reason=reason)  # type: ignore[arg-type]
+        else:
+            type_ = cm.MEMBER_PROMOTED if change == "promote" else cm.MEMBER_DEMOTED
+            body = cm.MemberLevelChanged(target_node_id=node_id, new_level=level)  # type: ignore[arg-type]
+        payload = cm.cosign_payload(parse_node_id(node.config.community), type_, body)
+        click.echo(f"{to_node_id(node.signer.public_key)}={b64url(node.signer.sign(payload))}")

@@ -22,8 +22,14 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--name", help="The community's name (1-64 characters).")
 @click.option("--join", "link", help="Join a community by invite link instead of founding one.")
+@click.option(
+    "--revoke-threshold",
+    type=click.IntRange(1, 20),
+    default=3,
+    help="Trusted co-signatures needed to revoke a member (default 3).",
+)
 @json_option
-def init(name: str | None, link: str | None, as_json: bool) -> None:
+def init(name: str | None, link: str | None, revoke_threshold: int, as_json: bool) -> None:
     """Create this node's key and found a new community (or join one with --join)."""
     if link is not None:
         out = _join(link, name or "")
@@ -43,7 +49,11 @@ def init(name: str | None, link: str | None, as_json: bool) -> None:
             raise Failure(f"this node already belongs to community {node.config.community}")
         node.config.community, node.config.name = me, node.config.name or name.strip()
         node.log.community = node.signer.public_key
-        genesis = c.CommunityCreated(name=name.strip(), founder_node_id=me)
+        genesis = c.CommunityCreated(
+            name=name.strip(),
+            founder_node_id=me,
+            policy=c.Policy(min_signatures_to_revoke=revoke_threshold),
+        )
         recorded = node.log.append_local(node.signer, c.COMMUNITY_CREATED, encode_body(genesis))
         save_config(node.home, node.config)
         out = {
