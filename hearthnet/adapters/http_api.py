@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hearthnet.adapters.openapi import describe
 from hearthnet.adapters.request_auth import AuthError, verify_request
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import node_id
@@ -195,7 +197,9 @@ def create_app(api: NodeApi) -> Starlette:
         body = await _body(request)
         if body is None:
             return _error(413, "bad_request", f"request larger than {protocol.FRAME_LIMIT} bytes")
-        ref = request.headers.get("x-hearthnet-capability", "")
+        ref = request.path_params.get("capability") or request.headers.get(
+            "x-hearthnet-capability", ""
+        )
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
         if token and local and hmac.compare_digest(token, api.admin_token):
@@ -226,7 +230,13 @@ def create_app(api: NodeApi) -> Starlette:
             return JSONResponse({"error": exc.code, "message": exc.message}, exc.status)
         except (msgspec.DecodeError, TypeError) as exc:
             return _error(400, "bad_request", str(exc))
+        except Exception:  # a defect: answered in the taxonomy, logged in full
+            logging.getLogger("hearthnet").exception("capability %s failed", ref)
+            return _error(500, "internal_error", f"{ref} failed; the node logged the details")
         return JSONResponse(result)
+
+    async def openapi(_: Request) -> Response:
+        return JSONResponse(describe(api.bus))
 
     async def manifest(_: Request) -> Response:
         return JSONResponse(api.manifest())
@@ -262,6 +272,8 @@ def create_app(api: NodeApi) -> Starlette:
             Route("/manifest", manifest),
             Route("/health", health),
             Route("/bus/v1/call", bus_call, methods=["POST"]),
+            Route("/bus/v1/call/{capability}", bus_call, methods=["POST"]),
+            Route("/openapi.json", openapi),
             Route("/sync/v1/reconcile", route(reconcile), methods=["POST"]),
             Route("/sync/v1/fetch", route(fetch), methods=["POST"]),
             Route("/sync/v1/push", route(push), methods=["POST"]),

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from hearthnet.services.bus import Bus, Call
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Lamport = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 HandlerFn: TypeAlias = "Callable[[Call], Awaitable[dict[str, Any]]]"
 
 
@@ -58,7 +59,7 @@ class ListInput(msgspec.Struct, kw_only=True):
 
     category: m.Category | None = None
     tags: list[str] = []
-    since_lamport: int = 0
+    since_lamport: Lamport = 0
     limit: Limit = 50
 
 
@@ -81,7 +82,7 @@ class HistoryInput(msgspec.Struct, kw_only=True):
     """Read this node's conversations."""
 
     peer: str = ""
-    since_lamport: int = 0
+    since_lamport: Lamport = 0
     limit: Limit = 200
 
 
@@ -97,7 +98,7 @@ class InviteInput(msgspec.Struct, kw_only=True):
     invitee_node_id: str
     display_name: Annotated[str, msgspec.Meta(max_length=500)] = ""
     initial_level: Literal["member", "trusted"] = "member"
-    ttl_hours: Annotated[float, msgspec.Meta(gt=0, le=720)] = 24.0
+    ttl_hours: Annotated[float, msgspec.Meta(ge=0.01, le=720)] = 24.0
 
 
 class RevokeInput(msgspec.Struct, kw_only=True):
