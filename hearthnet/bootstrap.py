@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
@@ -18,7 +18,7 @@ from hearthnet.projections.market import MarketProjection
 from hearthnet.projections.membership import MembershipProjection
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
     from hearthnet.domain.capability import Descriptor
@@ -113,7 +113,6 @@ async def serve(node: Node, options: RunOptions) -> None:
     import secrets
     import signal
     import time
-    from typing import Any
 
     import httpx
     import msgspec
@@ -220,39 +219,22 @@ async def serve(node: Node, options: RunOptions) -> None:
     )
     started_at = time.time()
 
-    class Context:
-        """What the handlers see of this node."""
+    def describe() -> dict[str, Any]:
+        return {
+            "node_id": me,
+            "name": node.config.name,
+            "community": community,
+            "url": url,
+            "uptime_seconds": round(time.time() - started_at),
+            "log_head_lamport": node.log.max_lamport,
+            "peers": [
+                {"url": s.url, "node_id": s.node_id, "state": s.state} for s in peers.peers.values()
+            ],
+            "capabilities": [d.ref for d in bus.descriptors()],
+        }
 
-        def __init__(self) -> None:
-            self.me = me
-
-        async def append(self, type_: str, body: bytes) -> Recorded:
-            recorded = await record(type_, body)
-            await refresh_views()
-            return recorded
-
-        async def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-            return await reader.query(sql, params)
-
-        def capabilities(self) -> list[Descriptor]:
-            return bus.descriptors()
-
-        def status(self) -> dict[str, Any]:
-            return {
-                "node_id": me,
-                "name": node.config.name,
-                "community": community,
-                "url": url,
-                "uptime_seconds": round(time.time() - started_at),
-                "log_head_lamport": node.log.max_lamport,
-                "peers": [
-                    {"url": s.url, "node_id": s.node_id, "state": s.state}
-                    for s in peers.peers.values()
-                ],
-                "capabilities": [d.ref for d in bus.descriptors()],
-            }
-
-    register_handlers(bus, Context(), skip=frozenset(options.without))
+    context = ServiceContext(me, record, refresh_views, reader.query, bus.descriptors, describe)
+    register_handlers(bus, context, skip=frozenset(options.without))
 
     def manifest() -> dict[str, object]:
         known = [s.url for s in peers.peers.values() if s.state == "connected"]
@@ -330,6 +312,24 @@ async def serve(node: Node, options: RunOptions) -> None:
             (node.home / name).unlink(missing_ok=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+@dataclass
+class ServiceContext:
+    """What the capability handlers see of a node: append with read-your-writes, and views."""
+
+    me: str
+    record: Callable[[str, bytes], Awaitable[Recorded]]
+    refresh: Callable[[], Awaitable[None]]
+    query: Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
+    capabilities: Callable[[], list[Descriptor]]
+    status: Callable[[], dict[str, Any]]
+
+    async def append(self, type_: str, body: bytes) -> Recorded:
+        """Append an event of this node and return once the views hold it."""
+        recorded = await self.record(type_, body)
+        await self.refresh()
+        return recorded
 
 
 class JoinError(RuntimeError):

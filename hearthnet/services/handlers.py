@@ -41,7 +41,7 @@ class NodeContext(Protocol):
         """Append one of this node's events; return once the read models hold it."""
         ...
 
-    async def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: dict[str, Any]) -> Awaitable[list[dict[str, Any]]]:
         """Read from the views."""
         ...
 
