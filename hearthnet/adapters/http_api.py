@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from hearthnet.services.bus import Bus
     from hearthnet.sync.driver import PeerManager
 
-RATE_PER_S = 50.0
-BURST = 200.0
+RATE_PER_S = 100.0
+BURST = 300.0
 STRIKES_TO_BAN = 5
 BAN_S = 600.0
 MSGPACK = "application/x-msgpack"
