@@ -13,6 +13,7 @@ from hearthnet.adapters.keystore import KeyFileError
 from hearthnet.adapters.recorders import StoreUnavailable
 from hearthnet.cli.bus import call_cmd, caps, chat, market, member, status
 from hearthnet.cli.community import init, invite, join, show_id
+from hearthnet.cli.doctor import doctor
 from hearthnet.cli.log import log
 from hearthnet.cli.node import peer, peers, run
 from hearthnet.cli.output import EXIT_ERROR, Failure, emit_json, json_option, stderr
@@ -49,7 +50,7 @@ cli.add_command(show_id)
 cli.add_command(run)
 cli.add_command(peers)
 cli.add_command(peer)
-for command in (call_cmd, status, caps, market, chat, member):
+for command in (call_cmd, status, caps, market, chat, member, doctor):
     cli.add_command(command)
 
 

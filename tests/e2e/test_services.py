@@ -114,6 +114,8 @@ def test_refusals_carry_the_wire_error(
     trio: tuple[NodeProcess, NodeProcess, NodeProcess, str],
 ) -> None:
     a, b, c, community = trio
+    health = out(a, "doctor")
+    assert {v["status"] for v in health.values()} == {"ok"}, health
     listing = b'{"input": {}}'
     stranger = NaclSigner.generate()
     r = _signed_call(a.url, stranger, community, "market.list", listing)
