@@ -128,6 +128,8 @@ async def serve(node: Node, options: RunOptions) -> None:
     from hearthnet.domain.bodies import encode_body
     from hearthnet.domain.chat import MESSAGE_DELIVERED, Receipt
     from hearthnet.domain.envelope import encode
+    from hearthnet.domain.manifest import TTL_MS as MANIFEST_TTL_MS
+    from hearthnet.domain.manifest import Manifest, sign_manifest
     from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
     from hearthnet.domain.types import node_id
     from hearthnet.projections.chat import UNDELIVERED_SQL
@@ -237,16 +239,19 @@ async def serve(node: Node, options: RunOptions) -> None:
     register_handlers(bus, context, skip=frozenset(options.without))
 
     def manifest() -> dict[str, object]:
-        known = [s.url for s in peers.peers.values() if s.state == "connected"]
-        return {
-            "node_id": me,
-            "community": community,
-            "name": node.config.name,
-            "url": url,
-            "protocol": 1,
-            "peers": known,
-            "capabilities": [msgspec.to_builtins(d) for d in bus.descriptors()],
-        }
+        now = int(time.time() * 1000)
+        unsigned = Manifest(
+            node_id=me,
+            community=community,
+            name=node.config.name,
+            url=url,
+            peers=[s.url for s in peers.peers.values() if s.state == "connected"],
+            capabilities=bus.descriptors(),
+            issued_at=now,
+            expires_at=now + MANIFEST_TTL_MS,
+        )
+        signed: dict[str, object] = msgspec.to_builtins(sign_manifest(unsigned, signer))
+        return signed
 
     token = secrets.token_urlsafe(24)
     api = NodeApi(

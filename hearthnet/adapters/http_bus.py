@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 
+from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.request_auth import sign_request
 from hearthnet.domain.capability import ERROR_STATUS, BusError, Descriptor
+from hearthnet.domain.manifest import Manifest, ManifestError, check_manifest
 
 if TYPE_CHECKING:
     from hearthnet.domain.ports import Signer
@@ -30,10 +32,11 @@ class HttpBusRemote:
         if self._offers is None or time.monotonic() - self._offers[0] > OFFERS_TTL_S:
             try:
                 response = await self.client.get(self.url + "/manifest", timeout=5.0)
-                data = msgspec.json.decode(response.content)
-                offers = msgspec.convert(data.get("capabilities", []), list[Descriptor])
-            except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError, AttributeError):
+                manifest = msgspec.json.decode(response.content, type=Manifest)
+                check_manifest(manifest, verify_ed25519, int(time.time() * 1000))
+            except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError, ManifestError):
                 raise BusError("partition", f"{self.url} did not describe itself") from None
+            offers = manifest.capabilities
             self._offers = (time.monotonic(), offers)
         return self._offers[1]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
 
+from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.request_auth import FROM, sign_request
+from hearthnet.domain.manifest import Manifest, ManifestError, check_manifest
 from hearthnet.domain.types import node_id
 from hearthnet.sync import protocol
 from hearthnet.sync.protocol import Bundle, Fetch, FrameError, PushReply, ReconcileReply
@@ -17,17 +20,6 @@ if TYPE_CHECKING:
     from hearthnet.domain.ports import Signer
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-
-
-class Manifest(msgspec.Struct, kw_only=True):
-    """What a node says about itself at GET /manifest."""
-
-    node_id: str
-    community: str
-    name: str = ""
-    url: str = ""
-    protocol: int = 1
-    peers: list[str] = []
 
 
 class HttpPeer:
@@ -105,6 +97,13 @@ class HttpPeer:
                 headers={FROM: node_id(self.signer.public_key)},
             )
             response.raise_for_status()
-            return msgspec.json.decode(response.content, type=Manifest)
-        except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            manifest = msgspec.json.decode(response.content, type=Manifest)
+            check_manifest(manifest, verify_ed25519, int(time.time() * 1000))
+        except (
+            httpx.HTTPError,
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+            ManifestError,
+        ) as exc:
             raise SyncError(f"{self.url}: no usable manifest ({exc})") from None
+        return manifest

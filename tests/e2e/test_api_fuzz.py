@@ -25,12 +25,30 @@ def test_generated_requests_never_break_the_node(tmp_path: Path) -> None:
         assert "/bus/v1/call/market.post" in spec["paths"]
         token = (home / "admin.token").read_text()
         done = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "run", node.url + "/openapi.json",
-             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance",
-             "-H", f"Authorization: Bearer {token}", "--max-examples", "15",
-             "--request-timeout", "10", "--suppress-health-check", "all", "--workers", "1"],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                node.url + "/openapi.json",
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance",
+                "-H",
+                f"Authorization: Bearer {token}",
+                "--max-examples",
+                "15",
+                "--request-timeout",
+                "10",
+                "--suppress-health-check",
+                "all",
+                "--workers",
+                "1",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
         stats = json.loads(cli(home, "log", "verify", "--json").stdout)
         assert stats["ok"] is True
