@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -235,7 +236,9 @@ async def serve(node: Node, options: RunOptions) -> None:
             "capabilities": [d.ref for d in bus.descriptors()],
         }
 
-    context = ServiceContext(me, record, refresh_views, reader.query, bus.descriptors, describe)
+    context = ServiceContext(
+        me, record, refresh_views, reader.query, bus.descriptors, describe, node.log
+    )
     register_handlers(bus, context, skip=frozenset(options.without))
 
     def manifest() -> dict[str, object]:
@@ -329,6 +332,24 @@ class ServiceContext:
     query: Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
     capabilities: Callable[[], list[Descriptor]]
     status: Callable[[], dict[str, Any]]
+    log: EventLog | None = None
+
+    async def events(self, since: int, limit: int) -> list[dict[str, Any]]:
+        """Stored events after a local position, read off the event loop."""
+        from hearthnet.adapters.archive import event_row, stored_events
+
+        log = self.log
+        assert log is not None
+
+        def read() -> list[dict[str, Any]]:
+            rows = []
+            for position, raw in stored_events(log, since + 1):
+                rows.append(event_row(position, raw, log.hash(raw)))
+                if len(rows) == limit:
+                    break
+            return rows
+
+        return await asyncio.to_thread(read)
 
     async def append(self, type_: str, body: bytes) -> Recorded:
         """Append an event of this node and return once the views hold it."""

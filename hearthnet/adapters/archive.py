@@ -126,9 +126,9 @@ def arrow_batches(
         yield pa.RecordBatch.from_arrays(columns, schema=ARROW_SCHEMA)
 
 
-def stored_events(log: EventLog) -> Iterator[tuple[int, bytes]]:
-    """Yield (position, signed bytes) of the stored events, fork proofs left out."""
-    return ((position, raw) for position, topic, raw in log.scan() if topic != FORK_TOPIC)
+def stored_events(log: EventLog, start: int = 1) -> Iterator[tuple[int, bytes]]:
+    """Yield (position, signed bytes) of the stored events from start, fork proofs left out."""
+    return ((position, raw) for position, topic, raw in log.scan(start) if topic != FORK_TOPIC)
 
 
 def read_raws(path: Path, batch: int = 2000) -> Iterator[list[bytes]]:

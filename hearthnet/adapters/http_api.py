@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hearthnet.adapters.openapi import describe
@@ -30,7 +30,7 @@ from hearthnet.sync.protocol import Bundle, Fetch, FrameError
 from hearthnet.sync.session import respond
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from starlette.requests import Request
 
@@ -106,6 +106,12 @@ async def _body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
+    """Frames as server-sent events: `event: name` and one line of JSON data each."""
+    async for name, data in frames:
+        yield b"event: " + name.encode() + b"\ndata: " + msgspec.json.encode(data) + b"\n\n"
 
 
 def create_app(api: NodeApi) -> Starlette:
@@ -223,6 +229,9 @@ def create_app(api: NodeApi) -> Starlette:
             params, data = envelope.get("params") or {}, envelope.get("input") or {}
             if not isinstance(params, dict):
                 raise TypeError("params must be an object")
+            if "text/event-stream" in request.headers.get("accept", ""):
+                frames = api.bus.stream(ref, caller, level, params, data)
+                return StreamingResponse(_sse(frames), media_type="text/event-stream")
             result = await api.bus.call(
                 ref, caller, level, params, data, route_remote=level == "self"
             )

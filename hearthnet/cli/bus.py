@@ -63,11 +63,41 @@ def call(ref: str, data: dict[str, Any] | None = None, params: dict[str, Any] | 
     return answer
 
 
+def stream(ref: str, data: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
+    """Call a streaming capability and print its frames as JSON Lines."""
+    found = running_node(data_home())
+    if found is None:
+        raise NoNode("no node is running on this data directory: start `hearthnet run`")
+    url, token = found
+    headers = {
+        "authorization": f"Bearer {token}",
+        "x-hearthnet-capability": ref,
+        "accept": "text/event-stream",
+    }
+    event = ""
+    body = {"params": params or {}, "input": data or {}}
+    with httpx.stream(
+        "POST", f"{url}/bus/v1/call", json=body, headers=headers, timeout=None
+    ) as response:
+        if response.status_code != 200:
+            answer = json.loads(response.read())
+            raise CallFailure(answer.get("error", "internal_error"), answer.get("message", ""))
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                frame = {"event": event, "data": json.loads(line[6:])}
+                emit_json(frame)
+                if event == "error":
+                    raise CallFailure(frame["data"]["error"], frame["data"].get("message", ""))
+
+
 @click.command("call")
 @click.argument("name")
 @click.argument("body", default="{}")
+@click.option("--stream", "streaming", is_flag=True, help="Stream frames (JSON Lines).")
 @json_option
-def call_cmd(name: str, body: str, as_json: bool) -> None:
+def call_cmd(name: str, body: str, streaming: bool, as_json: bool) -> None:
     """Call a capability: NAME[@VERSION] and a JSON body {"params": ..., "input": ...}."""
     try:
         envelope = json.loads(body)
@@ -77,6 +107,9 @@ def call_cmd(name: str, body: str, as_json: bool) -> None:
         raise click.BadParameter(str(exc), param_hint="BODY") from None
     if "input" not in envelope and "params" not in envelope:
         envelope = {"input": envelope}
+    if streaming:
+        stream(name, envelope.get("input"), envelope.get("params"))
+        return
     emit_json(call(name, envelope.get("input"), envelope.get("params")))
     del as_json  # the answer is JSON either way
 

@@ -24,7 +24,7 @@ from hearthnet.domain.capability import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
 HEALTH_WINDOW = 100
 QUARANTINE_S = 60.0
@@ -45,11 +45,16 @@ class Call:
 
 @dataclass
 class Offer:
-    """A capability this node serves."""
+    """A capability this node serves: a handler, or a streamer of frames."""
 
     descriptor: Descriptor
     input_type: type[Any]
     handler: Callable[[Call], Awaitable[dict[str, Any]]]
+
+    @property
+    def streamer(self) -> Callable[[Call], AsyncIterator[tuple[str, Any]]]:
+        """The handler of a streaming capability, which yields (frame name, data)."""
+        return self.handler  # type: ignore[return-value]
 
 
 class Remote(Protocol):
@@ -107,6 +112,40 @@ class Bus:
         version = best_offer([o.descriptor.parsed_version() for o in offers], wanted.version)
         return next((o for o in offers if o.descriptor.parsed_version() == version), None)
 
+    async def stream(
+        self, ref: str, caller: str, level: str, params: dict[str, Any], raw_input: Any
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Serve a streaming call locally: its frames, then exactly one `done` or `error`."""
+        offer = self.local(ref)
+        if offer is None or not offer.descriptor.streaming:
+            yield "error", {"error": "not_found", "message": f"no streaming capability {ref} here"}
+            return
+        started = time.perf_counter()
+        try:
+            call = self._prepare(offer, caller, level, params, raw_input)
+            frames = 0
+            async for name, data in offer.streamer(call):
+                frames += 1
+                yield name, data
+        except BusError as exc:
+            yield "error", {"error": exc.code, "message": exc.message}
+            return
+        except Exception as exc:  # a defect ends the stream in the taxonomy, never silently
+            yield "error", {"error": "internal_error", "message": type(exc).__name__}
+            return
+        yield "done", {"frames": frames, "ms": round((time.perf_counter() - started) * 1000, 2)}
+
+    def _prepare(
+        self, offer: Offer, caller: str, level: str, params: dict[str, Any], raw_input: Any
+    ) -> Call:
+        if level not in LEVEL_FOR_TRUST[offer.descriptor.trust]:
+            raise BusError("unauthorized", f"{offer.descriptor.ref} needs {offer.descriptor.trust}")
+        try:
+            data = msgspec.convert(raw_input, offer.input_type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise BusError("bad_request", f"invalid input: {exc}") from None
+        return Call(caller, level, params, data)
+
     async def call(
         self,
         ref: str,
@@ -121,16 +160,9 @@ class Bus:
         started = time.perf_counter()
         offer = self.local(ref)
         if offer is not None:
-            required = LEVEL_FOR_TRUST[offer.descriptor.trust]
-            if level not in required:
-                raise BusError(
-                    "unauthorized", f"{offer.descriptor.ref} needs {offer.descriptor.trust}"
-                )
-            try:
-                data = msgspec.convert(raw_input, offer.input_type, strict=False)
-            except msgspec.ValidationError as exc:
-                raise BusError("bad_request", f"invalid input: {exc}") from None
-            result = await offer.handler(Call(caller, level, params, data))
+            if offer.descriptor.streaming:
+                raise BusError("bad_request", f"{offer.descriptor.ref} streams: ask for SSE")
+            result = await offer.handler(self._prepare(offer, caller, level, params, raw_input))
             meta = {
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "served_by": "local",

@@ -22,14 +22,16 @@ from hearthnet.projections.chat import HISTORY_SQL
 from hearthnet.projections.market import BOARD_SQL
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from hearthnet.projections.base import Recorded
     from hearthnet.services.bus import Bus, Call
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
 Lamport = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
-HandlerFn: TypeAlias = "Callable[[Call], Awaitable[dict[str, Any]]]"
+HandlerFn: TypeAlias = (
+    "Callable[[Call], Awaitable[dict[str, Any]]] | Callable[[Call], AsyncIterator[tuple[str, Any]]]"
+)
 
 
 class NodeContext(Protocol):
@@ -47,6 +49,10 @@ class NodeContext(Protocol):
 
     def capabilities(self) -> list[Descriptor]:
         """What this node serves."""
+        ...
+
+    def events(self, since: int, limit: int) -> Awaitable[list[dict[str, Any]]]:
+        """Stored events after a local position, as rows."""
         ...
 
     def status(self) -> dict[str, Any]:
@@ -117,6 +123,13 @@ class LevelInput(msgspec.Struct, kw_only=True):
     co_signers: list[cm.CoSignature] = []
 
 
+class EventsInput(msgspec.Struct, kw_only=True):
+    """Which stored events to stream."""
+
+    since_position: Lamport = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+
+
 class Nothing(msgspec.Struct, kw_only=True):
     """No input."""
 
@@ -153,7 +166,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
 
         def add(handler: HandlerFn) -> HandlerFn:
             if name not in skip:
-                bus.register(descriptor, input_type, handler)
+                bus.register(descriptor, input_type, handler)  # type: ignore[arg-type]
             return handler
 
         return add
@@ -357,6 +370,18 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             {},
         )
         return {"members": rows}
+
+    @offer("log.events", "self", EventsInput, streaming=True)
+    async def log_events(call: Call) -> AsyncIterator[tuple[str, Any]]:
+        q: EventsInput = call.input
+        since, left = q.since_position, q.limit
+        while left > 0:
+            rows = await node.events(since, min(left, 500))
+            if not rows:
+                return
+            for row in rows:
+                yield "event", row
+            since, left = rows[-1]["position"], left - len(rows)
 
     @offer("protocol.version.list", "member", Nothing)
     async def protocol_versions(call: Call) -> dict[str, Any]:

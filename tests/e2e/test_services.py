@@ -116,6 +116,13 @@ def test_refusals_carry_the_wire_error(
     a, b, c, community = trio
     health = out(a, "doctor")
     assert {v["status"] for v in health.values()} == {"ok"}, health
+    streamed = [
+        json.loads(line)
+        for line in cli(
+            a.home, "call", "log.events", '{"limit": 3}', "--stream"
+        ).stdout.splitlines()
+    ]
+    assert [f["event"] for f in streamed] == ["event", "event", "event", "done"]
     listing = b'{"input": {}}'
     stranger = NaclSigner.generate()
     r = _signed_call(a.url, stranger, community, "market.list", listing)

@@ -105,3 +105,28 @@ def test_remote_route_failover_and_quarantine() -> None:
     with pytest.raises(BusError) as err:
         asyncio.run(bus.call("test.remote", "me", "self", {}, {}))
     assert err.value.code in ("partition", "not_found")
+
+
+def test_streams_end_in_exactly_one_done_or_error() -> None:
+    bus = Bus(lambda: [])
+
+    async def count(call: Call) -> Any:
+        for i in range(call.input.text.count("x")):
+            yield "tick", {"i": i}
+        if "!" in call.input.text:
+            raise BusError("timeout", "gave up")
+
+    bus.register(Descriptor(name="test.count", version="1.0", streaming=True), Echo, count)
+
+    async def frames(text: Any) -> list[tuple[str, Any]]:
+        return [f async for f in bus.stream("test.count", "me", "self", {}, {"text": text})]
+
+    ok = asyncio.run(frames("xxx"))
+    assert [n for n, _ in ok] == ["tick", "tick", "tick", "done"] and ok[-1][1]["frames"] == 3
+    failed = asyncio.run(frames("xx!"))
+    assert [n for n, _ in failed] == ["tick", "tick", "error"]
+    assert failed[-1][1]["error"] == "timeout"
+    bad = asyncio.run(frames(5))
+    assert [n for n, _ in bad] == ["error"] and bad[0][1]["error"] == "bad_request"
+    with pytest.raises(BusError):
+        asyncio.run(bus.call("test.count", "me", "self", {}, {"text": "x"}))
