@@ -230,7 +230,9 @@ def create_app(api: NodeApi) -> Starlette:
             if not isinstance(params, dict):
                 raise TypeError("params must be an object")
             if "text/event-stream" in request.headers.get("accept", ""):
-                frames = api.bus.stream(ref, caller, level, params, data)
+                frames = api.bus.stream(
+                    ref, caller, level, params, data, route_remote=level == "self"
+                )
                 return StreamingResponse(_sse(frames), media_type="text/event-stream")
             result = await api.bus.call(
                 ref, caller, level, params, data, route_remote=level == "self"

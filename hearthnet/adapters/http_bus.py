@@ -14,6 +14,8 @@ from hearthnet.domain.capability import ERROR_STATUS, BusError, Descriptor
 from hearthnet.domain.manifest import Manifest, ManifestError, check_manifest
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from hearthnet.domain.ports import Signer
 
 OFFERS_TTL_S = 30.0
@@ -63,3 +65,36 @@ class HttpBusRemote:
                 code if code in ERROR_STATUS else "internal_error", str(data.get("message", ""))
             )
         return data
+
+    async def stream(
+        self, ref: str, params: dict[str, Any], input: Any
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Stream a capability's SSE frames from the peer."""
+        body = msgspec.json.encode({"params": params, "input": input})
+        headers = sign_request(self.signer, self.community, "POST", CALL_PATH, body)
+        headers.update(
+            {
+                "content-type": "application/json",
+                "x-hearthnet-capability": ref,
+                "accept": "text/event-stream",
+            }
+        )
+        try:
+            async with self.client.stream(
+                "POST", self.url + CALL_PATH, content=body, headers=headers, timeout=30.0
+            ) as response:
+                if response.status_code != 200:
+                    data = msgspec.json.decode(await response.aread())
+                    code = str(data.get("error", "internal_error"))
+                    raise BusError(
+                        code if code in ERROR_STATUS else "internal_error",
+                        str(data.get("message", "")),
+                    )
+                event = ""
+                async for line in response.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        yield event, msgspec.json.decode(line[6:])
+        except httpx.HTTPError as exc:
+            raise BusError("partition", f"{self.url}: {exc}") from None

@@ -70,6 +70,12 @@ class Remote(Protocol):
         """What it serves."""
         ...
 
+    def stream(
+        self, ref: str, params: dict[str, Any], input: Any
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Stream a capability's frames from there (raise BusError if it cannot start)."""
+        ...
+
 
 @dataclass
 class _Health:
@@ -113,11 +119,26 @@ class Bus:
         return next((o for o in offers if o.descriptor.parsed_version() == version), None)
 
     async def stream(
-        self, ref: str, caller: str, level: str, params: dict[str, Any], raw_input: Any
+        self,
+        ref: str,
+        caller: str,
+        level: str,
+        params: dict[str, Any],
+        raw_input: Any,
+        *,
+        route_remote: bool = True,
     ) -> AsyncIterator[tuple[str, Any]]:
-        """Serve a streaming call locally: its frames, then exactly one `done` or `error`."""
+        """Serve a streaming call: its frames, then exactly one `done` or `error`.
+
+        Without a local streaming offer the call goes to the best healthy peer; a peer that
+        fails before its first frame is skipped for the next one.
+        """
         offer = self.local(ref)
         if offer is None or not offer.descriptor.streaming:
+            if route_remote:
+                async for frame in self._stream_remote(ref, params, raw_input):
+                    yield frame
+                return
             yield "error", {"error": "not_found", "message": f"no streaming capability {ref} here"}
             return
         started = time.perf_counter()
@@ -134,6 +155,30 @@ class Bus:
             yield "error", {"error": "internal_error", "message": type(exc).__name__}
             return
         yield "done", {"frames": frames, "ms": round((time.perf_counter() - started) * 1000, 2)}
+
+    async def _stream_remote(
+        self, ref: str, params: dict[str, Any], raw_input: Any
+    ) -> AsyncIterator[tuple[str, Any]]:
+        try:
+            candidates = await self._candidates(ref)
+        except BusError as exc:
+            yield "error", {"error": exc.code, "message": exc.message}
+            return
+        name = parse_capability(ref).name
+        for version, remote in candidates:
+            health, started = self._health[(remote.url, name)], False
+            try:
+                async for frame in remote.stream(f"{name}@{version}", params, raw_input):
+                    started = True
+                    yield frame
+                health.record(True)
+                return
+            except BusError as exc:
+                health.record(False)
+                if started:
+                    yield "error", {"error": exc.code, "message": exc.message}
+                    return
+        yield "error", {"error": "partition", "message": f"every node streaming {ref} failed"}
 
     def _prepare(
         self, offer: Offer, caller: str, level: str, params: dict[str, Any], raw_input: Any
@@ -173,9 +218,8 @@ class Bus:
             raise BusError("not_found", f"no capability {ref} here")
         return await self._route(ref, params, raw_input, started)
 
-    async def _route(
-        self, ref: str, params: dict[str, Any], raw_input: Any, started: float
-    ) -> dict[str, Any]:
+    async def _candidates(self, ref: str) -> list[tuple[Version, Remote]]:
+        """Healthy peers offering a compatible version, best first."""
         wanted = parse_capability(ref)
         candidates: list[tuple[Version, Remote]] = []
         for remote in self._remotes():
@@ -192,11 +236,17 @@ class Bus:
         if not candidates:
             raise BusError("not_found", f"no healthy node serves {ref}")
         candidates.sort(key=lambda c: (c[0], self._success(c[1].url, wanted.name)), reverse=True)
+        return candidates
+
+    async def _route(
+        self, ref: str, params: dict[str, Any], raw_input: Any, started: float
+    ) -> dict[str, Any]:
+        name = parse_capability(ref).name
         last: BusError | None = None
-        for version, remote in candidates:
-            health = self._health[(remote.url, wanted.name)]
+        for version, remote in await self._candidates(ref):
+            health = self._health[(remote.url, name)]
             try:
-                answer = await remote.call(f"{wanted.name}@{version}", params, raw_input)
+                answer = await remote.call(f"{name}@{version}", params, raw_input)
             except BusError as exc:
                 if exc.code in ("timeout", "partition", "internal_error", "rate_limited"):
                     health.record(False)

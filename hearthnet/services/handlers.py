@@ -371,7 +371,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         )
         return {"members": rows}
 
-    @offer("log.events", "self", EventsInput, streaming=True)
+    @offer("log.events", "member", EventsInput, streaming=True)
     async def log_events(call: Call) -> AsyncIterator[tuple[str, Any]]:
         q: EventsInput = call.input
         since, left = q.since_position, q.limit

@@ -46,7 +46,7 @@ def trio(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess, NodeProcess
                 homes[0], "invite", "create", "--node-id", new_key(home), "--endpoint", nodes[0].url
             ).stdout.strip()
             cli(home, "join", link)
-            extra = ("--without", "market.search") if i == 2 else ()
+            extra = ("--without", "market.search", "--without", "log.events") if i == 2 else ()
             nodes.append(
                 NodeProcess(
                     home, ports[i], "--no-discovery", "--sync-interval", "1", *extra
@@ -100,6 +100,13 @@ def test_board_messages_and_failover(
     (a if served == a.url else b).stop()
     second = json.loads(cli(c.home, "call", "market.search", '{"query": "leiter"}').stdout)
     assert second["meta"]["served_by"] != served
+    relayed = [
+        json.loads(line)
+        for line in cli(
+            c.home, "call", "log.events", '{"limit": 2}', "--stream"
+        ).stdout.splitlines()
+    ]
+    assert [f["event"] for f in relayed] == ["event", "event", "done"], "streamed by a peer"
 
 
 def _signed_call(

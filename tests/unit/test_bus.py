@@ -84,6 +84,12 @@ class FakeRemote:
             raise BusError("partition", "down")
         return {"output": {"by": self.url, "ref": ref}, "meta": {}}
 
+    async def stream(self, ref: str, params: dict[str, Any], input: Any) -> Any:
+        if self.failing:
+            raise BusError("partition", "down")
+        yield "tick", {"by": self.url}
+        yield "done", {"frames": 1}
+
 
 def test_remote_route_failover_and_quarantine() -> None:
     a, b = FakeRemote("http://a"), FakeRemote("http://b")
@@ -130,3 +136,17 @@ def test_streams_end_in_exactly_one_done_or_error() -> None:
     assert [n for n, _ in bad] == ["error"] and bad[0][1]["error"] == "bad_request"
     with pytest.raises(BusError):
         asyncio.run(bus.call("test.count", "me", "self", {}, {"text": "x"}))
+
+
+def test_remote_streams_fail_over_before_the_first_frame() -> None:
+    a, b = FakeRemote("http://a"), FakeRemote("http://b")
+    a.failing = True
+    bus = _bus([a, b])
+
+    async def frames() -> list[tuple[str, Any]]:
+        return [f async for f in bus.stream("test.remote", "me", "self", {}, {})]
+
+    got = asyncio.run(frames())
+    assert got == [("tick", {"by": "http://b"}), ("done", {"frames": 1})]
+    b.failing = True
+    assert asyncio.run(frames())[-1][0] == "error"
