@@ -93,6 +93,9 @@ SELECT m.event_id, m.lamport, m.sender, m.recipient, m.body, m.attachments, m.se
      AND r.author = m.recipient AND r.kind = 'read') AS read_at
 FROM messages m
 WHERE (m.sender = :me OR m.recipient = :me) AND m.lamport > :since
+  AND NOT EXISTS (
+    SELECT 1 FROM members r
+    WHERE r.node_id = m.sender AND r.revoked_lamport IS NOT NULL AND r.revoked_lamport < m.lamport)
   AND (:peer = '' OR m.sender = :peer OR m.recipient = :peer)
   AND NOT EXISTS (
     SELECT 1 FROM messages d WHERE d.sender = m.sender AND d.client_id = m.client_id

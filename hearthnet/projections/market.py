@@ -106,6 +106,9 @@ BOARD_SQL = """
 SELECT p.* FROM posts p
 WHERE p.expires_at > :now
   AND NOT EXISTS (
+    SELECT 1 FROM members r
+    WHERE r.node_id = p.author AND r.revoked_lamport IS NOT NULL AND r.revoked_lamport < p.lamport)
+  AND NOT EXISTS (
     SELECT 1 FROM posts q
     WHERE q.author = p.author AND q.client_id = p.client_id
       AND (q.lamport < p.lamport OR (q.lamport = p.lamport AND q.event_id < p.event_id)))
@@ -116,4 +119,5 @@ WHERE p.expires_at > :now
         SELECT node_id FROM members
         WHERE status = 'active' AND level IN ('trusted', 'anchor')))))
 """
-"""The posts on the board now: live, first of their (author, client_id), not validly expired."""
+"""The posts on the board now: live, not written by an author after their revocation, first of
+their (author, client_id), not validly expired."""
