@@ -343,25 +343,20 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         )
         return await membership_change(cm.MEMBER_REVOKED, body, q.target_node_id)
 
-    @offer("community.promote", "trusted", LevelInput)
-    async def community_promote(call: Call) -> dict[str, Any]:
-        q: LevelInput = call.input
-        body = cm.MemberLevelChanged(
-            target_node_id=_node(q.target_node_id, "target_node_id"),
-            new_level=q.new_level,
-            co_signers=q.co_signers,
-        )
-        return await membership_change(cm.MEMBER_PROMOTED, body, q.target_node_id)
+    def level_change(type_: str) -> Callable[[Call], Awaitable[dict[str, Any]]]:
+        async def handle(call: Call) -> dict[str, Any]:
+            q: LevelInput = call.input
+            body = cm.MemberLevelChanged(
+                target_node_id=_node(q.target_node_id, "target_node_id"),
+                new_level=q.new_level,
+                co_signers=q.co_signers,
+            )
+            return await membership_change(type_, body, q.target_node_id)
 
-    @offer("community.demote", "trusted", LevelInput)
-    async def community_demote(call: Call) -> dict[str, Any]:
-        q: LevelInput = call.input
-        body = cm.MemberLevelChanged(
-            target_node_id=_node(q.target_node_id, "target_node_id"),
-            new_level=q.new_level,
-            co_signers=q.co_signers,
-        )
-        return await membership_change(cm.MEMBER_DEMOTED, body, q.target_node_id)
+        return handle
+
+    offer("community.promote", "trusted", LevelInput)(level_change(cm.MEMBER_PROMOTED))
+    offer("community.demote", "trusted", LevelInput)(level_change(cm.MEMBER_DEMOTED))
 
     @offer("community.members", "member", Nothing)
     async def community_members(call: Call) -> dict[str, Any]:

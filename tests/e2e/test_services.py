@@ -154,6 +154,10 @@ def test_refusals_carry_the_wire_error(
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
     assert out(a, "log", "stats")["events"] == before, "nothing appended by refused calls"
 
+    b_id = json.loads(cli(b.home, "id", "--json").stdout)["node_id"]
+    vouch = cli(a.home, "member", "cosign", "promote", b_id, "--level", "trusted").stdout.strip()
+    promoted = json.loads(cli(a.home, "member", "promote", b_id, "--cosig", vouch).stdout)
+    assert promoted["level"] == "trusted"
     c_id = json.loads(cli(c.home, "id", "--json").stdout)["node_id"]
     cosig = cli(
         a.home, "member", "cosign", "revoke", c_id, "--reason", "compromised"
