@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -12,9 +13,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +45,26 @@ def cli(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedPr
     if check is not None:
         assert done.returncode == check, (args, done.returncode, done.stdout, done.stderr)
     return done
+
+
+@contextlib.contextmanager
+def following(home: Path) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Run `hearthnet log tail -f --json` on home; yield a function reading its next row."""
+    env = {**os.environ, "HEARTHNET_HOME": str(home)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as follower:
+        assert follower.stdout is not None
+        stdout = follower.stdout
+        time.sleep(1.5)  # the follower is up and past the existing events
+        try:
+            yield lambda: json.loads(stdout.readline())  # type: ignore[no-any-return]
+        finally:
+            follower.kill()
 
 
 def new_key(home: Path) -> str:

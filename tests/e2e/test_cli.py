@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -16,8 +13,8 @@ import pytest
 from benchmarks.corpus import write_jsonl
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.domain.invite import check_invite, parse_invite
-from tests.e2e.cluster import ROOT
 from tests.e2e.cluster import cli as hn
+from tests.e2e.cluster import following
 from tests.factories import signer
 
 if TYPE_CHECKING:
@@ -131,21 +128,11 @@ def test_tail_show_filters_and_follow(home: Path) -> None:
     assert hn(home, "log", "show", "00000000", check=1)
     assert hn(home, "log", "show", "xyz", check=2)
 
-    env = {**os.environ, "HEARTHNET_HOME": str(home)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as follower:
-        time.sleep(1.5)
+    with following(home) as next_row:
         started = time.monotonic()
         made = json.loads(hn(home, "invite", "create", "--node-id", _bob_id(), "--json").stdout)
-        assert follower.stdout is not None
-        line = follower.stdout.readline()
-        follower.kill()
-    assert json.loads(line)["id"] == made["event_id"]
+        row = next_row()
+    assert row["id"] == made["event_id"]
     assert time.monotonic() - started < 5
 
 

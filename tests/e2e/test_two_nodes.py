@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -17,7 +14,7 @@ from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.request_auth import sign_request
 from hearthnet.domain.invite import parse_invite, sign_invite
 from hearthnet.sync.protocol import FRAME_LIMIT, Fetch
-from tests.e2e.cluster import ROOT, NodeProcess, cli, free_port, new_key
+from tests.e2e.cluster import NodeProcess, cli, following, free_port, new_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,26 +52,14 @@ def test_zeroconf_discovery_and_live_push(pair: tuple[NodeProcess, NodeProcess, 
     found = [p for p in b.peers() if p["state"] == "connected"]
     assert found and found[0]["source"] == "discovered" and found[0]["url"] == a.url
 
-    env = {**os.environ, "HEARTHNET_HOME": str(b.home)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as follower:
-        time.sleep(1.5)
+    with following(b.home) as next_row:
         made = json.loads(
             cli(a.home, "invite", "create", "--node-id", new_key(a.home / "x"), "--json").stdout
         )
         written = time.monotonic()
-        assert follower.stdout is not None
-        while True:
-            row = json.loads(follower.stdout.readline())
-            if row["id"] == made["event_id"]:
-                break
+        while next_row()["id"] != made["event_id"]:
+            pass
         seen = time.monotonic() - written
-        follower.kill()
     assert seen < 1.0, f"the event took {seen:.2f} s to show on the other node"
 
 
