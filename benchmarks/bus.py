@@ -18,13 +18,8 @@ from pathlib import Path
 import httpx
 
 from hearthnet.adapters.crypto import NaclSigner
-from hearthnet.adapters.event_log import LogWriter
 from hearthnet.adapters.http_bus import HttpBusRemote
-from hearthnet.adapters.view_reader import ViewReader
-from hearthnet.bootstrap import ServiceContext, open_node
-from hearthnet.domain.types import node_id
-from hearthnet.services.bus import Bus
-from hearthnet.services.handlers import register
+from hearthnet.bootstrap import NodeRuntime, RunOptions, open_node
 from tests.e2e.cluster import NodeProcess, cli, free_port
 
 
@@ -35,29 +30,9 @@ def _pct(values: list[float], q: float) -> float:
 
 async def _local(home: Path, calls: int) -> tuple[list[float], float, int]:
     node = open_node(home)
-    writer = LogWriter(node.log)
-    reader = ViewReader(home / "views.sqlite")
-    node.views.catch_up()
-    await reader.open()
-    lock = asyncio.Lock()
-
-    async def refresh() -> None:
-        async with lock:
-            await asyncio.to_thread(node.views.catch_up)
-
-    assert node.signer is not None
-    signer = node.signer
-    bus = Bus(lambda: [])
-    context = ServiceContext(
-        node_id(signer.public_key),
-        lambda t, b: writer.append(signer, t, b),
-        refresh,
-        reader.query,
-        bus.descriptors,
-        dict,
-    )
-    register(bus, context)
-    me = context.me
+    runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+    await runtime.start()
+    bus, me, reader = runtime.bus, runtime.me, runtime.reader
     latencies = []
     for i in range(calls):
         started = time.perf_counter()
@@ -80,8 +55,7 @@ async def _local(home: Path, calls: int) -> tuple[list[float], float, int]:
     )
     if rows[0]["n"] != 500 or rows[0]["d"] != 500:
         raise SystemExit(f"concurrent posts lost or duplicated: {rows}")
-    await reader.close()
-    await asyncio.to_thread(writer.close)
+    await runtime.stop()
     node.close()
     return latencies, 500 / seconds, rows[0]["n"]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,25 +14,28 @@ from hearthnet.adapters.keystore import load_signer
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.recorders import open_recorder
 from hearthnet.config import Config, load_config, store_url
-from hearthnet.domain.types import parse_node_id
+from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.feeds import FeedsProjection
 from hearthnet.projections.market import MarketProjection
 from hearthnet.projections.membership import MembershipProjection
+from hearthnet.projections.timeline import TimelineProjection
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.invite import Invite
     from hearthnet.projections.base import Projection, Recorded
+    from ui.ports import NodePorts
 
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,
     lambda: MembershipProjection(verify_ed25519),
     MarketProjection,
     ChatProjection,
+    TimelineProjection,
 )
 
 
@@ -85,6 +90,7 @@ class RunOptions:
     without: tuple[str, ...] = ()
     """Capabilities this node does not serve itself (calls for them go to peers)."""
     ready: Callable[[str], None] = print
+    dashboard: bool = True
 
 
 def admitted(
@@ -104,187 +110,373 @@ def admitted(
     return frozenset(keys), levels, frozenset(revoked)
 
 
-async def serve(node: Node, options: RunOptions) -> None:
-    """Run a node until SIGINT or SIGTERM: API and sync on one event loop, nothing lost."""
-    import asyncio
-    import contextlib
-    import json
-    import logging
-    import os
-    import secrets
-    import signal
-    import time
+class NodeRuntime:
+    """A node running its community on one event loop: writer, views and their broadcaster,
+    the capability bus with its handlers, replication and the HTTP routes."""
 
-    import httpx
-    import msgspec
-    import uvicorn
+    def __init__(self, node: Node, options: RunOptions) -> None:
+        import secrets
+        import time
 
-    from hearthnet.adapters.event_log import LogWriter
-    from hearthnet.adapters.http_api import Admission, NodeApi, create_app
-    from hearthnet.adapters.http_bus import HttpBusRemote
-    from hearthnet.adapters.http_peer import HttpPeer
-    from hearthnet.adapters.http_server import NodeServer
-    from hearthnet.adapters.replica import LocalReplica
-    from hearthnet.adapters.view_reader import ViewReader
-    from hearthnet.domain.bodies import encode_body
-    from hearthnet.domain.chat import MESSAGE_DELIVERED, Receipt
-    from hearthnet.domain.envelope import encode
-    from hearthnet.domain.manifest import TTL_MS as MANIFEST_TTL_MS
-    from hearthnet.domain.manifest import Manifest, sign_manifest
-    from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
-    from hearthnet.domain.types import node_id
-    from hearthnet.projections.chat import UNDELIVERED_SQL
-    from hearthnet.services.bus import Bus
-    from hearthnet.services.handlers import register as register_handlers
-    from hearthnet.sync.driver import PeerManager, PeerState
-    from hearthnet.sync.protocol import Bundle
+        import httpx
 
-    signer = node.signer
-    assert signer is not None
-    me, community = node_id(signer.public_key), node.config.community
-    url = options.public_url or (
-        f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
-    )
-    writer = LogWriter(node.log)
-    replica = LocalReplica(node.log, writer)
-    admission = Admission()
-    views = node.views
-    refresh = asyncio.Event()
-    client = httpx.AsyncClient()
-    background: set[asyncio.Task[int]] = set()
+        from hearthnet.adapters.event_log import LogWriter
+        from hearthnet.adapters.http_api import Admission, NodeApi, create_app
+        from hearthnet.adapters.http_peer import HttpPeer
+        from hearthnet.adapters.replica import LocalReplica
+        from hearthnet.adapters.view_reader import ViewReader
+        from hearthnet.domain.types import node_id
+        from hearthnet.services.broadcast import Broadcaster
+        from hearthnet.services.bus import Bus
+        from hearthnet.services.handlers import register as register_handlers
+        from hearthnet.services.inspection import register as register_inspection
+        from hearthnet.sync.driver import PeerManager
 
-    views_lock = asyncio.Lock()
-    reader = ViewReader(node.home / "views.sqlite")
+        signer = node.signer
+        assert signer is not None
+        self.node, self.options, self.signer = node, options, signer
+        self.me, self.community = node_id(signer.public_key), node.config.community
+        self.url = options.public_url or (
+            f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
+        )
+        self.writer = LogWriter(node.log)
+        self.admission = Admission()
+        self.broadcaster = Broadcaster()
+        self.reader = ViewReader(node.home / "views.sqlite")
+        self.client = httpx.AsyncClient()
+        self._refresh = asyncio.Event()
+        self._views_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._remotes: dict[str, Any] = {}
+        self._discovery: Any = None
+        self.started_at = time.time()
+        self.peers = PeerManager(
+            LocalReplica(node.log, self.writer),
+            lambda u: HttpPeer(u, signer, self.community, self.client, self.url),
+            me=self.me,
+            community=self.community,
+            on_change=self._peer_changed,
+            interval=options.sync_interval,
+            own_url=self.url,
+        )
+        for peer_url in (*node.config.peers, *options.peers):
+            try:
+                self.peers.add(peer_url)
+            except InvalidIdentifier as exc:
+                logging.getLogger("hearthnet").warning("peer skipped: %s", exc)
+        self.bus = Bus(self._connected_remotes)
+        self.context = ServiceContext(
+            self.me,
+            self.record,
+            self.refresh_views,
+            self.reader.query,
+            self.bus.descriptors,
+            self.describe,
+            node.log,
+            signer=signer,
+            endpoints=lambda: [self.url],
+            peers=self._peer_rows,
+            add_peer=self.peers.add,
+        )
+        register_handlers(self.bus, self.context, skip=frozenset(options.without))
+        register_inspection(self.bus, self.context)
+        self.admin_token = secrets.token_urlsafe(24)
+        api = NodeApi(
+            LocalReplica(node.log, self.writer),
+            self.peers,
+            self.admission,
+            self.community,
+            self.manifest,
+            self.admin_token,
+            self.append,
+            lambda _: self._refresh.set(),
+            self.bus,
+            self.me,
+        )
+        self.routes = create_app(api).routes
 
-    async def refresh_views() -> None:
-        async with views_lock:
-            await asyncio.to_thread(views.catch_up)
-            membership = views.projections["membership"]
+    def _discovered(self, url: str) -> None:
+        with contextlib.suppress(InvalidIdentifier):
+            self.peers.add(url, "discovered")
+
+    def _connected_remotes(self) -> list[Any]:
+        from hearthnet.adapters.http_bus import HttpBusRemote
+
+        remotes = []
+        for state in self.peers.peers.values():
+            if state.state != "connected":
+                continue
+            if state.url not in self._remotes:
+                self._remotes[state.url] = HttpBusRemote(
+                    state.url, self.signer, self.community, self.client
+                )
+            remotes.append(self._remotes[state.url])
+        return remotes
+
+    async def _peer_rows(self) -> list[dict[str, Any]]:
+        import dataclasses
+
+        from hearthnet.domain.capability import BusError
+
+        rows = []
+        for state in list(self.peers.peers.values()):
+            row: dict[str, Any] = dataclasses.asdict(state)
+            row["capabilities"] = []
+            remote = next((r for r in self._connected_remotes() if r.url == state.url), None)
+            if remote is not None:
+                with contextlib.suppress(BusError):
+                    row["capabilities"] = [d.ref for d in await remote.offers()]
+            rows.append(row)
+        return rows
+
+    async def refresh_views(self) -> None:
+        """Bring the views up to the log, update who may sync, and tell live readers."""
+        import time
+
+        from hearthnet.services.broadcast import LogChange
+
+        async with self._views_lock:
+            types: set[str] = set()
+            folded = await asyncio.to_thread(self.node.views.catch_up, None, types)
+            membership = self.node.views.projections["membership"]
             assert isinstance(membership, MembershipProjection)
-            admission.update(
+            self.admission.update(
                 *await asyncio.to_thread(admitted, membership, int(time.time() * 1000))
             )
+        if folded:
+            self.broadcaster.publish(LogChange(folded, frozenset(types)))
 
-    async def acknowledge_messages() -> None:
-        for row in await reader.query(UNDELIVERED_SQL, {"me": me}):
+    async def _acknowledge_messages(self) -> None:
+        import time
+
+        from hearthnet.domain.bodies import encode_body
+        from hearthnet.domain.chat import MESSAGE_DELIVERED, Receipt
+        from hearthnet.projections.chat import UNDELIVERED_SQL
+
+        for row in await self.reader.query(UNDELIVERED_SQL, {"me": self.me}):
             receipt = Receipt(target_event_id=row["event_id"], at=int(time.time() * 1000))
-            await record(MESSAGE_DELIVERED, encode_body(receipt))
+            await self.record(MESSAGE_DELIVERED, encode_body(receipt))
 
-    async def keep_views_current() -> None:
+    async def _keep_views_current(self) -> None:
         while True:
-            refresh.clear()
+            self._refresh.clear()
             try:
-                await refresh_views()
-                await acknowledge_messages()
+                await self.refresh_views()
+                await self._acknowledge_messages()
             except Exception as exc:  # the views lag, the node keeps serving; retried shortly
                 logging.getLogger("hearthnet").warning("views not updated: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(refresh.wait(), timeout=2.0)
+                await asyncio.wait_for(self._refresh.wait(), timeout=2.0)
 
-    async def record(type_: str, body: bytes) -> Recorded:
-        recorded = await writer.append(signer, type_, body)
-        refresh.set()
-        pushing = asyncio.create_task(peers.push(Bundle(events=[encode(recorded.event)])))
-        background.add(pushing)
-        pushing.add_done_callback(background.discard)
+    async def record(self, type_: str, body: bytes) -> Recorded:
+        """Append one of this node's events and push it to the connected peers."""
+        from hearthnet.domain.envelope import encode
+        from hearthnet.sync.protocol import Bundle
+
+        recorded = await self.writer.append(self.signer, type_, body)
+        self._refresh.set()
+        pushing = asyncio.create_task(self.peers.push(Bundle(events=[encode(recorded.event)])))
+        self._background.add(pushing)
+        pushing.add_done_callback(self._background.discard)
         return recorded
 
-    async def append(type_: str, body: bytes) -> dict[str, object]:
-        recorded = await record(type_, body)
+    async def append(self, type_: str, body: bytes) -> dict[str, object]:
+        """Append for the admin API: the event's id, seq and Lamport time."""
+        recorded = await self.record(type_, body)
         return {
             "event_id": recorded.id.hex(),
             "seq": recorded.event.seq,
             "lamport": recorded.event.lamport,
         }
 
-    async def on_change(state: PeerState, change: str) -> None:
+    async def _peer_changed(self, state: Any, change: str) -> None:
+        from hearthnet.domain.bodies import encode_body
+        from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
+
         body = encode_body(PeerChanged(node_id=state.node_id, url=state.url))
-        await append(PEER_SEEN if change == "seen" else PEER_LOST, body)
+        await self.append(PEER_SEEN if change == "seen" else PEER_LOST, body)
 
-    peers = PeerManager(
-        replica,
-        lambda u: HttpPeer(u, signer, community, client, url),
-        me=me,
-        community=community,
-        on_change=on_change,
-        interval=options.sync_interval,
-        own_url=url,
-    )
-    for peer_url in (*node.config.peers, *options.peers):
-        peers.add(peer_url)
+    def describe(self) -> dict[str, Any]:
+        """The node's status: identity, community, uptime, log head, peers, capabilities."""
+        import time
 
-    bus = Bus(
-        lambda: [
-            HttpBusRemote(s.url, signer, community, client)
-            for s in peers.peers.values()
-            if s.state == "connected"
-        ]
-    )
-    started_at = time.time()
-
-    def describe() -> dict[str, Any]:
         return {
-            "node_id": me,
-            "name": node.config.name,
-            "community": community,
-            "url": url,
-            "uptime_seconds": round(time.time() - started_at),
-            "log_head_lamport": node.log.max_lamport,
+            "node_id": self.me,
+            "name": self.node.config.name,
+            "community": self.community,
+            "url": self.url,
+            "uptime_seconds": round(time.time() - self.started_at),
+            "log_head_lamport": self.node.log.max_lamport,
             "peers": [
-                {"url": s.url, "node_id": s.node_id, "state": s.state} for s in peers.peers.values()
+                {"url": s.url, "node_id": s.node_id, "state": s.state}
+                for s in self.peers.peers.values()
             ],
-            "capabilities": [d.ref for d in bus.descriptors()],
+            "capabilities": [d.ref for d in self.bus.descriptors()],
         }
 
-    context = ServiceContext(
-        me, record, refresh_views, reader.query, bus.descriptors, describe, node.log
-    )
-    register_handlers(bus, context, skip=frozenset(options.without))
+    def manifest(self) -> dict[str, object]:
+        """This node's signed manifest (30 s lifetime)."""
+        import time
 
-    def manifest() -> dict[str, object]:
+        import msgspec
+
+        from hearthnet.domain.manifest import TTL_MS, Manifest, sign_manifest
+
         now = int(time.time() * 1000)
         unsigned = Manifest(
-            node_id=me,
-            community=community,
-            name=node.config.name,
-            url=url,
-            peers=[s.url for s in peers.peers.values() if s.state == "connected"],
-            capabilities=bus.descriptors(),
+            node_id=self.me,
+            community=self.community,
+            name=self.node.config.name,
+            url=self.url,
+            peers=[s.url for s in self.peers.peers.values() if s.state == "connected"],
+            capabilities=self.bus.descriptors(),
             issued_at=now,
-            expires_at=now + MANIFEST_TTL_MS,
+            expires_at=now + TTL_MS,
         )
-        signed: dict[str, object] = msgspec.to_builtins(sign_manifest(unsigned, signer))
+        signed: dict[str, object] = msgspec.to_builtins(sign_manifest(unsigned, self.signer))
         return signed
 
-    token = secrets.token_urlsafe(24)
-    api = NodeApi(
-        replica,
-        peers,
-        admission,
-        community,
-        manifest,
-        token,
-        append,
-        lambda _: refresh.set(),
-        bus,
-        me,
-    )
+    def ports(self) -> NodePorts:
+        """The dashboard's ports on this node."""
+        from ui.ports import NodePorts
+
+        return NodePorts(LocalBus(self.bus, self.me), self.broadcaster)
+
+    async def start(self) -> None:
+        """Bring the views up to date, then keep them so; start replication and discovery."""
+        await self.refresh_views()
+        await self.reader.open()
+        self._tasks.append(asyncio.create_task(self._keep_views_current(), name="views"))
+        await self.peers.start()
+        if self.options.discovery:
+            from hearthnet.adapters.discovery import Discovery
+
+            self._discovery = Discovery(
+                self.me,
+                self.community,
+                self.options.port,
+                self._discovered,
+                host=self.options.host,
+            )
+            await self._discovery.start()
+
+    async def stop(self) -> None:
+        """Stop replication and discovery, commit what is queued, close everything."""
+        try:
+            if self._discovery is not None:
+                await self._discovery.stop()
+            await self.peers.stop()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.client.aclose()
+            await self.reader.close()
+        finally:
+            await asyncio.to_thread(self.writer.close)
+
+
+class LocalBus:
+    """The bus as the node's own dashboard calls it: caller self, routed to peers if need be."""
+
+    def __init__(self, bus: Any, me: str) -> None:
+        self.bus, self.me = bus, me
+
+    async def call(self, ref: str, input: dict[str, Any]) -> dict[str, Any]:
+        """Call a capability; return its output."""
+        answer = await self.bus.call(ref, self.me, "self", {}, input)
+        output: dict[str, Any] = answer["output"]
+        return output
+
+    def stream(self, ref: str, input: dict[str, Any]) -> AsyncIterator[tuple[str, Any]]:
+        """Stream a capability's frames."""
+        frames: AsyncIterator[tuple[str, Any]] = self.bus.stream(ref, self.me, "self", {}, input)
+        return frames
+
+
+class BrowserOnboarding:
+    """Founding or joining a community from the dashboard, for a node that has none yet;
+    `start` then runs the node on that community."""
+
+    def __init__(self, node: Node, start: Callable[[], Awaitable[None]]) -> None:
+        self.node, self.start = node, start
+        self._lock = asyncio.Lock()
+
+    async def create(self, name: str, revoke_threshold: int) -> dict[str, Any]:
+        """Found a community; return once the node runs it."""
+        async with self._lock:
+            out = await asyncio.to_thread(found_community, self.node, name, revoke_threshold)
+            await self.start()
+        return out
+
+    async def join(self, link: str, display_name: str) -> dict[str, Any]:
+        """Redeem an invite link; return once the node runs the community."""
+        async with self._lock:
+            out = await redeem_invite(self.node, link, display_name)
+            await self.start()
+        return out
+
+
+async def serve(node: Node, options: RunOptions) -> None:
+    """Run a node until SIGINT or SIGTERM: API, sync and dashboard on one event loop.
+
+    A node without a community serves only the dashboard's onboarding until one is founded
+    or joined there; then the node starts on the same server.
+    """
+    import json
+    import os
+    import signal
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from hearthnet.adapters.http_server import NodeServer
+    from hearthnet.domain.types import node_id
+
+    async def health(_: Any) -> JSONResponse:
+        return JSONResponse({"ok": True, "community": node.config.community or None})
+
+    signer = node.signer
+    assert signer is not None
+    root = Starlette(routes=[Route("/health", health)])
+    runtimes: list[NodeRuntime] = []
+
+    async def start() -> None:
+        runtime = NodeRuntime(node, options)
+        await runtime.start()
+        runtimes.append(runtime)
+        root.router.routes[0:0] = runtime.routes
+        if host is not None:
+            host.node = runtime.ports()
+        address = {"url": runtime.url, "pid": os.getpid(), "node_id": runtime.me}
+        (node.home / "admin.token").write_text(runtime.admin_token)
+        (node.home / "admin.token").chmod(0o600)
+        (node.home / "node.json").write_text(json.dumps(address))
+        options.ready(runtime.url)
+
+    host = None
+    if options.dashboard:
+        from ui.app import mount
+        from ui.ports import DashboardHost
+
+        host = DashboardHost(node_id(signer.public_key), BrowserOnboarding(node, start))
+        mount(root, host)
+    elif not node.config.community:
+        raise ValueError("a node without a community needs its dashboard to onboard")
     config = uvicorn.Config(
-        create_app(api),
+        root,
         host=options.host,
         port=options.port,
         log_level="warning",
-        lifespan="off",
+        lifespan="on" if options.dashboard else "off",
         access_log=False,
     )
     server = NodeServer(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
-    await refresh_views()
-    await reader.open()
-    tasks = [asyncio.create_task(keep_views_current(), name="views")]
-    discovery = None
     try:
         serving = asyncio.create_task(server.serve(), name="http")
         while not server.started:
@@ -292,30 +484,14 @@ async def serve(node: Node, options: RunOptions) -> None:
                 await serving
                 raise OSError(f"could not listen on {options.host}:{options.port}")
             await asyncio.sleep(0.02)
-        address = {"url": url, "pid": os.getpid(), "node_id": me}
-        (node.home / "admin.token").write_text(token)
-        (node.home / "admin.token").chmod(0o600)
-        (node.home / "node.json").write_text(json.dumps(address))
-        await peers.start()
-        if options.discovery:
-            from hearthnet.adapters.discovery import Discovery
-
-            discovery = Discovery(
-                me, community, options.port, lambda u: peers.add(u, "discovered"), host=options.host
-            )
-            await discovery.start()
-        options.ready(url)
+        if node.config.community:
+            await start()
+        else:
+            options.ready(f"http://127.0.0.1:{options.port} (no community yet: onboard there)")
         await serving
     finally:
-        if discovery is not None:
-            await discovery.stop()
-        await peers.stop()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await client.aclose()
-        await reader.close()
-        await asyncio.to_thread(writer.close)
+        for runtime in runtimes:
+            await runtime.stop()
         for name in ("node.json", "admin.token"):
             (node.home / name).unlink(missing_ok=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -324,7 +500,8 @@ async def serve(node: Node, options: RunOptions) -> None:
 
 @dataclass
 class ServiceContext:
-    """What the capability handlers see of a node: append with read-your-writes, and views."""
+    """What the capability handlers see of a node: append with read-your-writes, views, the
+    log for inspection and the peers."""
 
     me: str
     record: Callable[[str, bytes], Awaitable[Recorded]]
@@ -332,14 +509,17 @@ class ServiceContext:
     query: Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
     capabilities: Callable[[], list[Descriptor]]
     status: Callable[[], dict[str, Any]]
-    log: EventLog | None = None
+    log: EventLog
+    signer: NaclSigner
+    endpoints: Callable[[], list[str]]
+    peers: Callable[[], Awaitable[list[dict[str, Any]]]]
+    add_peer: Callable[[str], object]
 
     async def events(self, since: int, limit: int) -> list[dict[str, Any]]:
         """Stored events after a local position, read off the event loop."""
         from hearthnet.adapters.archive import event_row, stored_events
 
         log = self.log
-        assert log is not None
 
         def read() -> list[dict[str, Any]]:
             rows = []
@@ -350,6 +530,49 @@ class ServiceContext:
             return rows
 
         return await asyncio.to_thread(read)
+
+    async def find_events(self, prefix: bytes) -> list[dict[str, Any]]:
+        """Stored events whose id starts with prefix, each with its verification."""
+        from hearthnet.adapters.archive import event_row
+        from hearthnet.adapters.audit import check_event
+
+        log = self.log
+
+        def read() -> list[dict[str, Any]]:
+            rows = []
+            for raw in log.find(prefix):
+                row = event_row(0, raw, log.hash(raw))
+                del row["position"]
+                rows.append({**row, "verification": check_event(log, raw)})
+            return rows
+
+        return await asyncio.to_thread(read)
+
+    async def verify_log(self, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        """Audit every signature and chain of the log, reporting progress as it goes."""
+        from hearthnet.adapters.audit import audit
+
+        log = self.log
+
+        def run() -> dict[str, Any]:
+            total = log.recorder.max_notification_id() or 0
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                progress(min(done, total), total)
+
+            report = audit(log, progress=advance)
+            return {
+                "events": report.events,
+                "authors": report.authors,
+                "fork_proofs": report.fork_proofs,
+                "ok": not report.problems,
+                "problems": [p.__dict__ for p in report.problems[:100]],
+            }
+
+        return await asyncio.to_thread(run)
 
     async def append(self, type_: str, body: bytes) -> Recorded:
         """Append an event of this node and return once the views hold it."""
@@ -420,3 +643,70 @@ async def join_community(node: Node, invite: Invite, display_name: str) -> dict[
     if not invite.bootstrap_endpoints:
         raise JoinError("bootstrap_unreachable", "the invite names no bootstrap endpoint")
     raise JoinError("bootstrap_unreachable", "; ".join(errors))
+
+
+def found_community(node: Node, name: str, revoke_threshold: int = 3) -> dict[str, Any]:
+    """Found a community with this node as its anchor: the genesis event, the saved config."""
+    from hearthnet.config import save_config
+    from hearthnet.domain import community as c
+    from hearthnet.domain.bodies import encode_body
+    from hearthnet.domain.invite import InviteError
+    from hearthnet.domain.types import node_id
+
+    name = name.strip()
+    if not 1 <= len(name) <= 64:
+        raise InviteError("bad_request", "a community's name is 1 to 64 characters")
+    if not 1 <= revoke_threshold <= 20:
+        raise InviteError("bad_request", "the revoke threshold is 1 to 20 co-signatures")
+    signer = node.signer
+    assert signer is not None
+    if node.config.community:
+        raise InviteError(
+            "already_member", f"this node already belongs to community {node.config.community}"
+        )
+    me = node_id(signer.public_key)
+    genesis = c.CommunityCreated(
+        name=name, founder_node_id=me, policy=c.Policy(min_signatures_to_revoke=revoke_threshold)
+    )
+    node.log.community = signer.public_key
+    recorded = node.log.append_local(signer, c.COMMUNITY_CREATED, encode_body(genesis))
+    node.config.community, node.config.name = me, node.config.name or name
+    save_config(node.home, node.config)
+    return {
+        "node_id": me,
+        "community_id": me,
+        "community_name": name,
+        "event_id": recorded.id.hex(),
+        "data_dir": str(node.home),
+    }
+
+
+async def redeem_invite(node: Node, link: str, display_name: str) -> dict[str, Any]:
+    """Check an invite link against this node, join its community, save the config.
+
+    Raises InviteError with the onboarding code (invite_invalid, invite_expired,
+    invitee_mismatch, already_member, bootstrap_unreachable, sync_failed).
+    """
+    from datetime import UTC, datetime
+
+    from hearthnet.config import save_config
+    from hearthnet.domain.invite import InviteError, check_invite, parse_invite
+    from hearthnet.domain.types import node_id
+
+    signer = node.signer
+    assert signer is not None
+    me = node_id(signer.public_key)
+    invite = parse_invite(link.strip())
+    check_invite(invite, verify_ed25519, me, datetime.now(UTC))
+    if node.config.community:
+        code = "already_member" if node.config.community == invite.community_id else "bad_request"
+        raise InviteError(code, f"this node already belongs to {node.config.community}")
+    try:
+        result = await join_community(node, invite, display_name)
+    except JoinError as exc:
+        raise InviteError(exc.code, str(exc)) from None
+    node.config.community = invite.community_id
+    node.config.name = node.config.name or display_name
+    node.config.peers = sorted({*node.config.peers, *invite.bootstrap_endpoints})
+    save_config(node.home, node.config)
+    return {"node_id": me, **result}

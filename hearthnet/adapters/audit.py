@@ -290,3 +290,18 @@ def _check_fork_proof(
                 "fork proof does not prove a fork",
             )
         )
+
+
+def check_event(log: EventLog, raw: bytes) -> dict[str, bool]:
+    """Check one stored event: canonical form, signature, and its link to seq - 1."""
+    try:
+        event = envelope.decode(raw)
+    except MalformedEvent:
+        return {"canonical": False, "signature": False, "chain": False}
+    signature = log.verify(event.author, envelope.signing_bytes(event), event.sig)
+    if event.seq == 1:
+        chain = True
+    else:
+        before = log.raw_at(event.author, event.seq - 1)
+        chain = before is not None and log.hash(before) == event.prev
+    return {"canonical": True, "signature": signature, "chain": chain}

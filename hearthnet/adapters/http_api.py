@@ -8,6 +8,7 @@ none of it stops the node serving everyone else.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hmac
 import logging
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from hearthnet.adapters.openapi import describe
 from hearthnet.adapters.request_auth import AuthError, verify_request
 from hearthnet.domain.capability import BusError
-from hearthnet.domain.types import node_id
+from hearthnet.domain.types import InvalidIdentifier, node_id
 from hearthnet.sync import protocol
 from hearthnet.sync.negentropy import NegentropyError
 from hearthnet.sync.protocol import Bundle, Fetch, FrameError
@@ -43,6 +44,7 @@ BURST = 300.0
 STRIKES_TO_BAN = 5
 BAN_S = 600.0
 MSGPACK = "application/x-msgpack"
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CALLER_URL = "x-hearthnet-url"
 """Where a calling member can be reached: how the mesh fills in without discovery."""
 
@@ -127,9 +129,10 @@ def create_app(api: NodeApi) -> Starlette:
             return _error(401, "invalid_signature", str(exc))
         if not api.admission.permits(caller):
             return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
-        reachable_at = request.headers.get(CALLER_URL, "").rstrip("/")
-        if reachable_at.startswith(("http://", "https://")) and reachable_at not in api.peers.peers:
-            api.peers.add(reachable_at, "inbound")
+        reachable_at = request.headers.get(CALLER_URL, "")
+        if reachable_at and reachable_at.rstrip("/") not in api.peers.peers:
+            with contextlib.suppress(InvalidIdentifier):
+                api.peers.add(reachable_at, "inbound")
         state = api.callers.setdefault(caller, _Caller())
         now = time.monotonic()
         if state.banned_until > now:
@@ -246,6 +249,9 @@ def create_app(api: NodeApi) -> Starlette:
             return _error(500, "internal_error", f"{ref} failed; the node logged the details")
         return JSONResponse(result)
 
+    async def unrouted(request: Request) -> Response:
+        return _error(405, "bad_request", f"{request.method} {request.url.path} is not served")
+
     async def openapi(_: Request) -> Response:
         return JSONResponse(describe(api.bus))
 
@@ -261,9 +267,10 @@ def create_app(api: NodeApi) -> Starlette:
                 url = str(msgspec.json.decode(await request.body())["url"])
             except (msgspec.DecodeError, KeyError, TypeError):
                 return _error(400, "bad_request", 'body must be {"url": "http://host:port"}')
-            if not url.startswith(("http://", "https://")):
-                return _error(400, "bad_request", "a peer URL starts with http:// or https://")
-            api.peers.add(url)
+            try:
+                api.peers.add(url)
+            except InvalidIdentifier as exc:
+                return _error(400, "bad_request", str(exc))
         return JSONResponse([dataclasses.asdict(s) for s in api.peers.peers.values()])
 
     async def stats(_: Request) -> Response:
@@ -291,5 +298,9 @@ def create_app(api: NodeApi) -> Starlette:
             Route("/admin/v1/peers", admin(peers), methods=["GET", "POST"]),
             Route("/admin/v1/append", admin(append), methods=["POST"]),
             Route("/admin/v1/stats", admin(stats)),
+            *(
+                Route(f"/{prefix}/{{rest:path}}", unrouted, methods=ANY_METHOD)
+                for prefix in ("bus", "sync", "admin")
+            ),
         ]
     )

@@ -75,7 +75,11 @@ class ProjectionRunner:
         for name, make in self._factories.items():
             p = self.projections[name] = make()
             p.restore(
-                {t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall() for t in p.tables}
+                {
+                    t.name: self.db.execute(f"SELECT * FROM {t.name}").fetchall()
+                    for t in p.tables
+                    if t.restore
+                }
             )
         self._seen = self._positions()
 
@@ -92,8 +96,10 @@ class ProjectionRunner:
         found = row.fetchone()
         return int(found[0]) if found else 0
 
-    def catch_up(self, progress: Progress | None = None) -> int:
+    def catch_up(self, progress: Progress | None = None, types: set[str] | None = None) -> int:
         """Fold everything stored since the projections' positions; return events folded.
+
+        The types of the events folded are added to `types` when given.
 
         If another process moved the views on since we last looked, our in-memory state is
         stale: take it up again from the tables before folding.
@@ -106,22 +112,27 @@ class ProjectionRunner:
         for item in self.log.scan(start, BATCH):
             batch.append(item)
             if len(batch) == BATCH:
-                n, rebuild = self._fold(batch)
+                n, rebuild = self._fold(batch, types)
                 folded, batch = folded + n, []
                 if progress:
                     progress(BATCH)
                 if rebuild:
                     break
         if batch and not rebuild:
-            n, rebuild = self._fold(batch)
+            n, rebuild = self._fold(batch, types)
             folded += n
             if progress:
                 progress(len(batch))
         if rebuild:
-            return self.rebuild(progress=progress)
+            return self.rebuild(progress=progress, types=types)
         return folded
 
-    def rebuild(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
+    def rebuild(
+        self,
+        names: Iterable[str] | None = None,
+        progress: Progress | None = None,
+        types: set[str] | None = None,
+    ) -> int:
         """Drop views and tracking of the named projections (default all) and replay from zero."""
         for name in list(names or self.projections):
             old = self.projections[name]
@@ -131,7 +142,7 @@ class ProjectionRunner:
             self._create(fresh)
             self.projections[name] = fresh
         self._seen = self._positions()
-        return self.catch_up(progress)
+        return self.catch_up(progress, types)
 
     def digests(self) -> dict[str, str]:
         """Return a BLAKE3 digest of each projection's rows, in a canonical order."""
@@ -145,7 +156,9 @@ class ProjectionRunner:
             out[name] = blake3_256(b"".join(h)).hex()
         return out
 
-    def _fold(self, batch: list[tuple[int, str, bytes]]) -> tuple[int, bool]:
+    def _fold(
+        self, batch: list[tuple[int, str, bytes]], types: set[str] | None
+    ) -> tuple[int, bool]:
         positions = self._seen
         frozen, rebuild, folded = self.frozen, False, 0
         new_frozen: list[ForkRecord] = []
@@ -165,6 +178,8 @@ class ProjectionRunner:
                 continue
             recorded = Recorded(blake3_256(state), event, len(state))
             folded += 1
+            if types is not None:
+                types.add(event.type)
             for name, p in self.projections.items():
                 if position > positions[name]:
                     p.apply(recorded)

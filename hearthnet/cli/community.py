@@ -9,7 +9,6 @@ import click
 
 from hearthnet.cli.output import Failure, emit_fields, emit_json, json_option
 from hearthnet.cli.session import node_session
-from hearthnet.config import save_config
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
@@ -42,31 +41,18 @@ def init(name: str | None, link: str | None, revoke_threshold: int, as_json: boo
         raise click.UsageError("give --name NAME to found a community, or --join LINK")
     if not 1 <= len(name.strip()) <= 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--name")
+    from hearthnet.bootstrap import found_community
+    from hearthnet.domain.invite import InviteError
+
     with node_session(create_key=True) as node:
-        assert node.signer is not None
-        me = node_id(node.signer.public_key)
-        if node.config.community:
-            raise Failure(f"this node already belongs to community {node.config.community}")
-        node.config.community, node.config.name = me, node.config.name or name.strip()
-        node.log.community = node.signer.public_key
-        genesis = c.CommunityCreated(
-            name=name.strip(),
-            founder_node_id=me,
-            policy=c.Policy(min_signatures_to_revoke=revoke_threshold),
-        )
-        recorded = node.log.append_local(node.signer, c.COMMUNITY_CREATED, encode_body(genesis))
-        save_config(node.home, node.config)
-        out = {
-            "node_id": me,
-            "community_id": me,
-            "community_name": genesis.name,
-            "event_id": recorded.id.hex(),
-            "data_dir": str(node.home),
-        }
+        try:
+            out = found_community(node, name, revoke_threshold)
+        except InviteError as exc:
+            raise Failure(str(exc)) from None
     if as_json:
         emit_json(out)
     else:
-        emit_fields({**out, "short_id": short_node_id(parse_node_id(me))})
+        emit_fields({**out, "short_id": short_node_id(parse_node_id(str(out["node_id"])))})
 
 
 @click.group()
@@ -159,36 +145,15 @@ def join(link: str, display_name: str, as_json: bool) -> None:
 def _join(link: str, display_name: str) -> dict[str, object]:
     """Redeem an invite link for this node and return what happened."""
     import asyncio
-    from datetime import UTC, datetime
 
-    from hearthnet.adapters.crypto import verify_ed25519
-    from hearthnet.bootstrap import JoinError, join_community
-    from hearthnet.domain.invite import InviteError, check_invite, parse_invite
+    from hearthnet.bootstrap import redeem_invite
+    from hearthnet.domain.invite import InviteError
 
     with node_session(create_key=True) as node:
-        assert node.signer is not None
-        me = node_id(node.signer.public_key)
         try:
-            invite = parse_invite(link)
-            check_invite(invite, verify_ed25519, me, datetime.now(UTC))
+            return asyncio.run(redeem_invite(node, link, display_name))
         except InviteError as exc:
             raise Failure(f"{exc.code}: {exc}") from None
-        if node.config.community:
-            code = (
-                "already_member"
-                if node.config.community == invite.community_id
-                else ("this node belongs to another community")
-            )
-            raise Failure(f"{code}: {node.config.community}")
-        try:
-            result = asyncio.run(join_community(node, invite, display_name))
-        except JoinError as exc:
-            raise Failure(f"{exc.code}: {exc}") from None
-        node.config.community = invite.community_id
-        node.config.name = node.config.name or display_name
-        node.config.peers = sorted({*node.config.peers, *invite.bootstrap_endpoints})
-        save_config(node.home, node.config)
-    return {"node_id": me, **result}
 
 
 def append_here(node: Node, type_: str, body: bytes) -> str:

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hearthnet.adapters.analysis import QueryError, run_query
 from hearthnet.adapters.archive import FORMATS, ArchiveError, event_row, export, read_raws
-from hearthnet.adapters.audit import audit
+from hearthnet.adapters.audit import audit, check_event
 from hearthnet.adapters.event_log import EventLog, StoreError
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
 from hearthnet.cli.output import (
@@ -27,14 +27,10 @@ from hearthnet.cli.output import (
     stdout,
 )
 from hearthnet.cli.session import node_session
-from hearthnet.domain import envelope
-from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix, parse_node_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from hearthnet.bootstrap import Node
 
 
 @click.group()
@@ -131,7 +127,7 @@ def show(event_id: str, as_json: bool) -> None:
         raw = found[0]
         row = event_row(0, raw, node.log.hash(raw))
         del row["position"]
-        row["verification"] = status = _verify_one(node, raw)
+        row["verification"] = status = check_event(node.log, raw)
     if as_json:
         emit_json(row)
     else:
@@ -140,21 +136,6 @@ def show(event_id: str, as_json: bool) -> None:
         emit_fields(status)
     if not all(status.values()):
         raise click.exceptions.Exit(EXIT_INTEGRITY)
-
-
-def _verify_one(node: Node, raw: bytes) -> dict[str, bool]:
-    """Check one stored event: canonical form, signature, and its link to seq - 1."""
-    try:
-        event = envelope.decode(raw)
-    except MalformedEvent:
-        return {"canonical": False, "signature": False, "chain": False}
-    signature = node.log.verify(event.author, envelope.signing_bytes(event), event.sig)
-    if event.seq == 1:
-        chain = True
-    else:
-        before = node.log.raw_at(event.author, event.seq - 1)
-        chain = before is not None and node.log.hash(before) == event.prev
-    return {"canonical": True, "signature": signature, "chain": chain}
 
 
 def _progress(total: int | None, label: str) -> Progress:

@@ -13,6 +13,7 @@ import httpx
 from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
 from hearthnet.cli.session import node_session
 from hearthnet.config import data_home, save_config
+from hearthnet.domain.types import InvalidIdentifier, parse_peer_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,13 +78,16 @@ def run(
     without: tuple[str, ...],
     sync_interval: float,
 ) -> None:
-    """Run this node: sync API, replication and discovery, until Ctrl-C or SIGTERM."""
+    """Run this node: API, replication, discovery and the dashboard, until Ctrl-C or SIGTERM.
+
+    A node without a community yet serves the dashboard's onboarding (found or join) first.
+    """
     from hearthnet.bootstrap import RunOptions, serve
 
     home = data_home()
     if running_node(home) is not None:
         raise Failure("a node is already running on this data directory")
-    with node_session(need_community=True) as node:
+    with node_session(create_key=not no_ui, need_community=no_ui) as node:
         if not (home / "config.toml").exists() or port is None:
             save_config(home, node.config)
         options = RunOptions(
@@ -95,12 +99,12 @@ def run(
             public_url=public_url.rstrip("/"),
             without=without,
             ready=lambda url: click.echo(f"ready {url}", err=True),
+            dashboard=not no_ui,
         )
         try:
             asyncio.run(serve(node, options))
         except OSError as exc:
             raise Failure(f"cannot serve on port {options.port}: {exc}") from None
-    del no_ui  # the dashboard arrives with its own issue; the flag is accepted today
 
 
 @click.command()
@@ -140,8 +144,10 @@ def peer() -> None:
 @json_option
 def peer_add(url: str, as_json: bool) -> None:
     """Add a peer URL: remembered in config.toml, and synced at once if the node runs."""
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter("a peer URL starts with http:// or https://", param_hint="URL")
+    try:
+        url = parse_peer_url(url)
+    except InvalidIdentifier as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
     home = data_home()
     with node_session() as node:
         if url.rstrip("/") not in node.config.peers:

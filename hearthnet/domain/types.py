@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import urllib.parse
 from typing import NewType
 
 PublicKey = NewType("PublicKey", bytes)
@@ -70,3 +71,21 @@ def parse_event_id_prefix(text: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError as exc:
         raise InvalidIdentifier(f"not hex: {text!r}") from exc
+
+
+def parse_peer_url(text: str) -> str:
+    """Return a peer's base URL (`http[s]://host[:port]`, no trailing slash) or raise
+    InvalidIdentifier: peers, invites and manifests hand us URLs we must not trust."""
+    text = text.strip().rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+        host = parts.hostname or ""
+        host.encode("idna")
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidIdentifier(f"not a peer URL: {text[:80]!r}") from exc
+    if parts.scheme not in ("http", "https") or not host or len(text) > 300:
+        raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")
+    if parts.query or parts.fragment or parts.username or parts.password or port == 0:
+        raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")
+    return text

@@ -41,6 +41,9 @@ class Table(NamedTuple):
     columns: tuple[str, ...]
     key: int = 1
     indexes: tuple[tuple[str, ...], ...] = ()
+    restore: bool = True
+    """Whether the projection takes the table's rows back up at start (large append-only
+    tables that need no state say no)."""
 
 
 class Writes(NamedTuple):

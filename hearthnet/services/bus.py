@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 
@@ -26,6 +26,7 @@ from hearthnet.domain.capability import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
+H = TypeVar("H", bound="Callable[..., Any]")
 HEALTH_WINDOW = 100
 QUARANTINE_S = 60.0
 MIN_CALLS_FOR_QUARANTINE = 3
@@ -106,6 +107,22 @@ class Bus:
     ) -> None:
         """Serve a capability from this node."""
         self._offers.setdefault(descriptor.name, []).append(Offer(descriptor, input_type, handler))
+
+    def offer(self, name: str, trust: str, input_type: type[Any], **extra: Any) -> Callable[[H], H]:
+        """Decorate a handler to serve `name@1.0` at a trust level, its input a msgspec type."""
+        descriptor = Descriptor(
+            name=name,
+            version="1.0",
+            trust=trust,  # type: ignore[arg-type]
+            request_schema=msgspec.json.schema(input_type),
+            **extra,
+        )
+
+        def add(handler: H) -> H:
+            self.register(descriptor, input_type, handler)
+            return handler
+
+        return add
 
     def descriptors(self) -> list[Descriptor]:
         """Everything this node serves."""

@@ -7,7 +7,7 @@ from the read models after they have taken in what it appended (read-your-writes
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import msgspec
 
@@ -17,27 +17,35 @@ from hearthnet.domain import community as cm
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError, Descriptor
-from hearthnet.domain.types import InvalidIdentifier, parse_node_id
+from hearthnet.domain.invite import Invite, rfc3339, sign_invite
+from hearthnet.domain.types import InvalidIdentifier, b64url, parse_node_id
 from hearthnet.projections.chat import HISTORY_SQL
 from hearthnet.projections.market import BOARD_SQL
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
+    from hearthnet.domain.ports import Signer
     from hearthnet.projections.base import Recorded
-    from hearthnet.services.bus import Bus, Call
+    from hearthnet.services.bus import Bus, Call, H
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
 Lamport = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
-HandlerFn: TypeAlias = (
-    "Callable[[Call], Awaitable[dict[str, Any]]] | Callable[[Call], AsyncIterator[tuple[str, Any]]]"
-)
 
 
 class NodeContext(Protocol):
     """What handlers need from the running node."""
 
     me: str
+
+    @property
+    def signer(self) -> Signer:
+        """This node's key, for invite links and co-signatures."""
+        ...
+
+    def endpoints(self) -> list[str]:
+        """Where invitees can reach this node to sync."""
+        ...
 
     async def append(self, type_: str, body: bytes) -> Recorded:
         """Append one of this node's events; return once the read models hold it."""
@@ -123,6 +131,15 @@ class LevelInput(msgspec.Struct, kw_only=True):
     co_signers: list[cm.CoSignature] = []
 
 
+class CosignInput(msgspec.Struct, kw_only=True):
+    """A membership change for this node to co-sign."""
+
+    change: Literal["revoke", "promote", "demote"]
+    target_node_id: str
+    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
+    new_level: cm.Level = "trusted"
+
+
 class EventsInput(msgspec.Struct, kw_only=True):
     """Which stored events to stream."""
 
@@ -153,23 +170,10 @@ def _post_row(row: dict[str, Any]) -> dict[str, Any]:
 def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) -> None:
     """Register the handlers of this module on the bus, but those named in skip."""
 
-    def offer(
-        name: str, trust: str, input_type: type[Any], **extra: Any
-    ) -> Callable[[HandlerFn], HandlerFn]:
-        descriptor = Descriptor(
-            name=name,
-            version="1.0",
-            trust=trust,  # type: ignore[arg-type]
-            request_schema=msgspec.json.schema(input_type),
-            **extra,
-        )
-
-        def add(handler: HandlerFn) -> HandlerFn:
-            if name not in skip:
-                bus.register(descriptor, input_type, handler)  # type: ignore[arg-type]
-            return handler
-
-        return add
+    def offer(name: str, trust: str, input_type: type[Any], **extra: Any) -> Callable[[H], H]:
+        if name in skip:
+            return lambda handler: handler
+        return bus.offer(name, trust, input_type, **extra)
 
     async def board(where: str = "", **params: Any) -> list[dict[str, Any]]:
         rows = await node.query(
@@ -309,10 +313,22 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             expires_at=int((time.time() + q.ttl_hours * 3600) * 1000),
         )
         recorded = await node.append(cm.MEMBER_INVITED, encode_body(body))
+        community = await node.query("SELECT community_id, name FROM community", {})
+        terms = Invite(
+            community_id=community[0]["community_id"],
+            community_name=community[0]["name"],
+            inviter_node_id=node.me,
+            invitee_node_id=q.invitee_node_id,
+            initial_level=q.initial_level,
+            invite_event_id=recorded.id.hex(),
+            bootstrap_endpoints=node.endpoints(),
+            expires_at=rfc3339(body.expires_at),
+        )
         return {
             "event_id": recorded.id.hex(),
             "lamport": recorded.event.lamport,
             "expires_at": body.expires_at,
+            "link": sign_invite(terms, node.signer),
         }
 
     async def membership_change(type_: str, body: Any, target: str) -> dict[str, Any]:
@@ -364,7 +380,31 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             "SELECT node_id, level, status, display_name, added_by FROM members ORDER BY node_id",
             {},
         )
-        return {"members": rows}
+        community = await node.query("SELECT community_id, name FROM community", {})
+        found = community[0] if community else {"community_id": "", "name": ""}
+        return {
+            "members": rows,
+            "community_id": found["community_id"],
+            "community_name": found["name"],
+        }
+
+    @offer("community.cosign", "self", CosignInput)
+    async def community_cosign(call: Call) -> dict[str, Any]:
+        q: CosignInput = call.input
+        target = _node(q.target_node_id, "target_node_id")
+        body: cm.MemberRevoked | cm.MemberLevelChanged
+        if q.change == "revoke":
+            type_, body = (
+                cm.MEMBER_REVOKED,
+                cm.MemberRevoked(target_node_id=target, reason=q.reason),
+            )
+        else:
+            type_ = cm.MEMBER_PROMOTED if q.change == "promote" else cm.MEMBER_DEMOTED
+            body = cm.MemberLevelChanged(target_node_id=target, new_level=q.new_level)
+        community = await node.query("SELECT community_id FROM community", {})
+        payload = cm.cosign_payload(parse_node_id(community[0]["community_id"]), type_, body)
+        signature = b64url(node.signer.sign(payload))
+        return {"node_id": node.me, "signature": signature, "cosig": f"{node.me}={signature}"}
 
     @offer("log.events", "member", EventsInput, streaming=True)
     async def log_events(call: Call) -> AsyncIterator[tuple[str, Any]]:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from hearthnet.domain.types import InvalidIdentifier, parse_peer_url
 from hearthnet.sync.session import Peer, Replica, SyncError, synchronise
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ class PeerManager:
         """Event copies pushed to peers that took them (each copy counts once)."""
 
     def add(self, url: str, source: str = "manual") -> PeerState:
-        """Start looking after a peer URL (known URLs are kicked instead)."""
-        url = url.rstrip("/")
+        """Start looking after a peer URL (known URLs are kicked instead); a URL that is not
+        one raises InvalidIdentifier."""
+        url = parse_peer_url(url)
         if url == self.own_url:
             return PeerState(url, source, state="self")
         if url in self.peers:
@@ -108,9 +110,7 @@ class PeerManager:
         self._running = False
         for task in self._tasks.values():
             task.cancel()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
 
     async def push(self, bundle: Bundle) -> int:
@@ -163,5 +163,6 @@ class PeerManager:
             state.state = "connected"
             await self.on_change(state, "seen")
         for url in known:
-            if url.rstrip("/") not in self.peers and url.rstrip("/") != self.own_url:
-                self.add(url, "exchange")
+            with contextlib.suppress(InvalidIdentifier):
+                if parse_peer_url(url) not in self.peers and parse_peer_url(url) != self.own_url:
+                    self.add(url, "exchange")

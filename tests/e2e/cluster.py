@@ -80,9 +80,11 @@ class NodeProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self) -> NodeProcess:
+    def start(self, *, onboarding: bool = False) -> NodeProcess:
+        """Start and wait until it serves (and, unless onboarding, runs its community)."""
         env = {**os.environ, "HEARTHNET_HOME": str(self.home)}
         env.pop("HEARTHNET_STORE_URL", None)
+        self.home.mkdir(parents=True, exist_ok=True)
         self.log = (self.home / "run.log").open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hearthnet", "run", "--port", str(self.port), *self.extra],
@@ -98,7 +100,7 @@ class NodeProcess:
                 raise RuntimeError((self.home / "run.log").read_text())
             try:
                 healthy = httpx.get(self.url + "/health", timeout=0.5).status_code == 200
-                if healthy and (self.home / "node.json").exists():
+                if healthy and (onboarding or (self.home / "node.json").exists()):
                     return self
             except httpx.HTTPError:
                 pass

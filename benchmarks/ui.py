@@ -1,0 +1,105 @@
+"""The dashboard's two goals, in a real headless Chromium: `python -m benchmarks.ui [POSTS]`.
+
+First paint: from the moment `hearthnet run` prints `ready` until the dashboard shows the
+community's name (the browser is already running; repeated over fresh starts). Live update:
+two real nodes in one community; A's board is open; each post is appended on B through B's
+API, timed from B's answer (the event is durable there) until A's open page shows it, with no
+reload.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.browser import chromium, open_page
+from tests.e2e.cluster import ROOT, NodeProcess, cli, free_port, new_key
+
+STARTS = 3
+
+
+def _first_paint(browser: object, home: Path, port: int) -> float:
+    env = {**os.environ, "HEARTHNET_HOME": str(home)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "hearthnet", "run", "--port", str(port), "--no-discovery"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("ready http"):
+                break
+        ready = time.perf_counter()
+        page, _ = open_page(browser, f"http://127.0.0.1:{port}/")  # type: ignore[arg-type]
+        page.get_by_text("Paintdorf").first.wait_for()
+        painted = time.perf_counter()
+        page.context.close()
+        process.terminate()
+        process.wait(30)
+    return (painted - ready) * 1000
+
+
+def _post(node: NodeProcess, title: str) -> None:
+    token = (node.home / "admin.token").read_text()
+    response = httpx.post(
+        node.url + "/bus/v1/call/market.post",
+        json={"input": {"client_id": title, "title": title}},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+def main() -> None:
+    posts = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
+        paint_home = Path(tmp) / "paint"
+        cli(paint_home, "init", "--name", "Paintdorf")
+        paints = [_first_paint(browser, paint_home, free_port()) for _ in range(STARTS)]
+
+        a_home, b_home = Path(tmp) / "a", Path(tmp) / "b"
+        cli(a_home, "init", "--name", "Livedorf")
+        a = NodeProcess(a_home, free_port(), "--no-discovery").start()
+        link = cli(
+            a_home, "invite", "create", "--node-id", new_key(b_home), "--endpoint", a.url
+        ).stdout.strip()
+        cli(b_home, "join", link)
+        b = NodeProcess(b_home, free_port(), "--no-discovery").start()
+        try:
+            page, outside = open_page(browser, a.url + "/board")
+            page.get_by_text("Livedorf").first.wait_for()
+            _post(b, "warm-up")
+            page.get_by_text("warm-up").wait_for(timeout=10_000)
+            delays = []
+            for i in range(posts):
+                title = f"live-{i}"
+                _post(b, title)
+                appended = time.perf_counter()
+                page.wait_for_function(
+                    f"document.body.innerText.includes({title!r})", polling="raf", timeout=10_000
+                )
+                delays.append((time.perf_counter() - appended) * 1000)
+            assert outside == [], outside
+        finally:
+            b.stop()
+            a.stop()
+    delays.sort()
+    p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
+    print(f"first paint after ready: {[round(p) for p in paints]} ms over {STARTS} starts")
+    print(f"first_paint_ms={statistics.median(paints):.0f}")
+    print(f"remote post on A's open board: {posts} posts appended on B")
+    print(f"p50 {statistics.median(delays):.0f} ms, p95 {p95:.0f} ms, max {delays[-1]:.0f} ms")
+    print(f"ui_live_update_ms={p95:.0f}")
+
+
+if __name__ == "__main__":
+    main()

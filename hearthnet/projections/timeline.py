@@ -1,0 +1,50 @@
+"""The timeline: one row per event, indexed for paging the log by type, author and time.
+
+Rows are keyed by event id and ordered by (lamport, id), the order every node agrees on, so
+the log inspector pages through any size of log with keyset queries and never loads it whole.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hearthnet.domain.types import node_id
+from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+TIMELINE = Table(
+    "timeline",
+    ("event_id", "lamport", "author", "seq", "type", "ts", "size"),
+    indexes=(("lamport", "event_id"), ("author", "seq"), ("type", "lamport"), ("ts",)),
+    restore=False,
+)
+
+
+class TimelineProjection:
+    """Appends a row per event; it keeps nothing in memory between flushes."""
+
+    name = "timeline"
+    tables = (TIMELINE,)
+
+    def __init__(self) -> None:
+        self._rows: list[Row] = []
+
+    def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
+        """Nothing to take up: every row is final once written."""
+
+    def apply(self, recorded: Recorded) -> None:
+        """Add the event's row."""
+        e = recorded.event
+        self._rows.append(
+            (recorded.id.hex(), e.lamport, node_id(e.author), e.seq, e.type, e.ts, recorded.size)
+        )
+
+    def fork(self, proof: ForkRecord) -> None:
+        """Nothing: a frozen feed's events are withheld and the views rebuilt by the runner."""
+
+    def flush(self) -> Writes:
+        """Return the rows added since the last flush."""
+        rows, self._rows = self._rows, []
+        return Writes({"timeline": rows})

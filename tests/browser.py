@@ -1,0 +1,66 @@
+"""A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+Chromium is started without its background services, which would otherwise try the internet;
+every page records the requests that left 127.0.0.1, so a test can prove the dashboard loads
+nothing from outside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from playwright.sync_api import sync_playwright
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Start Chromium; close it after."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(
+    browser: Browser, url: str, *, dark: bool = False, phone: bool = False, lang: str = "en"
+) -> tuple[Page, list[str]]:
+    """Open url in a fresh context; return the page and the list it fills with outside requests."""
+    context = browser.new_context(
+        viewport=PHONE if phone else DESKTOP,
+        color_scheme="dark" if dark else "light",
+        locale="de-DE" if lang == "de" else "en-GB",
+    )
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else None
+        ),
+    )
+    page.goto(url)
+    return page, outside

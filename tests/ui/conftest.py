@@ -1,0 +1,128 @@
+"""The dashboard on a real node: a founded community in a temporary data directory, its
+runtime (writer, views, broadcaster, bus with every handler) on the test's loop, and a
+NiceGUI simulated user on the pages."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from nicegui.testing.user_simulation import user_simulation
+
+from hearthnet.bootstrap import (
+    BrowserOnboarding,
+    NodeRuntime,
+    RunOptions,
+    found_community,
+    open_node,
+)
+from hearthnet.domain import chat
+from hearthnet.domain import community as c
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.types import node_id, parse_node_id
+from tests.e2e.cluster import free_port
+from tests.factories import Author, signer
+from ui.app import root
+from ui.ports import DashboardHost
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from nicegui.testing import User
+
+
+@dataclass
+class Dashboard:
+    """A simulated user on a running node's dashboard."""
+
+    user: User
+    runtime: NodeRuntime
+    neighbour: Author | None = None
+
+    async def add_neighbour(self, name: str = "Nachbarin") -> Author:
+        """Invite a second member and record their join, as their own node would."""
+        neighbour = Author(signer(2), parse_node_id(self.runtime.community))
+        invite = await self.runtime.bus.call(
+            "community.invite",
+            self.runtime.me,
+            "self",
+            {},
+            {"invitee_node_id": neighbour.id, "display_name": name},
+        )
+        neighbour.clock[0] = self.runtime.node.log.max_lamport
+        joined = c.MemberJoined(invite_event_id=invite["output"]["event_id"], display_name=name)
+        raw = neighbour.event(c.MEMBER_JOINED, encode_body(joined), ts=int(time.time() * 1000))
+        await self.runtime.writer.ingest([raw])
+        await self.runtime.refresh_views()
+        self.neighbour = neighbour
+        return neighbour
+
+    async def from_neighbour(self, type_: str, body: bytes) -> str:
+        """Store an event the neighbour wrote (as if synced); return its id."""
+        assert self.neighbour is not None
+        self.neighbour.clock[0] = max(self.neighbour.clock[0], self.runtime.node.log.max_lamport)
+        raw = self.neighbour.event(type_, body, ts=int(time.time() * 1000))
+        report = await self.runtime.writer.ingest([raw])
+        assert report.stored, report
+        await self.runtime.refresh_views()
+        return self.runtime.node.log.hash(raw).hex()
+
+    async def message_from_neighbour(self, text: str, client_id: str = "n1") -> str:
+        """The neighbour writes to this node."""
+        body = chat.MessageSent(client_id=client_id, recipient=self.runtime.me, body=text)
+        return await self.from_neighbour(chat.MESSAGE_SENT, encode_body(body))
+
+
+@dataclass
+class Onboarding:
+    """A simulated user on the dashboard of a node without a community."""
+
+    user: User
+    host: DashboardHost
+    runtimes: list[NodeRuntime]
+
+
+@pytest.fixture
+async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
+    """The dashboard of a node that founded the community Testdorf."""
+    node = open_node(tmp_path / "node", create_key=True)
+    found_community(node, "Testdorf")
+    runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+    await runtime.start()
+
+    async def already_running() -> None:
+        raise AssertionError("this node has a community")
+
+    host = DashboardHost(runtime.me, BrowserOnboarding(node, already_running), runtime.ports())
+    try:
+        async with user_simulation(root=lambda: root(host)) as user:
+            yield Dashboard(user, runtime)
+    finally:
+        await runtime.stop()
+        node.close()
+
+
+@pytest.fixture
+async def onboarding(tmp_path: Path) -> AsyncIterator[Onboarding]:
+    """The dashboard of a node with a key and no community: onboarding only."""
+    node = open_node(tmp_path / "new", create_key=True)
+    runtimes: list[NodeRuntime] = []
+
+    async def start() -> None:
+        runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+        await runtime.start()
+        runtimes.append(runtime)
+        host.node = runtime.ports()
+
+    assert node.signer is not None
+    host = DashboardHost(node_id(node.signer.public_key), BrowserOnboarding(node, start))
+    try:
+        async with user_simulation(root=lambda: root(host)) as user:
+            yield Onboarding(user, host, runtimes)
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+        node.close()

@@ -1,0 +1,108 @@
+"""The dashboard in a real headless Chromium against real `hearthnet run` processes."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from playwright.sync_api import expect
+
+from tests.browser import chromium, open_page
+from tests.e2e.cluster import NodeProcess, cli, free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Page
+
+SECONDS = 1000
+
+
+def post_from_the_board(page: Page, title: str) -> None:
+    page.get_by_role("button", name="New post").click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Text").fill("Im Keller, bitte abholen")
+    page.get_by_role("button", name="Publish").click()
+
+
+def test_post_in_the_browser_shows_on_the_board_and_in_the_log(tmp_path: Path) -> None:
+    home = tmp_path / "a"
+    cli(home, "init", "--name", "Browserdorf")
+    node = NodeProcess(home, free_port(), "--no-discovery").start()
+    try:
+        with chromium() as browser:
+            page, outside = open_page(browser, node.url + "/board")
+            expect(page.get_by_text("Browserdorf").first).to_be_visible(timeout=10 * SECONDS)
+            post_from_the_board(page, "Saatkartoffeln")
+            expect(page.get_by_text("Posted: Saatkartoffeln")).to_be_visible()
+            expect(page.get_by_text("Saatkartoffeln", exact=True)).to_be_visible()
+            page.get_by_role("button", name="Log").click()
+            expect(page.get_by_role("cell", name="market.post.created")).to_be_visible()
+            page.get_by_role("cell", name="market.post.created").click()
+            expect(page.get_by_text("Saatkartoffeln").last).to_be_visible()
+            expect(
+                page.get_by_text("canonical: valid, signature: valid, chain: valid")
+            ).to_be_visible()
+            manifest = page.request.get(node.url + "/manifest.webmanifest").json()
+            assert manifest["display"] == "standalone"
+            assert page.evaluate("navigator.serviceWorker.getRegistration().then(r => !!r)")
+            assert outside == []
+        board = json.loads(cli(home, "market", "list", "--json").stdout)
+        assert [p["title"] for p in board] == ["Saatkartoffeln"]
+    finally:
+        node.stop()
+
+
+def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Path) -> None:
+    """Two fresh nodes: found, invite, join, post, write, all in the browser; a post made on
+    B appears on A's open board without a reload."""
+    a = NodeProcess(tmp_path / "a", free_port(), "--no-discovery").start(onboarding=True)
+    b = NodeProcess(tmp_path / "b", free_port(), "--no-discovery").start(onboarding=True)
+    try:
+        with chromium() as browser:
+            page_a, outside_a = open_page(browser, a.url)
+            page_a.get_by_label("Community name").fill("Deichdorf")
+            page_a.get_by_role("button", name="Create").click()
+            expect(page_a.get_by_text("Deichdorf").first).to_be_visible(timeout=10 * SECONDS)
+
+            page_b, outside_b = open_page(browser, b.url, lang="de")
+            b_id = page_b.locator(".hn-mono").first.inner_text()
+            assert b_id.startswith("ed25519:")
+
+            page_a.get_by_role("button", name="Community").click()
+            page_a.get_by_label("Their node id").fill(b_id)
+            page_a.get_by_label("Your name in the community").fill("Berta")
+            page_a.get_by_role("button", name="Create invite").click()
+            link = page_a.get_by_label("Invite link")
+            expect(link).to_have_value(re.compile("^hearthnet://v1/"))
+            invite = link.input_value()
+            assert page_a.locator("svg").count() >= 1
+
+            page_b.get_by_label("Einladungslink").fill(invite)
+            page_b.get_by_label("Dein Name in der Gemeinschaft").fill("Berta")
+            page_b.get_by_role("button", name="Beitreten").click()
+            expect(page_b.get_by_text("Deichdorf").first).to_be_visible(timeout=15 * SECONDS)
+
+            page_a.get_by_role("button", name="Board").click()
+            expect(page_a.get_by_text("Nothing on the board.")).to_be_visible()
+            page_b.get_by_role("button", name="Brett").click()
+            page_b.get_by_role("button", name="Neuer Beitrag").click()
+            page_b.get_by_label("Titel").fill("Sandsäcke")
+            page_b.get_by_role("button", name="Veröffentlichen").click()
+            expect(page_a.get_by_text("Sandsäcke")).to_be_visible(timeout=5 * SECONDS)
+
+            page_a.get_by_role("button", name="Messages").click()
+            page_a.get_by_label("Write to").click()
+            page_a.get_by_role("option", name="Berta").click()
+            page_a.get_by_label("Message").fill("Danke für die Säcke!")
+            page_a.get_by_role("button", name="Send").click()
+            page_b.get_by_role("button", name="Nachrichten").click()
+            expect(page_b.get_by_text("1 ungelesen")).to_be_visible(timeout=5 * SECONDS)
+            page_b.get_by_text("1 ungelesen").click()
+            expect(page_b.get_by_text("Danke für die Säcke!")).to_be_visible()
+            expect(page_a.get_by_text("· read")).to_be_visible(timeout=5 * SECONDS)
+            assert outside_a == [] and outside_b == []
+    finally:
+        a.stop()
+        b.stop()

@@ -1,0 +1,413 @@
+"""Every page and form of the dashboard, valid and invalid input, on a real node's ports."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from hearthnet.domain import market as m
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.invite import parse_invite
+from hearthnet.domain.types import node_id
+from tests.factories import signer
+
+if TYPE_CHECKING:
+    from nicegui.testing import User
+
+    from tests.ui.conftest import Dashboard
+
+RETRIES = 30
+
+
+def one(user: User, marker: str) -> Any:
+    """The single element with this marker."""
+    elements = user.find(marker=marker).elements
+    assert len(elements) == 1, f"{len(elements)} elements marked {marker}"
+    return next(iter(elements))
+
+
+async def eventually(check: Any, seconds: float = 3.0) -> None:
+    """Wait until check() holds."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check()
+
+
+async def options_hold(user: User, marker: str, label: str) -> None:
+    """Wait until a select offers an option with this label."""
+    await eventually(lambda: label in one(user, marker).options.values())
+
+
+async def as_node(d: Dashboard, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Call a capability as the node itself; return its output."""
+    answer = await d.runtime.bus.call(ref, d.runtime.me, "self", {}, data)
+    output: dict[str, Any] = answer["output"]
+    return output
+
+
+def neighbour_id(d: Dashboard) -> str:
+    assert d.neighbour is not None
+    return d.neighbour.id
+
+
+async def board_titles(d: Dashboard) -> list[str]:
+    out = await as_node(d, "market.list", {})
+    return [p["title"] for p in out["posts"]]
+
+
+# --- header and navigation
+
+
+async def test_header_shows_community_node_and_mesh_state(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/")
+    await user.should_see("Testdorf", retries=RETRIES)
+    await user.should_see("no peers reachable", retries=RETRIES)
+    user.find(marker="nav-board").click()
+    await user.should_see(marker="new-post", retries=RETRIES)
+
+
+async def test_german_strings_from_the_query_and_the_browser(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/board?lang=de")
+    await user.should_see("Neuer Beitrag", retries=RETRIES)
+    await user.should_see("Nachrichten")
+
+
+async def test_emergency_posts_fill_the_banner(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/")
+    await user.should_not_see(marker="emergency")
+    post = m.PostCreated(client_id="e1", category="emergency", title="Deich bricht")
+    await as_node(dashboard, "market.post", _plain(post))
+    await user.open("/")
+    await user.should_see("EMERGENCY: Deich bricht", retries=RETRIES)
+
+
+def _plain(post: m.PostCreated) -> dict[str, Any]:
+    import msgspec
+
+    plain: dict[str, Any] = msgspec.to_builtins(post)
+    return plain
+
+
+# --- mesh
+
+
+async def test_mesh_adds_a_peer_and_refuses_a_bad_url(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/")
+    await user.should_see(marker="topology", retries=RETRIES)
+    user.find(marker="peer-url").type("ftp://nowhere")
+    user.find(marker="add-peer").click()
+    field = one(user, "peer-url")
+    await eventually(lambda: field.error == "starts with http:// or https://")
+    assert "ftp://nowhere" not in dashboard.runtime.peers.peers
+    user.find(marker="peer-url").clear().type("http://127.0.0.1:9")
+    user.find(marker="add-peer").click()
+    await user.should_see("Peer added: http://127.0.0.1:9", retries=RETRIES)
+    table = one(user, "peers")
+    await eventually(lambda: [r["url"] for r in table.rows] == ["http://127.0.0.1:9"])
+    chart = one(user, "topology")
+    await eventually(lambda: len(chart.options["series"][0]["data"]) == 2)
+
+
+# --- board
+
+
+async def test_board_publishes_a_valid_post(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/board")
+    user.find(marker="new-post").click()
+    user.find(marker="post-title").type("Leiter zu verleihen")
+    user.find(marker="post-body").type("Drei Meter, Alu")
+    user.find(marker="post-tags").type("werkzeug, leiter")
+    user.find(marker="publish").click()
+    await user.should_see("Posted: Leiter zu verleihen", retries=RETRIES)
+    await user.should_see("Leiter zu verleihen", retries=RETRIES)
+    assert await board_titles(dashboard) == ["Leiter zu verleihen"]
+    await user.should_see("werkzeug")
+
+
+async def test_board_refuses_an_empty_title_and_too_many_tags(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/board")
+    user.find(marker="new-post").click()
+    user.find(marker="publish").click()
+    await eventually(lambda: one(user, "post-title").error == "required")
+    user.find(marker="post-title").type("Tags")
+    user.find(marker="post-tags").type(",".join(f"t{i}" for i in range(11)))
+    user.find(marker="publish").click()
+    await eventually(lambda: one(user, "post-tags").error is not None)
+    await asyncio.sleep(0.2)
+    assert await board_titles(dashboard) == []
+
+
+async def test_board_filters_by_category_tag_and_words(dashboard: Dashboard) -> None:
+    for i, (category, title, tags) in enumerate(
+        [("offer", "Kartoffeln", ["essen"]), ("request", "Suche Fahrrad", ["rad"])]
+    ):
+        post = m.PostCreated(client_id=f"p{i}", category=category, title=title, tags=tags)  # type: ignore[arg-type]
+        await as_node(dashboard, "market.post", _plain(post))
+    user = dashboard.user
+    await user.open("/board")
+    await user.should_see("Kartoffeln", retries=RETRIES)
+    await user.should_see("Suche Fahrrad")
+    user.find(marker="filter-category").click()
+    user.find("request").click()
+    await user.should_not_see("Kartoffeln", retries=RETRIES)
+    await user.should_see("Suche Fahrrad")
+    user.find(marker="filter-category").click()
+    user.find("all").click()
+    user.find(marker="filter-tag").type("essen")
+    await user.should_not_see("Suche Fahrrad", retries=RETRIES)
+    await user.should_see("Kartoffeln")
+    user.find(marker="filter-tag").clear()
+    user.find(marker="search").type("fahrrad")
+    await user.should_not_see("Kartoffeln", retries=RETRIES)
+    await user.should_see("Suche Fahrrad")
+
+
+async def test_board_fulfils_own_posts_only(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour()
+    theirs = m.PostCreated(client_id="n1", title="Nachbars Apfel")
+    await dashboard.from_neighbour(m.POST_CREATED, encode_body(theirs))
+    mine = m.PostCreated(client_id="m1", title="Meine Birne")
+    await as_node(dashboard, "market.post", _plain(mine))
+    user = dashboard.user
+    await user.open("/board")
+    await user.should_see("Nachbars Apfel", retries=RETRIES)
+    assert len(user.find(marker="fulfil").elements) == 1
+    user.find(marker="fulfil").click()
+    await user.should_not_see("Meine Birne", retries=RETRIES)
+    assert await board_titles(dashboard) == ["Nachbars Apfel"]
+
+
+async def test_board_shows_a_post_stored_from_another_node_without_reload(
+    dashboard: Dashboard,
+) -> None:
+    await dashboard.add_neighbour()
+    user = dashboard.user
+    await user.open("/board")
+    await user.should_see("Nothing on the board.", retries=RETRIES)
+    post = m.PostCreated(client_id="live", title="Frisch gebacken")
+    await dashboard.from_neighbour(m.POST_CREATED, encode_body(post))
+    await user.should_see("Frisch gebacken", retries=RETRIES)
+
+
+# --- messages
+
+
+async def test_messages_thread_send_and_read_state(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour("Anna")
+    await dashboard.message_from_neighbour("Hast du Mehl?")
+    user = dashboard.user
+    await user.open("/messages")
+    await user.should_see("1 unread", retries=RETRIES)
+    user.find(marker=f"conversation-{neighbour_id(dashboard)[8:20]}").click()
+    await user.should_see("Hast du Mehl?", retries=RETRIES)
+    await user.should_not_see("1 unread", retries=RETRIES)
+    history = await as_node(dashboard, "chat.history", {})
+    received = history["messages"][0]
+    assert received["read_at"] is not None
+    user.find(marker="message-text").type("Ja, komm vorbei")
+    user.find(marker="send").click()
+
+    def stamps_of_mine() -> list[str]:
+        bubbles = user.find(kind=ui.chat_message).elements
+        return [b.props["stamp"] for b in bubbles if b.props.get("sent")]
+
+    await eventually(lambda: len(stamps_of_mine()) == 1)
+    assert stamps_of_mine()[0].endswith("· sent")
+
+
+async def test_messages_refuse_an_empty_message(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/messages")
+    await options_hold(user, "pick-member", "Anna")
+    user.find(marker="pick-member").click()
+    user.find("Anna").click()
+    user.find(marker="send").click()
+    await eventually(lambda: one(user, "message-text").error == "required")
+    history = await as_node(dashboard, "chat.history", {})
+    assert history["messages"] == []
+
+
+async def test_message_from_another_node_appears_without_reload(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/messages")
+    await user.should_see("No messages yet.", retries=RETRIES)
+    await dashboard.message_from_neighbour("Strom ist weg")
+    await user.should_see("1 unread", retries=RETRIES)
+
+
+# --- log
+
+
+async def test_log_pages_filters_and_shows_an_event(dashboard: Dashboard) -> None:
+    for i in range(60):
+        post = m.PostCreated(client_id=f"p{i}", title=f"Post {i}")
+        await as_node(dashboard, "market.post", _plain(post))
+    user = dashboard.user
+    await user.open("/log")
+    table = one(user, "events")
+    await eventually(lambda: len(table.rows) == 50)
+    assert table.rows[0]["type"] == "market.post.created"
+    newest = table.rows[0]["lamport"]
+    user.find(marker="older").click()
+    await eventually(lambda: len(table.rows) == 11 and table.rows[0]["lamport"] == newest - 50)
+    assert table.rows[-1]["type"] == "community.created"
+    user.find(marker="filter-type").click()
+    user.find("community.created").click()
+    await eventually(lambda: [r["type"] for r in table.rows] == ["community.created"])
+    user.find(marker="events").trigger("rowClick", [{}, table.rows[0], 0])
+    await user.should_see(marker="event-detail", retries=RETRIES)
+    status = one(user, "signature-status")
+    assert status.text == "canonical: valid, signature: valid, chain: valid"
+
+
+async def test_log_refuses_a_bad_time_filter(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/log")
+    table = one(user, "events")
+    await eventually(lambda: len(table.rows) == 1)
+    user.find(marker="filter-since").type("gestern")
+    await eventually(lambda: one(user, "filter-since").error is not None)
+    assert len(table.rows) == 1
+    user.find(marker="filter-since").clear().type("2999-01-01")
+    await eventually(lambda: len(table.rows) == 0)
+
+
+async def test_log_verify_shows_progress_and_a_clean_result(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/log")
+    user.find(marker="verify").click()
+    await user.should_see("Log verified: 1 events, clean", retries=RETRIES)
+    assert one(user, "progress").value == 1
+
+
+async def test_log_tails_events_from_another_node_and_marks_forks(dashboard: Dashboard) -> None:
+    neighbour = await dashboard.add_neighbour()
+    user = dashboard.user
+    await user.open("/log")
+    table = one(user, "events")
+    await eventually(lambda: len(table.rows) == 3)
+    await dashboard.from_neighbour("test.note", b"\x80")
+    await eventually(lambda: len(table.rows) == 4)
+    forked = neighbour.fork(2, neighbour_prev(dashboard, neighbour))
+    report = await dashboard.runtime.writer.ingest([forked])
+    assert report.stored or report.forks, report
+    await dashboard.runtime.refresh_views()
+    feeds = one(user, "feeds")
+    await eventually(lambda: any(r["fork"].startswith("FORK") for r in feeds.rows))
+
+
+def neighbour_prev(d: Dashboard, neighbour: Any) -> bytes:
+    """The id of the neighbour's first event (what its seq 2 links to)."""
+    raw = d.runtime.node.log.raw_at(neighbour.key.public_key, 1)
+    assert raw is not None
+    return d.runtime.node.log.hash(raw)
+
+
+# --- community
+
+
+async def test_community_invite_with_link_and_qr(dashboard: Dashboard) -> None:
+
+    user = dashboard.user
+    await user.open("/community")
+    await user.should_see(marker="members", retries=RETRIES)
+    invitee = node_id(signer(7).public_key)
+    user.find(marker="invitee").type(invitee)
+    user.find(marker="invite").click()
+    await user.should_see(marker="qr", retries=RETRIES)
+    link = one(user, "invite-link").value
+    invite = parse_invite(link)
+    assert invite.invitee_node_id == invitee
+    assert invite.community_name == "Testdorf"
+    assert invite.bootstrap_endpoints == [dashboard.runtime.url]
+
+
+async def test_community_refuses_a_bad_invitee(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/community")
+    user.find(marker="invitee").type("bob")
+    user.find(marker="invite").click()
+    await eventually(lambda: one(user, "invitee").error == "a node id looks like ed25519:…")
+    await user.should_not_see(marker="qr")
+
+
+async def test_community_promotes_with_cosignature_and_explains_a_refusal(
+    dashboard: Dashboard,
+) -> None:
+    neighbour = await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/community")
+    await options_hold(user, "change-target", "Anna")
+    user.find(marker="change-target").click()
+    user.find("Anna").click()
+    user.find(marker="cosigs").type("not a signature")
+    user.find(marker="apply-change").click()
+    await eventually(lambda: one(user, "cosigs").error == "each line is NODE_ID=SIGNATURE")
+    user.find(marker="cosigs").clear()
+    user.find(marker="apply-change").click()
+    await user.should_see("unauthorized: the change was recorded", retries=RETRIES)
+    user.find(marker="cosign").click()
+    await user.should_see(marker="cosig", retries=RETRIES)
+    user.find(marker="cosigs").type(one(user, "cosig").value)
+    user.find(marker="apply-change").click()
+    await user.should_see("is now trusted", retries=RETRIES)
+    members = await as_node(dashboard, "community.members", {})
+    levels = {r["node_id"]: r["level"] for r in members["members"]}
+    assert levels[neighbour.id] == "trusted"
+
+
+async def test_community_cosign_prints_a_signature(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/community")
+    await options_hold(user, "change-target", "Anna")
+    user.find(marker="change-target").click()
+    user.find("Anna").click()
+    user.find(marker="cosign").click()
+    await user.should_see(marker="cosig", retries=RETRIES)
+    assert one(user, "cosig").value.startswith(dashboard.runtime.me + "=")
+
+
+# --- onboarding
+
+
+async def test_onboarding_founds_a_community(onboarding: Any) -> None:
+    user = onboarding.user
+    await user.open("/")
+    await user.should_see("Welcome to HearthNet")
+    user.find(marker="create").click()
+    await eventually(lambda: one(user, "community-name").error == "required")
+    assert onboarding.host.node is None
+    user.find(marker="community-name").type("Neustadt")
+    user.find(marker="create").click()
+    await user.should_see("You founded Neustadt!", retries=RETRIES)
+    assert onboarding.host.node is not None
+    await user.open("/")
+    await user.should_see("Neustadt", retries=RETRIES)
+    await user.should_see(marker="topology")
+
+
+async def test_onboarding_refuses_bad_links_with_their_code(onboarding: Any) -> None:
+    user = onboarding.user
+    await user.open("/")
+    user.find(marker="invite-link").type("https://example.org")
+    user.find(marker="join").click()
+    await eventually(
+        lambda: one(user, "invite-link").error == "an invite link starts with hearthnet://v1/"
+    )
+    user.find(marker="invite-link").clear().type("hearthnet://v1/garbage")
+    user.find(marker="join").click()
+    await user.should_see("invite_invalid", retries=RETRIES)
+    assert onboarding.host.node is None

@@ -1,0 +1,192 @@
+"""The dashboard: NiceGUI on the node's own server and event loop.
+
+`mount` puts it on the node's root app; `root` builds each connection's page: the header, the
+navigation and the pages, or only onboarding while the node has no community. Pages talk to
+the node through its ports alone and follow the log through the broadcaster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nicegui import app, ui
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ui import strings
+from ui.live import call, follow
+from ui.pages import board, community, log, mesh, messages, onboarding
+from ui.strings import t
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from ui.ports import DashboardHost, NodePorts
+
+STATIC = Path(__file__).parent / "static"
+API_PREFIXES = ("/bus/", "/sync/", "/admin/", "/manifest", "/health", "/openapi.json")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+THEME_CSS = """
+:root { --hn-accent: #b45309; --hn-accent-2: #14b8a6; --hn-accent-3: #6d28d9;
+        --hn-error: #b91c1c; --hn-warn: #d97706; --hn-ok: #15803d; }
+body.body--light { background: #f4ead7; color: #2c1810; }
+body.body--dark { background: #1a1816; color: #f4ead7; }
+.body--light .q-card { background: #fbf6ec; }
+.body--dark .q-card { background: #26221f; }
+.hn-mono { font-family: ui-monospace, monospace; word-break: break-all; }
+"""
+PWA_HEAD = """
+<link rel="manifest" href="/manifest.webmanifest">
+<meta name="theme-color" content="#b45309">
+<link rel="apple-touch-icon" href="/icon.svg">
+<script>
+if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js"); }
+</script>
+"""
+MANIFEST = {
+    "name": "HearthNet",
+    "short_name": "HearthNet",
+    "description": "The neighbourhood's mesh: board, messages, log and community.",
+    "start_url": "/",
+    "scope": "/",
+    "display": "standalone",
+    "background_color": "#1a1816",
+    "theme_color": "#b45309",
+    "icons": [{"src": "/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+}
+PAGES = (
+    ("/", "mesh", "hub"),
+    ("/board", "board", "storefront"),
+    ("/messages", "messages", "chat"),
+    ("/log", "log", "receipt_long"),
+    ("/community", "community", "groups"),
+)
+
+
+class DashboardOnThisMachine:
+    """Answers dashboard requests only from this machine, even when the API listens on the LAN:
+    the dashboard acts with the node's own key."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and client[0] not in LOOPBACK:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            response = JSONResponse(
+                {"error": "unauthorized", "message": "the dashboard answers on this machine only"},
+                403,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def mount(root_app: Starlette, host: DashboardHost) -> None:
+    """Serve the dashboard, its PWA manifest and service worker from the node's app."""
+
+    async def manifest(_: Request) -> Response:
+        return Response(json.dumps(MANIFEST), media_type="application/manifest+json")
+
+    async def service_worker(_: Request) -> Response:
+        return FileResponse(STATIC / "sw.js", media_type="text/javascript")
+
+    async def icon(_: Request) -> Response:
+        return FileResponse(STATIC / "icon.svg", media_type="image/svg+xml")
+
+    root_app.router.routes += [
+        Route("/manifest.webmanifest", manifest),
+        Route("/sw.js", service_worker),
+        Route("/icon.svg", icon),
+    ]
+    app.add_middleware(DashboardOnThisMachine)
+    ui.run_with(
+        root_app,  # type: ignore[arg-type]  # a Starlette app: mount and lifespan are all it uses
+        root=lambda: root(host),
+        title="HearthNet",
+        favicon=STATIC / "icon.svg",
+        dark=None,
+        show_welcome_message=False,
+        reconnect_timeout=10.0,
+    )
+
+
+def root(host: DashboardHost) -> None:
+    """Build one connection's page."""
+    request = ui.context.client.request
+    strings.set_language(
+        strings.pick_language(
+            request.query_params.get("lang", "") if request else "",
+            request.headers.get("accept-language", "") if request else "",
+        )
+    )
+    ui.add_head_html(PWA_HEAD)
+    ui.add_css(THEME_CSS)
+    ui.colors(
+        primary="#b45309",
+        secondary="#14b8a6",
+        accent="#6d28d9",
+        negative="#b91c1c",
+        warning="#d97706",
+        positive="#15803d",
+    )
+    ports = host.node
+    if ports is None:
+        with ui.column().classes("w-full max-w-3xl mx-auto p-4"):
+            onboarding.build(host)
+        return
+    header(ports)
+    with ui.column().classes("w-full max-w-6xl mx-auto p-2 sm:p-4 gap-4"):
+        ui.sub_pages(
+            {
+                "/": lambda: mesh.build(ports, host.node_id),
+                "/board": lambda: board.build(ports, host.node_id),
+                "/messages": lambda: messages.build(ports, host.node_id),
+                "/log": lambda: log.build(ports),
+                "/community": lambda: community.build(ports, host.node_id),
+            }
+        )
+
+
+def header(ports: NodePorts) -> None:
+    """Community, node, mesh state, language, navigation and the emergency banner."""
+    with ui.header().classes("items-center gap-2 px-3 py-2 flex-wrap"):
+        ui.icon("local_fire_department").classes("text-2xl")
+        title = ui.label("HearthNet").classes("text-lg font-bold")
+        node_name = ui.label("").classes("text-sm opacity-80")
+        pill = ui.badge("", color="grey").classes("text-sm").props("rounded")
+        ui.space()
+        other = "de" if strings.language() == "en" else "en"
+        ui.link(other.upper(), f"?lang={other}").classes("text-white no-underline text-sm")
+    with ui.row().classes("w-full justify-center gap-1 flex-wrap py-1"):
+        for path, key, icon in PAGES:
+            ui.button(t(key), icon=icon, on_click=lambda p=path: ui.navigate.to(p)).props(
+                "flat no-caps"
+            ).classes("px-2").mark(f"nav-{key}")
+    banner = ui.row().classes("w-full justify-center")
+
+    async def update() -> None:
+        status = await call(ports, "node.status", {})
+        members = await call(ports, "community.members", {})
+        urgent = await call(ports, "market.list", {"category": "emergency", "limit": 3})
+        if status is None or members is None or urgent is None:
+            return
+        title.set_text(members.get("community_name") or "HearthNet")
+        node_name.set_text(status.get("name") or status["node_id"][:20])
+        connected = sum(1 for p in status["peers"] if p["state"] == "connected")
+        pill.set_text(t("online", n=connected) if connected else t("alone"))
+        pill.props(f"color={'positive' if connected else 'warning'}")
+        banner.clear()
+        with banner:
+            for post in urgent["posts"]:
+                with ui.card().classes("w-full bg-red-700 text-white p-2").mark("emergency"):
+                    ui.label(f"{t('emergency')}: {post['title']}").classes("font-bold")
+
+    follow(update, every=5.0)

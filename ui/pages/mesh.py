@@ -1,0 +1,124 @@
+"""Mesh: this node and its peers as a live graph, the peer list with sync lag, add a peer."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from ui.live import call, follow
+from ui.strings import t
+
+if TYPE_CHECKING:
+    from ui.ports import NodePorts
+
+STATE_COLOURS = {"connected": "#15803d", "unreachable": "#b91c1c"}
+"""Online green, offline red; anything between (new, connecting) amber."""
+AMBER = "#d97706"
+
+
+def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, Any]:
+    """ECharts options of the mesh: self in the middle, one node per peer, coloured by state."""
+    nodes = [
+        {
+            "name": name or me[:16],
+            "symbolSize": 46,
+            "itemStyle": {"color": "#b45309"},
+            "label": {"show": True, "formatter": f"{name or me[:16]}\n({t('this_node')})"},
+        }
+    ]
+    links = []
+    for p in peers:
+        label = (p["node_id"] or p["url"])[:16]
+        badges = " · ".join(sorted({c.split("@")[0].split(".")[0] for c in p["capabilities"]}))
+        nodes.append(
+            {
+                "name": p["url"],
+                "symbolSize": 34,
+                "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
+                "label": {"show": True, "formatter": f"{label}\n{p['state']}\n{badges}"},
+            }
+        )
+        links.append({"source": nodes[0]["name"], "target": p["url"]})
+    return {
+        "animation": False,
+        "series": [
+            {
+                "type": "graph",
+                "layout": "circular" if len(nodes) > 2 else "force",
+                "force": {"repulsion": 300, "edgeLength": 120},
+                "roam": True,
+                "data": nodes,
+                "links": links,
+                "lineStyle": {"width": 2, "color": "#14b8a6"},
+                "label": {"position": "bottom", "fontSize": 11},
+            }
+        ],
+    }
+
+
+def build(ports: NodePorts, me: str) -> None:
+    """The mesh page."""
+    ui.label(t("mesh")).classes("text-xl font-bold")
+    chart = ui.echart(graph_options(me, "", [])).classes("w-full h-72").mark("topology")
+    ui.label(t("peers")).classes("text-lg font-bold")
+    columns = [
+        {"name": "url", "label": t("url"), "field": "url", "align": "left"},
+        {"name": "node", "label": t("node"), "field": "node", "align": "left"},
+        {"name": "state", "label": t("state"), "field": "state"},
+        {"name": "source", "label": t("source"), "field": "source"},
+        {"name": "last_sync", "label": t("last_sync"), "field": "last_sync"},
+        {"name": "lag", "label": t("lag"), "field": "lag"},
+        {"name": "serves", "label": t("serves"), "field": "serves", "align": "left"},
+    ]
+    table = ui.table(columns=columns, rows=[], row_key="url").classes("w-full").mark("peers")
+    table.props(f'no-data-label="{t("no_peers")}" wrap-cells')
+    with ui.row().classes("w-full items-start gap-2"):
+        url = (
+            ui.input(
+                t("peer_url"),
+                validation={
+                    t("url_invalid"): lambda v: (v or "").startswith(("http://", "https://"))
+                },
+            )
+            .classes("grow")
+            .mark("peer-url")
+        )
+        ui.button(t("add_peer"), icon="add_link", on_click=lambda: add()).mark("add-peer")
+
+    async def refresh() -> None:
+        status = await call(ports, "node.status", {})
+        found = await call(ports, "mesh.peers", {})
+        if status is None or found is None:
+            return
+        peers = found["peers"]
+        chart.options.clear()
+        chart.options.update(graph_options(me, status.get("name", ""), peers))
+        chart.update()
+        table.rows = [
+            {
+                "url": p["url"],
+                "node": p["node_id"][:24],
+                "state": p["state"],
+                "source": p["source"],
+                "last_sync": time.strftime("%H:%M:%S", time.localtime(p["last_sync_ms"] / 1000))
+                if p["last_sync_ms"]
+                else "-",
+                "lag": f"{p['lag_s']} s" if p["lag_s"] is not None else "-",
+                "serves": ", ".join(c.split("@")[0] for c in p["capabilities"]),
+            }
+            for p in peers
+        ]
+        table.update()
+
+    async def add() -> None:
+        if not url.validate() or not url.value:
+            return
+        added = await call(ports, "mesh.peer.add", {"url": url.value.strip()})
+        if added is not None:
+            ui.notify(t("peer_added", url=added["url"]), type="positive")
+            url.set_value("")
+            await refresh()
+
+    follow(refresh, ports, lambda kind: kind.startswith("peer."), every=2.0)

@@ -1,0 +1,88 @@
+"""Onboarding: a node without a community founds one or joins one with an invite link."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nicegui import ui
+
+from hearthnet.domain.invite import InviteError
+from ui.qr import qr_svg
+from ui.strings import t
+
+if TYPE_CHECKING:
+    from ui.ports import DashboardHost
+
+
+def build(host: DashboardHost) -> None:
+    """The onboarding page."""
+    ui.label(t("welcome")).classes("text-2xl font-bold")
+    ui.label(t("onboard_intro"))
+    with ui.card().classes("w-full"):
+        ui.label(t("your_id")).classes("font-bold")
+        ui.label(host.node_id).classes("hn-mono text-sm").mark("my-id")
+        ui.html(qr_svg(f"hearthnet-id://{host.node_id}"), sanitize=False).classes(
+            "w-40 bg-white p-1"
+        )
+    with ui.card().classes("w-full"):
+        ui.label(t("create_community")).classes("text-lg font-bold")
+        name = (
+            ui.input(
+                t("community_name"),
+                validation={
+                    t("required"): lambda v: bool((v or "").strip()),
+                    t("too_long", n=64): lambda v: len((v or "").strip()) <= 64,
+                },
+            )
+            .classes("w-full")
+            .mark("community-name")
+        )
+        threshold = ui.number(t("revoke_threshold"), value=3, min=1, max=20, precision=0)
+        threshold.mark("revoke-threshold")
+        ui.button(t("create"), icon="add_home", on_click=lambda: create()).mark("create")
+    with ui.card().classes("w-full"):
+        ui.label(t("join_community")).classes("text-lg font-bold")
+        link = (
+            ui.textarea(
+                t("invite_link"),
+                validation={
+                    t("link_invalid"): lambda v: (v or "").strip().startswith("hearthnet://v1/")
+                },
+            )
+            .classes("w-full")
+            .mark("invite-link")
+        )
+        display = ui.input(t("display_name")).classes("w-full").mark("display-name")
+        ui.button(t("join"), icon="login", on_click=lambda: join()).mark("join")
+    spinner = ui.spinner(size="lg")
+    spinner.set_visibility(False)
+
+    async def create() -> None:
+        if not name.validate() or not (name.value or "").strip():
+            name.validate()
+            return
+        spinner.set_visibility(True)
+        try:
+            done = await host.onboarding.create(name.value, int(threshold.value or 3))
+        except InviteError as exc:
+            ui.notify(f"{exc.code}: {exc}", type="negative", multi_line=True)
+            return
+        finally:
+            spinner.set_visibility(False)
+        ui.notify(t("founded", name=done["community_name"]), type="positive")
+        ui.navigate.to("/")
+
+    async def join() -> None:
+        if not link.validate() or not (link.value or "").strip():
+            link.validate()
+            return
+        spinner.set_visibility(True)
+        try:
+            await host.onboarding.join(link.value, display.value or "")
+        except InviteError as exc:
+            ui.notify(f"{exc.code}: {exc}", type="negative", multi_line=True)
+            return
+        finally:
+            spinner.set_visibility(False)
+        ui.notify(t("joined"), type="positive")
+        ui.navigate.to("/")

@@ -1,0 +1,174 @@
+"""The dashboard's words in English and German; each connection picks its language."""
+
+from __future__ import annotations
+
+from nicegui import app
+
+LANGUAGES = ("en", "de")
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "mesh": ("Mesh", "Netz"),
+    "board": ("Board", "Brett"),
+    "messages": ("Messages", "Nachrichten"),
+    "log": ("Log", "Protokoll"),
+    "community": ("Community", "Gemeinschaft"),
+    "online": ("online · {n} peers", "online · {n} Nachbarn"),
+    "alone": ("no peers reachable", "keine Nachbarn erreichbar"),
+    "emergency": ("EMERGENCY", "NOTFALL"),
+    "this_node": ("this node", "dieser Knoten"),
+    "peers": ("Peers", "Nachbarn"),
+    "url": ("URL", "URL"),
+    "node": ("Node", "Knoten"),
+    "state": ("State", "Zustand"),
+    "source": ("Source", "Quelle"),
+    "last_sync": ("Last sync", "Letzter Abgleich"),
+    "lag": ("Lag", "Rückstand"),
+    "serves": ("Serves", "Bietet"),
+    "add_peer": ("Add peer", "Nachbarn hinzufügen"),
+    "peer_url": ("Peer URL (http://host:port)", "Adresse (http://host:port)"),
+    "url_invalid": ("starts with http:// or https://", "beginnt mit http:// oder https://"),
+    "peer_added": ("Peer added: {url}", "Nachbar hinzugefügt: {url}"),
+    "no_peers": ("No peers yet.", "Noch keine Nachbarn."),
+    "category": ("Category", "Kategorie"),
+    "all": ("all", "alle"),
+    "offer": ("offer", "Angebot"),
+    "request": ("request", "Gesuch"),
+    "info": ("info", "Info"),
+    "tag": ("Tag", "Schlagwort"),
+    "search": ("Search", "Suche"),
+    "new_post": ("New post", "Neuer Beitrag"),
+    "title": ("Title", "Titel"),
+    "text": ("Text", "Text"),
+    "tags": ("Tags (comma separated)", "Schlagwörter (mit Komma)"),
+    "days": ("Days on the board", "Tage sichtbar"),
+    "publish": ("Publish", "Veröffentlichen"),
+    "cancel": ("Cancel", "Abbrechen"),
+    "required": ("required", "Pflichtfeld"),
+    "too_long": ("at most {n} characters", "höchstens {n} Zeichen"),
+    "too_many_tags": ("at most 10 tags of 32 characters", "höchstens 10 Schlagwörter à 32 Zeichen"),
+    "posted": ("Posted: {title}", "Veröffentlicht: {title}"),
+    "fulfilled": ("Fulfilled", "Erledigt"),
+    "withdraw": ("Withdraw", "Zurückziehen"),
+    "expired": ("Taken off the board", "Vom Brett genommen"),
+    "no_posts": ("Nothing on the board.", "Nichts am Brett."),
+    "more": ("Show more", "Mehr zeigen"),
+    "by": ("by {who}", "von {who}"),
+    "conversations": ("Conversations", "Gespräche"),
+    "new_conversation": ("Write to", "Schreiben an"),
+    "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
+    "message": ("Message", "Nachricht"),
+    "send": ("Send", "Senden"),
+    "sent": ("sent", "gesendet"),
+    "delivered": ("delivered", "zugestellt"),
+    "read": ("read", "gelesen"),
+    "unread": ("{n} unread", "{n} ungelesen"),
+    "pick_member": ("Pick a member", "Mitglied wählen"),
+    "type": ("Type", "Typ"),
+    "author": ("Author", "Autor"),
+    "since": ("Since (YYYY-MM-DD HH:MM)", "Seit (JJJJ-MM-TT HH:MM)"),
+    "bad_time": ("use YYYY-MM-DD or YYYY-MM-DD HH:MM", "Format JJJJ-MM-TT oder JJJJ-MM-TT HH:MM"),
+    "newest": ("Newest", "Neueste"),
+    "older": ("Older", "Ältere"),
+    "verify": ("Verify the whole log", "Ganzes Protokoll prüfen"),
+    "verified": (
+        "Log verified: {events} events, clean",
+        "Protokoll geprüft: {events} Ereignisse, sauber",
+    ),
+    "problems": ("{n} problems found", "{n} Probleme gefunden"),
+    "feeds": ("Feeds", "Feeds"),
+    "events": ("Events", "Ereignisse"),
+    "forked": ("FORK", "GABELUNG"),
+    "signature": ("Signature", "Signatur"),
+    "valid": ("valid", "gültig"),
+    "invalid": ("INVALID", "UNGÜLTIG"),
+    "event": ("Event", "Ereignis"),
+    "body": ("Body", "Inhalt"),
+    "close": ("Close", "Schließen"),
+    "live": ("live", "live"),
+    "members": ("Members", "Mitglieder"),
+    "level": ("Level", "Stufe"),
+    "status": ("Status", "Status"),
+    "name": ("Name", "Name"),
+    "invite": ("Invite a member", "Mitglied einladen"),
+    "invitee": ("Their node id (ed25519:…)", "Deren Knoten-ID (ed25519:…)"),
+    "hours": ("Valid for hours", "Gültig für Stunden"),
+    "create_invite": ("Create invite", "Einladung erstellen"),
+    "invite_ready": (
+        "Invite for {who}: scan or send the link",
+        "Einladung für {who}: scannen oder Link senden",
+    ),
+    "node_id_invalid": ("a node id looks like ed25519:…", "eine Knoten-ID sieht aus wie ed25519:…"),
+    "change": ("Change", "Änderung"),
+    "promote": ("promote", "befördern"),
+    "demote": ("demote", "herabstufen"),
+    "revoke": ("revoke", "ausschließen"),
+    "target": ("Member", "Mitglied"),
+    "reason": ("Reason", "Grund"),
+    "cosigs": (
+        "Co-signatures, one per line (NODE_ID=SIGNATURE)",
+        "Mitunterschriften, eine pro Zeile (KNOTEN=SIGNATUR)",
+    ),
+    "apply": ("Apply", "Ausführen"),
+    "cosign": ("Co-sign", "Mitunterschreiben"),
+    "cosign_hint": (
+        "Hand this to the member who applies the change:",
+        "Gib das dem Mitglied, das die Änderung ausführt:",
+    ),
+    "cosig_invalid": ("each line is NODE_ID=SIGNATURE", "jede Zeile ist KNOTEN=SIGNATUR"),
+    "changed": ("{who} is now {level} ({status})", "{who} ist jetzt {level} ({status})"),
+    "membership": ("Membership changes", "Mitgliedschaft ändern"),
+    "your_id": ("Your node id", "Deine Knoten-ID"),
+    "welcome": ("Welcome to HearthNet", "Willkommen bei HearthNet"),
+    "onboard_intro": (
+        "This node has no community yet. Found one, or join with an invite link.",
+        "Dieser Knoten gehört noch zu keiner Gemeinschaft. "
+        "Gründe eine oder tritt mit einem Einladungslink bei.",
+    ),
+    "create_community": ("Create a community", "Gemeinschaft gründen"),
+    "community_name": ("Community name", "Name der Gemeinschaft"),
+    "revoke_threshold": (
+        "Co-signatures to revoke a member",
+        "Mitunterschriften für einen Ausschluss",
+    ),
+    "create": ("Create", "Gründen"),
+    "join_community": ("Join with an invite", "Mit Einladung beitreten"),
+    "invite_link": ("Invite link (hearthnet://v1/…)", "Einladungslink (hearthnet://v1/…)"),
+    "display_name": ("Your name in the community", "Dein Name in der Gemeinschaft"),
+    "join": ("Join", "Beitreten"),
+    "link_invalid": (
+        "an invite link starts with hearthnet://v1/",
+        "ein Einladungslink beginnt mit hearthnet://v1/",
+    ),
+    "founded": ("You founded {name}!", "Du bist Gründer von {name}!"),
+    "joined": ("Welcome to the community!", "Willkommen in der Gemeinschaft!"),
+    "working": ("Working …", "Einen Moment …"),
+}
+
+
+def language() -> str:
+    """The language of the current connection."""
+    lang = app.storage.client.get("lang", "en")
+    return lang if lang in LANGUAGES else "en"
+
+
+def set_language(lang: str) -> None:
+    """Use this language for the current connection."""
+    app.storage.client["lang"] = lang
+
+
+def pick_language(query: str, accept: str) -> str:
+    """Choose from a ?lang= parameter, else the browser's Accept-Language."""
+    if query in LANGUAGES:
+        return query
+    for part in accept.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def t(key: str, **values: object) -> str:
+    """The text for key in this connection's language."""
+    en, de = _WORDS[key]
+    text = de if language() == "de" else en
+    return text.format(**values) if values else text
