@@ -68,8 +68,11 @@ def authors(count: int) -> list[NaclSigner]:
     return [NaclSigner(blake3_256(f"hearthnet corpus author {i}".encode())) for i in range(count)]
 
 
-def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
-    """Yield n signed events: genesis, invitations and joins first, then posts."""
+def generate(
+    n: int, author_count: int = 8, seed: int = 0, base_ts: int = BASE_TS
+) -> Iterator[bytes]:
+    """Yield n signed events: genesis, invitations and joins first, then posts, one second
+    apart from base_ts."""
     rng = random.Random(seed)
     signers = authors(author_count)
     community = signers[0].public_key
@@ -86,7 +89,7 @@ def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
             seq=seq + 1,
             prev=prev,
             lamport=lamport,
-            ts=BASE_TS + lamport * 1000,
+            ts=base_ts + lamport * 1000,
             type=type_,
             body=body,
         )
@@ -109,7 +112,7 @@ def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
             founder,
             c.MEMBER_INVITED,
             encode_body(
-                c.MemberInvited(invitee_node_id=node_id(s.public_key), expires_at=BASE_TS + 10**12)
+                c.MemberInvited(invitee_node_id=node_id(s.public_key), expires_at=base_ts + 10**12)
             ),
         )
         setup += [
@@ -133,6 +136,31 @@ def generate(n: int, author_count: int = 8, seed: int = 0) -> Iterator[bytes]:
             ttl_seconds=604800,
         )
         yield sign(signer, "market.post.created", encode_body(post))
+
+
+def founder_home(home: Path, n: int) -> None:
+    """Make home the data directory of the corpus founder's node, its log holding n events
+    that end now (so the posts are live)."""
+    from hearthnet.adapters.keystore import key_paths
+    from hearthnet.bootstrap import open_node
+    from hearthnet.config import Config, save_config
+
+    founder = authors(8)[0]
+    private, public = key_paths(home)
+    private.parent.mkdir(parents=True)
+    private.write_bytes(founder.seed)
+    public.write_bytes(founder.public_key)
+    save_config(home, Config(name="Big", community=node_id(founder.public_key)))
+    node = open_node(home)
+    batch: list[bytes] = []
+    for raw in generate(n, base_ts=int(time.time() * 1000) - n * 1000):
+        batch.append(raw)
+        if len(batch) == 5000:
+            node.log.ingest(batch)
+            batch = []
+    node.log.ingest(batch)
+    node.views.catch_up()
+    node.close()
 
 
 def write_jsonl(n: int, path: Path) -> None:

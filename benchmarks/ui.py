@@ -19,10 +19,12 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.corpus import founder_home
 from tests.browser import chromium, open_page
 from tests.e2e.cluster import ROOT, NodeProcess, cli, free_port, new_key
 
 STARTS = 3
+LARGE = 100_000
 
 
 def _first_paint(browser: object, home: Path, port: int) -> float:
@@ -48,6 +50,27 @@ def _first_paint(browser: object, home: Path, port: int) -> float:
     return (painted - ready) * 1000
 
 
+def _large_log(browser: object, home: Path) -> tuple[float, float]:
+    """Milliseconds until the log page shows its newest 50 of LARGE events, and one page on."""
+    founder_home(home, LARGE)
+    node = NodeProcess(home, free_port(), "--no-discovery").start()
+    try:
+        page, _ = open_page(browser, node.url + "/board")  # type: ignore[arg-type]
+        page.get_by_text("Corpus").first.wait_for()
+        started = time.perf_counter()
+        page.get_by_role("button", name="Log").click()
+        page.get_by_role("cell", name=str(LARGE), exact=True).wait_for()
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        page.get_by_role("button", name="Older").click()
+        page.get_by_role("cell", name=str(LARGE - 50), exact=True).wait_for()
+        older = time.perf_counter() - started
+        page.context.close()
+    finally:
+        node.stop()
+    return first * 1000, older * 1000
+
+
 def _post(node: NodeProcess, title: str) -> None:
     token = (node.home / "admin.token").read_text()
     response = httpx.post(
@@ -65,6 +88,7 @@ def main() -> None:
         paint_home = Path(tmp) / "paint"
         cli(paint_home, "init", "--name", "Paintdorf")
         paints = [_first_paint(browser, paint_home, free_port()) for _ in range(STARTS)]
+        log_first, log_older = _large_log(browser, Path(tmp) / "large")
 
         a_home, b_home = Path(tmp) / "a", Path(tmp) / "b"
         cli(a_home, "init", "--name", "Livedorf")
@@ -96,6 +120,7 @@ def main() -> None:
     p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
     print(f"first paint after ready: {[round(p) for p in paints]} ms over {STARTS} starts")
     print(f"first_paint_ms={statistics.median(paints):.0f}")
+    print(f"log page over {LARGE} events: newest {log_first:.0f} ms, older {log_older:.0f} ms")
     print(f"remote post on A's open board: {posts} posts appended on B")
     print(f"p50 {statistics.median(delays):.0f} ms, p95 {p95:.0f} ms, max {delays[-1]:.0f} ms")
     print(f"ui_live_update_ms={p95:.0f}")

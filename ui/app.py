@@ -152,7 +152,7 @@ def root(host: DashboardHost) -> None:
                 "/log": lambda: log.build(ports),
                 "/community": lambda: community.build(ports, host.node_id),
             }
-        )
+        ).classes("w-full min-w-0 flex flex-col gap-4")
 
 
 def header(ports: NodePorts) -> None:
@@ -178,8 +178,10 @@ def header(ports: NodePorts) -> None:
         urgent = await call(ports, "market.list", {"category": "emergency", "limit": 3})
         if status is None or members is None or urgent is None:
             return
-        title.set_text(members.get("community_name") or "HearthNet")
-        node_name.set_text(status.get("name") or status["node_id"][:20])
+        community = members.get("community_name") or "HearthNet"
+        title.set_text(community)
+        name = status.get("name") or ""
+        node_name.set_text(name if name and name != community else status["node_id"][8:20])
         connected = sum(1 for p in status["peers"] if p["state"] == "connected")
         pill.set_text(t("online", n=connected) if connected else t("alone"))
         pill.props(f"color={'positive' if connected else 'warning'}")

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 POSTS = Table(
     "posts",
     (
+        "lamport",
         "event_id",
         "author",
         "client_id",
-        "lamport",
         "category",
         "title",
         "body",
@@ -35,7 +35,8 @@ POSTS = Table(
         "created_at",
         "expires_at",
     ),
-    indexes=(("author", "client_id"), ("lamport",)),
+    key=2,
+    indexes=(("event_id",), ("author", "client_id")),
 )
 EXPIRIES = Table(
     "post_expiries",
@@ -66,10 +67,10 @@ class MarketProjection:
                 location = msgspec.json.encode(post.location).decode() if post.location else None
                 self._posts.append(
                     (
+                        e.lamport,
                         recorded.id.hex(),
                         node_id(e.author),
                         post.client_id,
-                        e.lamport,
                         post.category,
                         post.title,
                         post.body,

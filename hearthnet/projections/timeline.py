@@ -1,7 +1,8 @@
 """The timeline: one row per event, indexed for paging the log by type, author and time.
 
-Rows are keyed by event id and ordered by (lamport, id), the order every node agrees on, so
-the log inspector pages through any size of log with keyset queries and never loads it whole.
+Rows are keyed by (lamport, id), the order every node agrees on, so the log inspector pages
+through any size of log with keyset queries and never loads it whole, and a replay appends
+to the key's B-tree instead of scattering into it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ if TYPE_CHECKING:
 
 TIMELINE = Table(
     "timeline",
-    ("event_id", "lamport", "author", "seq", "type", "ts", "size"),
-    indexes=(("lamport", "event_id"), ("author", "seq"), ("type", "lamport"), ("ts",)),
+    ("lamport", "event_id", "author", "seq", "type", "ts", "size"),
+    key=2,
+    indexes=(
+        ("author", "lamport", "event_id"),
+        ("type", "lamport", "event_id"),
+        ("ts",),
+    ),
     restore=False,
 )
 
@@ -38,7 +44,7 @@ class TimelineProjection:
         """Add the event's row."""
         e = recorded.event
         self._rows.append(
-            (recorded.id.hex(), e.lamport, node_id(e.author), e.seq, e.type, e.ts, recorded.size)
+            (e.lamport, recorded.id.hex(), node_id(e.author), e.seq, e.type, e.ts, recorded.size)
         )
 
     def fork(self, proof: ForkRecord) -> None:

@@ -72,7 +72,7 @@ class ListInput(msgspec.Struct, kw_only=True):
     """Filter the board."""
 
     category: m.Category | None = None
-    tags: list[str] = []
+    tags: Annotated[list[m.Tag], msgspec.Meta(max_length=10)] = []
     since_lamport: Lamport = 0
     limit: Limit = 50
 
@@ -197,20 +197,34 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
     @offer("market.list", "member", ListInput)
     async def market_list(call: Call) -> dict[str, Any]:
         q: ListInput = call.input
+        tags = " ".join(
+            f"AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = :tag{i})"
+            for i in range(len(q.tags))
+        )
         posts = await board(
-            "WHERE lamport > :since AND (:cat IS NULL OR category = :cat) ORDER BY lamport DESC",
+            "WHERE lamport > :since AND (:cat IS NULL OR category = :cat) "
+            f"{tags} ORDER BY lamport DESC LIMIT :limit",
             since=q.since_lamport,
             cat=q.category,
+            limit=q.limit,
+            **{f"tag{i}": tag for i, tag in enumerate(q.tags)},
         )
-        posts = [p for p in posts if set(q.tags) <= set(p["tags"])][: q.limit]
         return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
 
     @offer("market.search", "member", SearchInput)
     async def market_search(call: Call) -> dict[str, Any]:
         q: SearchInput = call.input
-        words = [w for w in q.query.lower().split() if w]
+        words = [w for w in q.query.lower().split() if w][:10]
+        matches = " OR ".join(
+            f"instr(lower(title || ' ' || body || ' ' || tags), :w{i}) > 0"
+            for i in range(len(words))
+        )
+        found = await board(
+            f"WHERE {matches or '0'} ORDER BY lamport DESC LIMIT 2000",
+            **{f"w{i}": w for i, w in enumerate(words)},
+        )
         scored = []
-        for p in await board():
+        for p in found:
             text = " ".join([p["title"], p["title"], p["body"], *p["tags"]]).lower()
             score = sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5)
             if score > 0:

@@ -48,6 +48,13 @@ def test_post_in_the_browser_shows_on_the_board_and_in_the_log(tmp_path: Path) -
             assert manifest["display"] == "standalone"
             assert page.evaluate("navigator.serviceWorker.getRegistration().then(r => !!r)")
             assert outside == []
+            night, _ = open_page(browser, node.url + "/log", dark=True, phone=True)
+            expect(night.locator("body.body--dark")).to_have_count(1)
+            expect(night.get_by_role("cell", name="market.post.created")).to_be_visible()
+            width = night.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the page is {width} px wide on a 390 px phone"
+            day, _ = open_page(browser, node.url + "/log")
+            expect(day.locator("body.body--light")).to_have_count(1)
         board = json.loads(cli(home, "market", "list", "--json").stdout)
         assert [p["title"] for p in board] == ["Saatkartoffeln"]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,43 +20,62 @@ AMBER = "#d97706"
 
 
 def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, Any]:
-    """ECharts options of the mesh: self in the middle, one node per peer, coloured by state."""
+    """ECharts options of the mesh: this node in the middle, its peers on a ring around it,
+    each coloured by its state and labelled with what it serves."""
     nodes = [
         {
-            "name": name or me[:16],
+            "name": me,
+            "x": 0,
+            "y": 0,
             "symbolSize": 46,
             "itemStyle": {"color": "#b45309"},
-            "label": {"show": True, "formatter": f"{name or me[:16]}\n({t('this_node')})"},
+            "label": {"formatter": f"{name or me[8:20]}\n({t('this_node')})"},
         }
     ]
     links = []
-    for p in peers:
-        label = (p["node_id"] or p["url"])[:16]
-        badges = " · ".join(sorted({c.split("@")[0].split(".")[0] for c in p["capabilities"]}))
+    for i, p in enumerate(peers):
+        angle = 2 * math.pi * i / max(len(peers), 1)
         nodes.append(
             {
                 "name": p["url"],
+                "x": round(300 * math.cos(angle)),
+                "y": round(160 * math.sin(angle)),
                 "symbolSize": 34,
                 "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
-                "label": {"show": True, "formatter": f"{label}\n{p['state']}\n{badges}"},
+                "label": {
+                    "formatter": f"{(p['node_id'] or p['url'])[8:20]} · {p['state']}\n"
+                    + " · ".join(services(p["capabilities"]))
+                },
             }
         )
-        links.append({"source": nodes[0]["name"], "target": p["url"]})
+        links.append({"source": me, "target": p["url"]})
     return {
         "animation": False,
         "series": [
             {
                 "type": "graph",
-                "layout": "circular" if len(nodes) > 2 else "force",
-                "force": {"repulsion": 300, "edgeLength": 120},
+                "layout": "none",
                 "roam": True,
                 "data": nodes,
                 "links": links,
                 "lineStyle": {"width": 2, "color": "#14b8a6"},
-                "label": {"position": "bottom", "fontSize": 11},
+                "label": {
+                    "show": True,
+                    "position": "bottom",
+                    "fontSize": 11,
+                    "lineHeight": 15,
+                    "color": "inherit",
+                },
+                "left": "20%",
+                "right": "20%",
             }
         ],
     }
+
+
+def services(capabilities: list[str]) -> list[str]:
+    """The families of capabilities a node serves: market, chat, community..."""
+    return sorted({c.split("@")[0].split(".")[0] for c in capabilities})
 
 
 def build(ports: NodePorts, me: str) -> None:
@@ -106,7 +126,7 @@ def build(ports: NodePorts, me: str) -> None:
                 if p["last_sync_ms"]
                 else "-",
                 "lag": f"{p['lag_s']} s" if p["lag_s"] is not None else "-",
-                "serves": ", ".join(c.split("@")[0] for c in p["capabilities"]),
+                "serves": ", ".join(services(p["capabilities"])),
             }
             for p in peers
         ]
