@@ -141,8 +141,9 @@ def build(ports: NodePorts) -> None:
         await load()
 
     async def page_on() -> None:
-        if following["next"]:
-            cursors.append(following["next"])
+        cursor, following["next"] = following["next"], ""
+        if cursor:
+            cursors.append(cursor)
             await load()
 
     async def on_live() -> None:
