@@ -17,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from benchmarks.corpus import founder_home
 from tests.browser import chromium, open_page
 from tests.e2e.cluster import ROOT, NodeProcess, cli, free_port, new_key
@@ -71,17 +69,6 @@ def _large_log(browser: object, home: Path) -> tuple[float, float]:
     return first * 1000, older * 1000
 
 
-def _post(node: NodeProcess, title: str) -> None:
-    token = (node.home / "admin.token").read_text()
-    response = httpx.post(
-        node.url + "/bus/v1/call/market.post",
-        json={"input": {"client_id": title, "title": title}},
-        headers={"authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-
-
 def main() -> None:
     posts = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
@@ -101,12 +88,12 @@ def main() -> None:
         try:
             page, outside = open_page(browser, a.url + "/board")
             page.get_by_text("Livedorf").first.wait_for()
-            _post(b, "warm-up")
+            b.call("market.post", {"client_id": "warm-up", "title": "warm-up"})
             page.get_by_text("warm-up").wait_for(timeout=10_000)
             delays = []
             for i in range(posts):
                 title = f"live-{i}"
-                _post(b, title)
+                b.call("market.post", {"client_id": title, "title": title})
                 appended = time.perf_counter()
                 page.wait_for_function(
                     f"document.body.innerText.includes({title!r})", polling="raf", timeout=10_000

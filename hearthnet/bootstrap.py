@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hearthnet.projections.base import Projection, Recorded
     from ui.ports import NodePorts
 
+T = TypeVar("T")
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,
     lambda: MembershipProjection(verify_ed25519),
@@ -148,6 +149,7 @@ class NodeRuntime:
         self._views_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._threads: set[asyncio.Future[Any]] = set()
         self._remotes: dict[str, Any] = {}
         self._discovery: Any = None
         self.started_at = time.time()
@@ -178,6 +180,7 @@ class NodeRuntime:
             endpoints=lambda: [self.url],
             peers=self._peer_rows,
             add_peer=self.peers.add,
+            offload=self.offload,
         )
         register_handlers(self.bus, self.context, skip=frozenset(options.without))
         register_inspection(self.bus, self.context)
@@ -220,10 +223,11 @@ class NodeRuntime:
         from hearthnet.domain.capability import BusError
 
         rows = []
+        connected = {r.url: r for r in self._connected_remotes()}
         for state in list(self.peers.peers.values()):
             row: dict[str, Any] = dataclasses.asdict(state)
             row["capabilities"] = []
-            remote = next((r for r in self._connected_remotes() if r.url == state.url), None)
+            remote = connected.get(state.url)
             if remote is not None:
                 with contextlib.suppress(BusError):
                     row["capabilities"] = [d.ref for d in await remote.offers()]
@@ -238,14 +242,22 @@ class NodeRuntime:
 
         async with self._views_lock:
             types: set[str] = set()
-            folded = await asyncio.to_thread(self.node.views.catch_up, None, types)
+            folded = await self.offload(self.node.views.catch_up, None, types)
             membership = self.node.views.projections["membership"]
             assert isinstance(membership, MembershipProjection)
             self.admission.update(
-                *await asyncio.to_thread(admitted, membership, int(time.time() * 1000))
+                *await self.offload(admitted, membership, int(time.time() * 1000))
             )
         if folded:
             self.broadcaster.publish(LogChange(folded, frozenset(types)))
+
+    async def offload(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work on a thread. A cancelled caller stops waiting but the work runs
+        to its end, and `stop` waits for it before the log and views are closed."""
+        future = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        self._threads.add(future)
+        future.add_done_callback(self._threads.discard)
+        return await asyncio.shield(future)
 
     async def _acknowledge_messages(self) -> None:
         import time
@@ -370,6 +382,7 @@ class NodeRuntime:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._threads, return_exceptions=True)
             await self.client.aclose()
             await self.reader.close()
         finally:
@@ -514,6 +527,8 @@ class ServiceContext:
     endpoints: Callable[[], list[str]]
     peers: Callable[[], Awaitable[list[dict[str, Any]]]]
     add_peer: Callable[[str], object]
+    offload: Callable[[Callable[[], Any]], Awaitable[Any]]
+    """Runs blocking reads of the log on a thread the node waits for before closing."""
 
     async def events(self, since: int, limit: int) -> list[dict[str, Any]]:
         """Stored events after a local position, read off the event loop."""
@@ -529,7 +544,8 @@ class ServiceContext:
                     break
             return rows
 
-        return await asyncio.to_thread(read)
+        rows: list[dict[str, Any]] = await self.offload(read)
+        return rows
 
     async def find_events(self, prefix: bytes) -> list[dict[str, Any]]:
         """Stored events whose id starts with prefix, each with its verification."""
@@ -546,7 +562,8 @@ class ServiceContext:
                 rows.append({**row, "verification": check_event(log, raw)})
             return rows
 
-        return await asyncio.to_thread(read)
+        found: list[dict[str, Any]] = await self.offload(read)
+        return found
 
     async def verify_log(self, progress: Callable[[int, int], None]) -> dict[str, Any]:
         """Audit every signature and chain of the log, reporting progress as it goes."""
@@ -572,7 +589,8 @@ class ServiceContext:
                 "problems": [p.__dict__ for p in report.problems[:100]],
             }
 
-        return await asyncio.to_thread(run)
+        summary: dict[str, Any] = await self.offload(run)
+        return summary
 
     async def append(self, type_: str, body: bytes) -> Recorded:
         """Append an event of this node and return once the views hold it."""

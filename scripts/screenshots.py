@@ -14,28 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-
 from tests.browser import chromium, open_page  # noqa: E402
 from tests.e2e.cluster import NodeProcess, cli, free_port, new_key  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = {"mesh": "/", "board": "/board", "messages": "/messages", "log": "/log"}
 PAGES["community"] = "/community"
-
-
-def call(node: NodeProcess, capability: str, data: dict[str, object]) -> dict[str, object]:
-    """Call a capability on a running node as the node itself."""
-    token = (node.home / "admin.token").read_text()
-    response = httpx.post(
-        f"{node.url}/bus/v1/call/{capability}",
-        json={"input": data},
-        headers={"authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    output: dict[str, object] = response.json()["output"]
-    return output
 
 
 def main() -> None:
@@ -72,8 +56,7 @@ def main() -> None:
                 (b, "info", "Repair-Café am Samstag", "Gemeindehaus, 14 Uhr.", ["treffen"]),
             ]
             for node, category, title, body, tags in posts:
-                call(
-                    node,
+                node.call(
                     "market.post",
                     {
                         "client_id": title,
@@ -83,11 +66,11 @@ def main() -> None:
                         "tags": tags,
                     },
                 )
-            a_id = call(a, "node.status", {})["node_id"]
-            call(
-                b, "chat.send", {"client_id": "m1", "recipient": a_id, "body": "Hast du noch Mehl?"}
+            a_id = a.call("node.status", {})["node_id"]
+            b.call(
+                "chat.send", {"client_id": "m1", "recipient": a_id, "body": "Hast du noch Mehl?"}
             )
-            call(a, "chat.send", {"client_id": "m2", "recipient": b_id, "body": "Ja, komm vorbei!"})
+            a.call("chat.send", {"client_id": "m2", "recipient": b_id, "body": "Ja, komm vorbei!"})
             with chromium() as browser:
                 for theme in ("light", "dark"):
                     for size in ("desktop", "phone"):

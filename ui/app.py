@@ -191,4 +191,5 @@ def header(ports: NodePorts) -> None:
                 with ui.card().classes("w-full bg-red-700 text-white p-2").mark("emergency"):
                     ui.label(f"{t('emergency')}: {post['title']}").classes("font-bold")
 
-    follow(update, every=5.0)
+    shown = ("market.", "community.", "peer.")
+    follow(update, ports, lambda kind: kind.startswith(shown), every=5.0)

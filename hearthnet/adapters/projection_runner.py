@@ -10,6 +10,7 @@ no longer count. Views are node-local, so they live in SQLite whatever the log's
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,8 @@ class ProjectionRunner:
         projections = [make() for make in factories]
         self.projections = {p.name: p for p in projections}
         self._factories = {p.name: make for p, make in zip(projections, factories, strict=True)}
+        self._lock = threading.RLock()
+        """One thread at a time uses the connection; close waits for a fold in flight."""
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -90,8 +93,9 @@ class ProjectionRunner:
         return {n: self.position(n) for n in self.projections}
 
     def close(self) -> None:
-        """Close the views database."""
-        self.db.close()
+        """Close the views database (after any fold in flight)."""
+        with self._lock:
+            self.db.close()
 
     def position(self, name: str) -> int:
         """Return the last notification id a projection has folded."""
@@ -107,29 +111,30 @@ class ProjectionRunner:
         If another process moved the views on since we last looked, our in-memory state is
         stale: take it up again from the tables before folding.
         """
-        if self._positions() != self._seen:
-            self._restore()
-        start = min(self.position(n) for n in self.projections) + 1
-        folded, rebuild = 0, False
-        batch: list[tuple[int, str, bytes]] = []
-        for item in self.log.scan(start, BATCH):
-            batch.append(item)
-            if len(batch) == BATCH:
+        with self._lock:
+            if self._positions() != self._seen:
+                self._restore()
+            start = min(self.position(n) for n in self.projections) + 1
+            folded, rebuild = 0, False
+            batch: list[tuple[int, str, bytes]] = []
+            for item in self.log.scan(start, BATCH):
+                batch.append(item)
+                if len(batch) == BATCH:
+                    n, rebuild = self._fold(batch, types)
+                    folded, batch = folded + n, []
+                    if progress:
+                        progress(BATCH)
+                    if rebuild:
+                        break
+            if batch and not rebuild:
                 n, rebuild = self._fold(batch, types)
-                folded, batch = folded + n, []
+                folded += n
                 if progress:
-                    progress(BATCH)
-                if rebuild:
-                    break
-        if batch and not rebuild:
-            n, rebuild = self._fold(batch, types)
-            folded += n
-            if progress:
-                progress(len(batch))
-        if rebuild:
-            return self.rebuild(progress=progress, types=types)
-        self._index()
-        return folded
+                    progress(len(batch))
+            if rebuild:
+                return self.rebuild(progress=progress, types=types)
+            self._index()
+            return folded
 
     def rebuild(
         self,
@@ -138,15 +143,16 @@ class ProjectionRunner:
         types: set[str] | None = None,
     ) -> int:
         """Drop views and tracking of the named projections (default all) and replay from zero."""
-        for name in list(names or self.projections):
-            old = self.projections[name]
-            self._drop([old])
-            self.db.execute("DELETE FROM tracking WHERE projection=?", (name,))
-            fresh = self._factories[name]()
-            self._create(fresh)
-            self.projections[name] = fresh
-        self._seen = self._positions()
-        return self.catch_up(progress, types)
+        with self._lock:
+            for name in list(names or self.projections):
+                old = self.projections[name]
+                self._drop([old])
+                self.db.execute("DELETE FROM tracking WHERE projection=?", (name,))
+                fresh = self._factories[name]()
+                self._create(fresh)
+                self.projections[name] = fresh
+            self._seen = self._positions()
+            return self.catch_up(progress, types)
 
     def digests(self) -> dict[str, str]:
         """Return a BLAKE3 digest of each projection's rows, in a canonical order."""

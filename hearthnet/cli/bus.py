@@ -364,11 +364,11 @@ def member_cosign(change: str, node_id: str, reason: str, level: str) -> None:
 
     with node_session(need_community=True) as node:
         assert node.signer is not None
-        body: cm.MemberRevoked | cm.MemberLevelChanged
-        if change == "revoke":
-            type_, body = cm.MEMBER_REVOKED, cm.MemberRevoked(target_node_id=node_id, reason=reason)  # type: ignore[arg-type]
-        else:
-            type_ = cm.MEMBER_PROMOTED if change == "promote" else cm.MEMBER_DEMOTED
-            body = cm.MemberLevelChanged(target_node_id=node_id, new_level=level)  # type: ignore[arg-type]
+        type_, body = cm.membership_change(
+            change,  # type: ignore[arg-type]
+            node_id,
+            reason=reason,
+            new_level=level,
+        )
         payload = cm.cosign_payload(parse_node_id(node.config.community), type_, body)
         click.echo(f"{to_node_id(node.signer.public_key)}={b64url(node.signer.sign(payload))}")

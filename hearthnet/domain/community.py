@@ -90,6 +90,24 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
 }
 
 
+def membership_change(
+    change: Literal["revoke", "promote", "demote"],
+    target_node_id: str,
+    *,
+    reason: str = "other",
+    new_level: str = "trusted",
+) -> tuple[str, MemberRevoked | MemberLevelChanged]:
+    """The event type and body (no co-signers yet) of a revocation, promotion or demotion."""
+    if change == "revoke":
+        return MEMBER_REVOKED, msgspec.convert(
+            {"target_node_id": target_node_id, "reason": reason}, MemberRevoked
+        )
+    body = msgspec.convert(
+        {"target_node_id": target_node_id, "new_level": new_level}, MemberLevelChanged
+    )
+    return (MEMBER_PROMOTED if change == "promote" else MEMBER_DEMOTED), body
+
+
 def cosign_payload(community: bytes, event_type: str, body: msgspec.Struct) -> bytes:
     """Return the bytes a co-signer signs: community, type and the body without co-signers."""
     bare = msgspec.structs.replace(body, co_signers=[])

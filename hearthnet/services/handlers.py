@@ -345,7 +345,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             "link": sign_invite(terms, node.signer),
         }
 
-    async def membership_change(type_: str, body: Any, target: str) -> dict[str, Any]:
+    async def apply_change(type_: str, body: Any, target: str) -> dict[str, Any]:
         standing = await node.query(
             "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
         )
@@ -371,7 +371,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             reason=q.reason,
             co_signers=q.co_signers,
         )
-        return await membership_change(cm.MEMBER_REVOKED, body, q.target_node_id)
+        return await apply_change(cm.MEMBER_REVOKED, body, q.target_node_id)
 
     def level_change(type_: str) -> Callable[[Call], Awaitable[dict[str, Any]]]:
         async def handle(call: Call) -> dict[str, Any]:
@@ -381,7 +381,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
                 new_level=q.new_level,
                 co_signers=q.co_signers,
             )
-            return await membership_change(type_, body, q.target_node_id)
+            return await apply_change(type_, body, q.target_node_id)
 
         return handle
 
@@ -406,15 +406,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
     async def community_cosign(call: Call) -> dict[str, Any]:
         q: CosignInput = call.input
         target = _node(q.target_node_id, "target_node_id")
-        body: cm.MemberRevoked | cm.MemberLevelChanged
-        if q.change == "revoke":
-            type_, body = (
-                cm.MEMBER_REVOKED,
-                cm.MemberRevoked(target_node_id=target, reason=q.reason),
-            )
-        else:
-            type_ = cm.MEMBER_PROMOTED if q.change == "promote" else cm.MEMBER_DEMOTED
-            body = cm.MemberLevelChanged(target_node_id=target, new_level=q.new_level)
+        type_, body = cm.membership_change(q.change, target, reason=q.reason, new_level=q.new_level)
         community = await node.query("SELECT community_id FROM community", {})
         payload = cm.cosign_payload(parse_node_id(community[0]["community_id"]), type_, body)
         signature = b64url(node.signer.sign(payload))

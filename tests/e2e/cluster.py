@@ -116,6 +116,19 @@ class NodeProcess:
         self.process = None
         self.log.close()
 
+    def call(self, capability: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Call a capability on this node as the node itself; return its output."""
+        token = (self.home / "admin.token").read_text()
+        response = httpx.post(
+            f"{self.url}/bus/v1/call/{capability}",
+            json={"input": data},
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        output: dict[str, Any] = response.json()["output"]
+        return output
+
     def peers(self) -> list[dict[str, Any]]:
         return json.loads(cli(self.home, "peers", "--json").stdout)  # type: ignore[no-any-return]
 

@@ -75,3 +75,43 @@ def test_tracking_and_rows_commit_together(tmp_path: Path) -> None:
     (position,) = db.execute("SELECT position FROM tracking WHERE projection='feeds'").fetchone()
     (events,) = db.execute("SELECT events FROM feeds").fetchone()
     assert position == events == 2
+
+
+CLOSE_DURING_FOLD = """
+import sys, threading, time
+from pathlib import Path
+from benchmarks.corpus import generate
+from hearthnet.bootstrap import PROJECTIONS
+from hearthnet.adapters.projection_runner import ProjectionRunner
+from tests.conftest import open_log
+tmp = Path(sys.argv[1])
+url = f"sqlite:///{tmp / 'log.sqlite'}"
+log = open_log(url)
+log.ingest(list(generate(20_000)))
+runner = ProjectionRunner(log, tmp / "views.sqlite", PROJECTIONS, url)
+folding = threading.Thread(target=runner.catch_up)
+folding.start()
+time.sleep(0.05)
+runner.close()
+folding.join()
+print("closed after the fold")
+"""
+
+
+def test_closing_the_views_waits_for_a_fold_in_flight(tmp_path: Path) -> None:
+    """A node stopping while its views catch up on another thread must not pull the
+    connection out from under the fold (that crashed the process)."""
+    import subprocess
+    import sys
+
+    from tests.e2e.cluster import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSE_DURING_FOLD, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "closed after the fold"

@@ -4,9 +4,10 @@ NiceGUI simulated user on the pages."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from nicegui.testing.user_simulation import user_simulation
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
     from nicegui.testing import User
 
 
+async def call_as_node(runtime: NodeRuntime, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Call a capability on a running node as the node itself; return its output."""
+    answer = await runtime.bus.call(ref, runtime.me, "self", {}, data)
+    output: dict[str, Any] = answer["output"]
+    return output
+
+
 @dataclass
 class Dashboard:
     """A simulated user on a running node's dashboard."""
@@ -45,15 +53,13 @@ class Dashboard:
     async def add_neighbour(self, name: str = "Nachbarin") -> Author:
         """Invite a second member and record their join, as their own node would."""
         neighbour = Author(signer(2), parse_node_id(self.runtime.community))
-        invite = await self.runtime.bus.call(
+        invite = await call_as_node(
+            self.runtime,
             "community.invite",
-            self.runtime.me,
-            "self",
-            {},
             {"invitee_node_id": neighbour.id, "display_name": name},
         )
         neighbour.clock[0] = self.runtime.node.log.max_lamport
-        joined = c.MemberJoined(invite_event_id=invite["output"]["event_id"], display_name=name)
+        joined = c.MemberJoined(invite_event_id=invite["event_id"], display_name=name)
         raw = neighbour.event(c.MEMBER_JOINED, encode_body(joined), ts=int(time.time() * 1000))
         await self.runtime.writer.ingest([raw])
         await self.runtime.refresh_views()
@@ -85,11 +91,10 @@ class Onboarding:
     runtimes: list[NodeRuntime]
 
 
-@pytest.fixture
-async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
-    """The dashboard of a node that founded the community Testdorf."""
-    node = open_node(tmp_path / "node", create_key=True)
-    found_community(node, "Testdorf")
+@contextlib.asynccontextmanager
+async def running_dashboard(home: Path) -> AsyncIterator[Dashboard]:
+    """Run the node of a data directory that has a community; a simulated user on its pages."""
+    node = open_node(home)
     runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
     await runtime.start()
 
@@ -103,6 +108,16 @@ async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
     finally:
         await runtime.stop()
         node.close()
+
+
+@pytest.fixture
+async def dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
+    """The dashboard of a node that founded the community Testdorf."""
+    node = open_node(tmp_path / "node", create_key=True)
+    found_community(node, "Testdorf")
+    node.close()
+    async with running_dashboard(tmp_path / "node") as d:
+        yield d
 
 
 @pytest.fixture

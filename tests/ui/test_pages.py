@@ -12,6 +12,7 @@ from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import parse_invite
 from hearthnet.domain.types import node_id
 from tests.factories import signer
+from tests.ui.conftest import call_as_node
 
 if TYPE_CHECKING:
     from nicegui.testing import User
@@ -43,10 +44,8 @@ async def options_hold(user: User, marker: str, label: str) -> None:
 
 
 async def as_node(d: Dashboard, ref: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Call a capability as the node itself; return its output."""
-    answer = await d.runtime.bus.call(ref, d.runtime.me, "self", {}, data)
-    output: dict[str, Any] = answer["output"]
-    return output
+    """Call a capability as the dashboard's node; return its output."""
+    return await call_as_node(d.runtime, ref, data)
 
 
 def neighbour_id(d: Dashboard) -> str:
@@ -84,7 +83,6 @@ async def test_emergency_posts_fill_the_banner(dashboard: Dashboard) -> None:
     await user.should_not_see(marker="emergency")
     post = m.PostCreated(client_id="e1", category="emergency", title="Deich bricht")
     await as_node(dashboard, "market.post", _plain(post))
-    await user.open("/")
     await user.should_see("EMERGENCY: Deich bricht", retries=RETRIES)
 
 
