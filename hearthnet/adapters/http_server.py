@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
 
 
@@ -18,6 +19,13 @@ class NodeServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         """Leave signals to the node, which installs its own handlers on the loop."""
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start listening; a port that cannot be had is an OSError, not an exit."""
+        try:
+            await super().startup(sockets)
+        except SystemExit:
+            raise OSError(f"could not listen on {self.config.host}:{self.config.port}") from None
 
     def stop(self) -> None:
         """Finish the requests in flight and return from `serve()`."""

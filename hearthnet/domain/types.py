@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 import urllib.parse
 from typing import NewType
 
@@ -73,6 +74,15 @@ def parse_event_id_prefix(text: str) -> bytes:
         raise InvalidIdentifier(f"not hex: {text!r}") from exc
 
 
+def _host_ok(host: str) -> bool:
+    """Letters, digits and marks (any script), dots, hyphens; IPv6 brackets and colons."""
+    return bool(host) and all(
+        (c.isascii() and (c.isalnum() or c in ".-_:[]"))
+        or (not c.isascii() and unicodedata.category(c)[0] in "LMN")
+        for c in host
+    )
+
+
 def parse_peer_url(text: str) -> str:
     """Return a peer's base URL (`http[s]://host[:port]`, no trailing slash) or raise
     InvalidIdentifier: peers, invites and manifests hand us URLs we must not trust."""
@@ -84,7 +94,7 @@ def parse_peer_url(text: str) -> str:
         host.encode("idna")
     except (ValueError, UnicodeError) as exc:
         raise InvalidIdentifier(f"not a peer URL: {text[:80]!r}") from exc
-    if parts.scheme not in ("http", "https") or not host or len(text) > 300:
+    if parts.scheme not in ("http", "https") or not _host_ok(host) or len(text) > 300:
         raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")
     if parts.query or parts.fragment or parts.username or parts.password or port == 0:
         raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")

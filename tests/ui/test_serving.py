@@ -52,3 +52,20 @@ async def test_the_dashboard_refuses_other_machines() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
             assert (await client.get("/board")).status_code == status
     assert reached == ["127.0.0.1", "::1"]
+
+
+def test_bad_peer_urls_and_a_taken_port_are_clear_errors(tmp_path: Path) -> None:
+    cli(tmp_path, "init", "--name", "Fehler")
+    config = (tmp_path / "config.toml").read_text()
+    refused = cli(tmp_path, "peer", "add", "http://bad host", check=2)
+    assert "a peer URL is http(s)://host[:port]" in refused.stderr
+    assert (tmp_path / "config.toml").read_text() == config
+    node = NodeProcess(tmp_path, free_port(), "--no-discovery").start()
+    try:
+        other = tmp_path / "other"
+        cli(other, "init", "--name", "Zweiter")
+        taken = cli(other, "run", "--port", str(node.port), "--no-discovery", check=1)
+        assert f"cannot serve on port {node.port}" in taken.stderr
+        assert httpx.get(node.url + "/health").status_code == 200
+    finally:
+        node.stop()
