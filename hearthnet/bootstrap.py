@@ -74,7 +74,9 @@ def open_node(home: Path, *, create_key: bool = False) -> Node:
     signer = load_signer(home, create=create_key)
     url = store_url(home, config)
     community = parse_node_id(config.community) if config.community else None
-    log = EventLog(open_recorder(url), verify_ed25519, blake3_256, community=community)
+    log = EventLog(
+        open_recorder(url), verify_ed25519, blake3_256, community=community, members_only=True
+    )
     return Node(home, config, signer, log, url)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Party(Protocol):
@@ -31,3 +31,29 @@ def converge(a: Party, b: Party, max_rounds: int = 50) -> tuple[set[bytes], set[
             sent += len(message)
     assert rounds < max_rounds, "reconciliation did not terminate"
     return only_a, only_b, rounds, sent
+
+
+class Learned(NamedTuple):
+    """What one party learned from the messages it received: ids only it has, ids it lacks."""
+
+    have: set[bytes]
+    need: set[bytes]
+
+
+def learned(a: Party, b: Party, max_rounds: int = 50) -> tuple[Learned, Learned]:
+    """Run a reconciliation with a initiating; return what each side learned on its own."""
+    of_a, of_b = Learned(set(), set()), Learned(set(), set())
+    message: bytes | None = a.initiate()
+    for _ in range(max_rounds):
+        assert message is not None
+        reply, have, need = b.reconcile(message)
+        of_b.have.update(have)
+        of_b.need.update(need)
+        if reply is None:
+            return of_a, of_b
+        message, have, need = a.reconcile(reply)
+        of_a.have.update(have)
+        of_a.need.update(need)
+        if message is None:
+            return of_a, of_b
+    raise AssertionError("reconciliation did not terminate")

@@ -28,7 +28,9 @@ from hearthnet.adapters.recorders import (
     feed_uuid,
     fork_uuid,
 )
-from hearthnet.domain import envelope
+from hearthnet.domain import admission, envelope
+from hearthnet.domain.admission import Refused
+from hearthnet.domain.community import MEMBER_INVITED
 from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
 from hearthnet.domain.envelope import Event, MalformedEvent
 from hearthnet.projections.base import ForkRecord, Recorded
@@ -38,8 +40,11 @@ if TYPE_CHECKING:
 
     from hearthnet.domain.ports import Hash, Signer, Verify
 
-MAX_BUFFERED_PER_AUTHOR = 4096
-MAX_BUFFERED = 65536
+MAX_BUFFERED_BYTES_PER_AUTHOR = 1024 * 1024
+MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+"""Events held back for a missing predecessor, in encoded bytes: when full, the author holding
+the most loses its held-back events (sync fetches them again), never an author holding few."""
+WRITERS_PAGE = 5000
 VERIFY_CHUNK = 256
 FORK_ITEM_CONTEXT = b"hearthnet/fork/v1\x00"
 
@@ -70,6 +75,8 @@ class IngestReport:
     buffered: list[bytes] = field(default_factory=list)
     forks: list[ForkRecord] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    invalid: int = 0
+    """Of the rejected, those no honest node would send (malformed, forged, out of bounds)."""
 
     def only(self, ids: set[bytes]) -> IngestReport:
         """Return the part of this report that concerns the given event ids."""
@@ -93,6 +100,7 @@ class EventLog:
         *,
         community: bytes | None = None,
         verify_threads: int | None = None,
+        members_only: bool = False,
     ) -> None:
         self.recorder = recorder
         self.verify = verify
@@ -102,7 +110,11 @@ class EventLog:
         self._heads: dict[bytes, Head | None] = {}
         self._frozen: dict[bytes, int | None] = {}
         self._early: dict[bytes, dict[int, Checked]] = {}
+        self._early_bytes: dict[bytes, int] = {}
         self._early_count = 0
+        self.members_only = members_only
+        """Store only the events of the founder and of nodes a stored invitation names."""
+        self._writers: set[bytes] | None = None
         self.max_lamport = recorder.max_lamport()
 
     def close(self) -> None:
@@ -139,9 +151,42 @@ class EventLog:
         """Return whether a fork proof for this (author, seq) is stored."""
         return bool(self.recorder.select_events(fork_uuid(author), gt=seq - 1, lte=seq, limit=1))
 
+    def writers(self) -> set[bytes]:
+        """Return the keys that stored invitations name (loaded on first use)."""
+        if self._writers is None:
+            writers, start = set(), 1
+            while page := self.recorder.select_notifications(
+                start, WRITERS_PAGE, topics=[MEMBER_INVITED]
+            ):
+                for n in page:
+                    key = admission.named_writer(envelope.decode_stored(n.state))
+                    if key is not None:
+                        writers.add(key)
+                start = page[-1].id + 1
+            self._writers = writers
+        return self._writers
+
+    def buffered_bytes(self) -> int:
+        """Return the encoded bytes of the events held back for a missing predecessor."""
+        return sum(self._early_bytes.values())
+
     def buffered_count(self) -> int:
         """Return how many verified events wait for a missing predecessor."""
         return self._early_count
+
+    def _remember_early(self, item: Checked) -> None:
+        author = item.event.author
+        self._early_bytes[author] = self._early_bytes.get(author, 0) + len(item.raw)
+        self._early_count += 1
+
+    def _forget_early(self, item: Checked) -> None:
+        author = item.event.author
+        left = self._early_bytes.get(author, 0) - len(item.raw)
+        if left > 0:
+            self._early_bytes[author] = left
+        else:
+            self._early_bytes.pop(author, None)
+        self._early_count -= 1
 
     def find(self, id_prefix: bytes) -> list[bytes]:
         """Return the stored bytes of the events whose id starts with id_prefix."""
@@ -186,7 +231,13 @@ class EventLog:
                 continue
             if self.community is not None and event.community != self.community:
                 bad.append((eid.hex(), "event belongs to another community"))
-            elif not self.verify(event.author, envelope.signing_bytes(event), event.sig):
+                continue
+            try:
+                admission.check(event)
+            except Refused as exc:
+                bad.append((eid.hex(), str(exc)))
+                continue
+            if not self.verify(event.author, envelope.signing_bytes(event), event.sig):
                 bad.append((eid.hex(), "invalid signature"))
             else:
                 good.append(Checked(raw, event, eid))
@@ -275,7 +326,8 @@ class EventLog:
                 for m in mint:
                     batch.mint(m)
                 for first, second, seq in proofs:
-                    batch.prove(first, second, seq)
+                    if batch.may_write(first.event):
+                        batch.prove(first, second, seq)
                 if batch.rows:
                     self.recorder.insert_events(
                         batch.rows, index=batch.index, forks=sorted(batch.proven)
@@ -317,8 +369,17 @@ class _Batch:
         self.minted: list[tuple[Minting, Recorded]] = []
         self.drained: list[Checked] = []
         self.buffered: list[Checked] = []
+        self.evicted: list[Checked] = []
         self.known: set[bytes] = set()
         self.proven: set[tuple[bytes, int]] = set()
+        self.writers: set[bytes] = set()
+        """Keys named by invitations stored in this batch."""
+
+    def may_write(self, event: Event) -> bool:
+        """Whether the event's author may write (always, on a log open to every author)."""
+        if not self.log.members_only:
+            return True
+        return admission.may_write(event, self.writers) or event.author in self.log.writers()
 
     def head(self, author: bytes) -> Head | None:
         return self.heads.get(author) or self.log.head(author)
@@ -336,6 +397,9 @@ class _Batch:
         event = item.event
         if event.lamport > self.max_lamport + envelope.LAMPORT_HORIZON:
             self.report.rejected.append((item.id.hex(), "lamport too far ahead of the log"))
+            return False
+        if not self.may_write(event):
+            self.report.rejected.append((item.id.hex(), "the author is not a member"))
             return False
         verdict = place(event, item.id, self.head(event.author), self.frozen_at(event.author))
         if verdict is Verdict.APPEND:
@@ -376,6 +440,9 @@ class _Batch:
         self.pending[(e.author, e.seq)] = item
         self.max_lamport = max(self.max_lamport, e.lamport)
         self.report.stored.append(Recorded(item.id, e, len(item.raw)))
+        named = admission.named_writer(e)
+        if named is not None:
+            self.writers.add(named)
 
     def _drain(self, author: bytes) -> None:
         early = self.log._early.get(author)
@@ -383,7 +450,7 @@ class _Batch:
             nxt = early.pop(self.heads[author].seq + 1, None)
             if nxt is None:
                 break
-            self.log._early_count -= 1
+            self.log._forget_early(nxt)
             self.drained.append(nxt)
             if not self._place_one(nxt):
                 break
@@ -398,13 +465,26 @@ class _Batch:
             else:
                 self._fork(other, item)
             return
-        if len(early) >= MAX_BUFFERED_PER_AUTHOR or log._early_count >= MAX_BUFFERED:
-            self.report.rejected.append((item.id.hex(), "too many early events buffered"))
+        held = log._early_bytes.get(e.author, 0)
+        if held + len(item.raw) > MAX_BUFFERED_BYTES_PER_AUTHOR:
+            self.report.rejected.append((item.id.hex(), "the author has too much held back"))
             return
+        if log.buffered_bytes() + len(item.raw) > MAX_BUFFERED_BYTES:
+            greediest = max(log._early_bytes, key=log._early_bytes.__getitem__)
+            if log._early_bytes[greediest] <= held + len(item.raw):
+                self.report.rejected.append((item.id.hex(), "too many early events held back"))
+                return
+            self._evict(greediest)
         early[e.seq] = item
-        log._early_count += 1
+        log._remember_early(item)
         self.buffered.append(item)
         self.report.buffered.append(item.id)
+
+    def _evict(self, author: bytes) -> None:
+        """Drop an author's held-back events (sync fetches them again once they fit)."""
+        for item in self.log._early.pop(author, {}).values():
+            self.log._forget_early(item)
+            self.evicted.append(item)
 
     def _fork(self, first: Checked, second: Checked) -> None:
         seq = proves_fork(first.event, first.id, second.event, second.id)
@@ -446,9 +526,13 @@ class _Batch:
         )
         signed = msgspec.structs.replace(event, sig=m.signer.sign(envelope.signing_bytes(event)))
         raw = envelope.encode(signed)
-        if len(raw) > envelope.MAX_EVENT_BYTES:
-            limit = envelope.MAX_EVENT_BYTES
-            m.future.set_exception(StoreError(f"event is {len(raw)} bytes, the limit is {limit}"))
+        try:
+            admission.check(envelope.decode(raw))
+        except (MalformedEvent, Refused) as exc:
+            m.future.set_exception(Refused(f"this node does not sign it: {exc}"))
+            return
+        if not self.may_write(signed):
+            m.future.set_exception(Refused("this node is not a member of its community"))
             return
         self._append(Checked(raw, signed, self.log.hash(raw)))
         self.minted.append((m, self.report.stored[-1]))
@@ -458,10 +542,10 @@ class _Batch:
         early = self.log._early
         for item in self.buffered:
             early.get(item.event.author, {}).pop(item.event.seq, None)
-            self.log._early_count -= 1
-        for item in self.drained:
+            self.log._forget_early(item)
+        for item in self.drained + self.evicted:
             early.setdefault(item.event.author, {})[item.event.seq] = item
-            self.log._early_count += 1
+            self.log._remember_early(item)
         self.log._heads.clear()
         self.log._frozen.clear()
 
@@ -472,11 +556,12 @@ class _Batch:
         for author, seq in self.frozen.items():  # events at or past a fork will never fit
             early = self.log._early.get(author, {})
             for doomed in [s for s in early if s >= seq]:
-                del early[doomed]
-                self.log._early_count -= 1
+                self.log._forget_early(early.pop(doomed))
         for author in [a for a, early in self.log._early.items() if not early]:
             del self.log._early[author]
         self.log.max_lamport = self.max_lamport
+        if self.log._writers is not None:
+            self.log._writers |= self.writers
         for m, recorded in self.minted:
             m.future.set_result(recorded)
 
@@ -503,6 +588,7 @@ class LogWriter:
         self._queue.put(_Job(good, None, fut, good_proofs))
         report = await asyncio.wrap_future(fut)
         report.rejected[:0] = bad + bad_proofs
+        report.invalid = len(bad) + len(bad_proofs)
         return report
 
     async def append(self, signer: Signer, type: str, body: bytes) -> Recorded:

@@ -8,6 +8,7 @@ none of it stops the node serving everyone else.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hmac
@@ -21,8 +22,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from hearthnet.adapters.event_log import StoreError
 from hearthnet.adapters.openapi import describe
-from hearthnet.adapters.request_auth import AuthError, verify_request
+from hearthnet.adapters.request_auth import AuthError, ReplayGuard, verify_request
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, node_id
 from hearthnet.sync import protocol
@@ -43,6 +45,8 @@ RATE_PER_S = 100.0
 BURST = 300.0
 STRIKES_TO_BAN = 5
 BAN_S = 600.0
+BODY_TIMEOUT_S = 10.0
+"""A request body must arrive within this; a slow one is answered 408 and dropped."""
 MSGPACK = "application/x-msgpack"
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CALLER_URL = "x-hearthnet-url"
@@ -91,6 +95,7 @@ class NodeApi:
     bus: Bus
     me: str
     callers: dict[bytes, _Caller] = field(default_factory=dict)
+    replays: ReplayGuard = field(default_factory=ReplayGuard)
     served_events: int = 0
     """Event copies handed to peers that fetched them."""
 
@@ -99,15 +104,41 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def _body(request: Request) -> bytes | None:
-    """Read at most one frame of body; None if it is larger."""
+class _BodyError(Exception):
+    def __init__(self, response: JSONResponse) -> None:
+        self.response = response
+
+
+async def _body(request: Request) -> bytes:
+    """Read at most one frame of body, in time; raise _BodyError with the answer otherwise."""
+    claimed = request.headers.get("content-length", "0")
+    too_large = _error(413, "bad_request", f"body larger than {protocol.FRAME_LIMIT} bytes")
+    if not claimed.isdigit() or int(claimed) > protocol.FRAME_LIMIT:
+        raise _BodyError(too_large)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > protocol.FRAME_LIMIT:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > protocol.FRAME_LIMIT:
+                    raise _BodyError(too_large)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _BodyError(_error(408, "timeout", "the body did not arrive in time")) from None
     return b"".join(chunks)
+
+
+def _target(request: Request) -> str:
+    """The path and query a caller signed."""
+    query = request.url.query
+    return request.url.path + ("?" + query if query else "")
+
+
+def _local_admin(request: Request, admin_token: str) -> bool:
+    """A call from this machine bearing the node's admin token."""
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    return local and hmac.compare_digest(token.encode(), admin_token.encode())
 
 
 async def _sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
@@ -119,48 +150,71 @@ async def _sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
 def create_app(api: NodeApi) -> Starlette:
     """Build the Starlette application of a node."""
 
-    async def sync_call(request: Request, handle: Callable[[bytes], Awaitable[bytes]]) -> Response:
-        body = await _body(request)
-        if body is None:
-            return _error(413, "bad_request", f"frame larger than {protocol.FRAME_LIMIT} bytes")
-        try:
-            caller = verify_request(request.headers, "POST", request.url.path, body, api.community)
-        except AuthError as exc:
-            return _error(401, "invalid_signature", str(exc))
-        if not api.admission.permits(caller):
-            return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
-        reachable_at = request.headers.get(CALLER_URL, "")
-        if reachable_at and reachable_at.rstrip("/") not in api.peers.peers:
-            with contextlib.suppress(InvalidIdentifier):
-                api.peers.add(reachable_at, "inbound")
+    def limited(caller: bytes) -> JSONResponse | None:
+        """One token bucket per caller; a caller cut off for garbage stays cut off a while."""
         state = api.callers.setdefault(caller, _Caller())
         now = time.monotonic()
         if state.banned_until > now:
-            return _error(429, "rate_limited", "cut off after repeated malformed frames")
+            return _error(429, "rate_limited", "cut off after repeated malformed input")
         state.tokens = min(BURST, state.tokens + (now - state.stamp) * RATE_PER_S)
         state.stamp = now
         if state.tokens < 1:
             return _error(429, "rate_limited", "too many requests")
         state.tokens -= 1
+        return None
+
+    def strike(caller: bytes, count: int = 1) -> None:
+        state = api.callers.setdefault(caller, _Caller())
+        state.strikes += count
+        if state.strikes >= STRIKES_TO_BAN:
+            state.banned_until = time.monotonic() + BAN_S
+
+    def authenticate(request: Request, body: bytes) -> bytes | JSONResponse:
         try:
-            return Response(await handle(body), media_type=MSGPACK)
+            return verify_request(
+                request.headers, "POST", _target(request), body, api.community, api.me, api.replays
+            )
+        except AuthError as exc:
+            return _error(401, exc.code, str(exc))
+
+    async def sync_call(
+        request: Request, handle: Callable[[bytes, bytes], Awaitable[bytes]]
+    ) -> Response:
+        try:
+            body = await _body(request)
+        except _BodyError as exc:
+            return exc.response
+        caller = authenticate(request, body)
+        if isinstance(caller, JSONResponse):
+            return caller
+        if not api.admission.permits(caller):
+            return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
+        refused = limited(caller)
+        if refused is not None:
+            return refused
+        reachable_at = request.headers.get(CALLER_URL, "")
+        if reachable_at and reachable_at.rstrip("/") not in api.peers.peers:
+            with contextlib.suppress(InvalidIdentifier):
+                api.peers.add(reachable_at, "inbound")
+        try:
+            return Response(await handle(caller, body), media_type=MSGPACK)
         except (FrameError, NegentropyError) as exc:
-            state.strikes += 1
-            if state.strikes >= STRIKES_TO_BAN:
-                state.banned_until = now + BAN_S
+            strike(caller)
             return _error(400, "bad_request", str(exc))
 
-    async def reconcile(body: bytes) -> bytes:
+    async def reconcile(_: bytes, body: bytes) -> bytes:
         return protocol.encode(respond(await api.replica.storage(), body))
 
-    async def fetch(body: bytes) -> bytes:
+    async def fetch(_: bytes, body: bytes) -> bytes:
         request = protocol.decode(body, Fetch)
         bundle = await api.replica.answer(protocol.split_keys(request.keys))
         api.served_events += len(bundle.events)
         return protocol.encode(bundle)
 
-    async def push(body: bytes) -> bytes:
+    async def push(caller: bytes, body: bytes) -> bytes:
         report = await api.replica.ingest(protocol.decode(body, Bundle))
+        if report.invalid:
+            strike(caller, report.invalid)
         if report.stored:
             api.on_stored(len(report.stored))
         return protocol.encode(
@@ -173,7 +227,7 @@ def create_app(api: NodeApi) -> Starlette:
         )
 
     def route(
-        handle: Callable[[bytes], Awaitable[bytes]],
+        handle: Callable[[bytes, bytes], Awaitable[bytes]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             return await sync_call(request, handle)
@@ -184,46 +238,33 @@ def create_app(api: NodeApi) -> Starlette:
         handler: Callable[[Request], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            token = request.headers.get("authorization", "").removeprefix("Bearer ")
-            local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
-            if not local or not hmac.compare_digest(token, api.admin_token):
+            if not _local_admin(request, api.admin_token):
                 return _error(401, "unauthorized", "admin calls need the local admin token")
             return await handler(request)
 
         return endpoint
 
-    def limited(caller: bytes) -> bool:
-        state = api.callers.setdefault(caller, _Caller())
-        now = time.monotonic()
-        state.tokens = min(BURST, state.tokens + (now - state.stamp) * RATE_PER_S)
-        state.stamp = now
-        if state.tokens < 1 or state.banned_until > now:
-            return True
-        state.tokens -= 1
-        return False
-
     async def bus_call(request: Request) -> Response:
-        body = await _body(request)
-        if body is None:
-            return _error(413, "bad_request", f"request larger than {protocol.FRAME_LIMIT} bytes")
+        try:
+            body = await _body(request)
+        except _BodyError as exc:
+            return exc.response
         ref = request.path_params.get("capability") or request.headers.get(
             "x-hearthnet-capability", ""
         )
-        token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
-        if token and local and hmac.compare_digest(token, api.admin_token):
+        if _local_admin(request, api.admin_token):
             caller, level = api.me, "self"
         else:
-            try:
-                key = verify_request(request.headers, "POST", request.url.path, body, api.community)
-            except AuthError as exc:
-                return _error(401, "invalid_signature", str(exc))
+            key = authenticate(request, body)
+            if isinstance(key, JSONResponse):
+                return key
             if key in api.admission.revoked:
                 return _error(403, "revoked", f"{node_id(key)} was revoked")
             if key not in api.admission.levels:
                 return _error(401, "unauthorized", f"{node_id(key)} is not a member")
-            if limited(key):
-                return _error(429, "rate_limited", "too many calls")
+            refused = limited(key)
+            if refused is not None:
+                return refused
             caller, level = node_id(key), api.admission.levels[key]
         try:
             envelope = msgspec.json.decode(body) if body else {}
@@ -242,8 +283,10 @@ def create_app(api: NodeApi) -> Starlette:
             )
         except BusError as exc:
             return JSONResponse({"error": exc.code, "message": exc.message}, exc.status)
-        except (msgspec.DecodeError, TypeError) as exc:
+        except (msgspec.DecodeError, TypeError, ValueError) as exc:
             return _error(400, "bad_request", str(exc))
+        except RecursionError:
+            return _error(400, "bad_request", "the body is nested too deeply")
         except Exception:  # a defect: answered in the taxonomy, logged in full
             logging.getLogger("hearthnet").exception("capability %s failed", ref)
             return _error(500, "internal_error", f"{ref} failed; the node logged the details")
@@ -264,8 +307,10 @@ def create_app(api: NodeApi) -> Starlette:
     async def peers(request: Request) -> Response:
         if request.method == "POST":
             try:
-                url = str(msgspec.json.decode(await request.body())["url"])
-            except (msgspec.DecodeError, KeyError, TypeError):
+                url = str(msgspec.json.decode(await _body(request))["url"])
+            except _BodyError as exc:
+                return exc.response
+            except (msgspec.DecodeError, KeyError, TypeError, RecursionError):
                 return _error(400, "bad_request", 'body must be {"url": "http://host:port"}')
             try:
                 api.peers.add(url)
@@ -279,10 +324,14 @@ def create_app(api: NodeApi) -> Starlette:
 
     async def append(request: Request) -> Response:
         try:
-            data = msgspec.json.decode(await request.body())
+            data = msgspec.json.decode(await _body(request))
             result = await api.append(str(data["type"]), bytes.fromhex(str(data["body_hex"])))
-        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
+        except _BodyError as exc:
+            return exc.response
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError, RecursionError) as exc:
             return _error(400, "bad_request", f"cannot append: {exc}")
+        except StoreError as exc:
+            return _error(503, "partition", f"the log did not take it: {exc}")
         return JSONResponse(result)
 
     return Starlette(

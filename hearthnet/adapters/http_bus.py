@@ -28,6 +28,8 @@ class HttpBusRemote:
     def __init__(self, url: str, signer: Signer, community: str, client: httpx.AsyncClient) -> None:
         self.url, self.signer, self.community, self.client = url, signer, community, client
         self._offers: tuple[float, list[Descriptor]] | None = None
+        self.peer_id = ""
+        """The peer's node id, from its manifest: what calls to it are signed for."""
 
     async def offers(self) -> list[Descriptor]:
         """What the peer serves."""
@@ -38,14 +40,19 @@ class HttpBusRemote:
                 check_manifest(manifest, verify_ed25519, int(time.time() * 1000))
             except (httpx.HTTPError, msgspec.DecodeError, msgspec.ValidationError, ManifestError):
                 raise BusError("partition", f"{self.url} did not describe itself") from None
-            offers = manifest.capabilities
+            offers, self.peer_id = manifest.capabilities, manifest.node_id
             self._offers = (time.monotonic(), offers)
         return self._offers[1]
+
+    async def _headers(self, body: bytes) -> dict[str, str]:
+        if not self.peer_id:
+            await self.offers()
+        return sign_request(self.signer, self.community, self.peer_id, "POST", CALL_PATH, body)
 
     async def call(self, ref: str, params: dict[str, Any], input: Any) -> dict[str, Any]:
         """Call a capability on the peer."""
         body = msgspec.json.encode({"params": params, "input": input})
-        headers = sign_request(self.signer, self.community, "POST", CALL_PATH, body)
+        headers = await self._headers(body)
         headers.update({"content-type": "application/json", "x-hearthnet-capability": ref})
         try:
             response = await self.client.post(
@@ -71,7 +78,7 @@ class HttpBusRemote:
     ) -> AsyncIterator[tuple[str, Any]]:
         """Stream a capability's SSE frames from the peer."""
         body = msgspec.json.encode({"params": params, "input": input})
-        headers = sign_request(self.signer, self.community, "POST", CALL_PATH, body)
+        headers = await self._headers(body)
         headers.update(
             {
                 "content-type": "application/json",

@@ -38,9 +38,13 @@ class HttpPeer:
         self.signer = signer
         self.community = community
         self.client = client
+        self.peer_id = ""
+        """The peer's node id, from its manifest: what requests to it are signed for."""
 
     async def _post(self, path: str, body: bytes) -> bytes:
-        headers = sign_request(self.signer, self.community, "POST", path, body)
+        if not self.peer_id:
+            await self.manifest()
+        headers = sign_request(self.signer, self.community, self.peer_id, "POST", path, body)
         headers["content-type"] = "application/octet-stream"
         if self.own_url:
             headers["x-hearthnet-url"] = self.own_url
@@ -106,4 +110,5 @@ class HttpPeer:
             ManifestError,
         ) as exc:
             raise SyncError(f"{self.url}: no usable manifest ({exc})") from None
+        self.peer_id = manifest.node_id
         return manifest

@@ -5,6 +5,10 @@ transaction as its rows, so a crash never leaves a view ahead of or behind its p
 A fork proof freezes its author's feed from the fork's seq: those events are withheld from
 every projection, and the views are rebuilt so that events folded before the proof arrived
 no longer count. Views are node-local, so they live in SQLite whatever the log's store.
+
+No event can stop the views: one that a projection cannot fold (or whose rows cannot be
+written) is recorded in `unfolded` with the reason, the same on every node, and folding goes
+on past it.
 """
 
 from __future__ import annotations
@@ -65,9 +69,14 @@ class ProjectionRunner:
             "CREATE TABLE IF NOT EXISTS tracking (projection TEXT PRIMARY KEY, position INTEGER)"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS frozen (author BLOB PRIMARY KEY, seq INTEGER)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS unfolded (projection TEXT, event_id TEXT, position INTEGER,"
+            " reason TEXT, PRIMARY KEY (projection, event_id))"
+        )
         known = self.db.execute("SELECT value FROM meta WHERE key='store'").fetchone()
         if known is None or known[0] != store_name:
             self._drop(projections)
+            self.db.execute("DELETE FROM unfolded")
             self.db.execute("DELETE FROM frozen")
             self.db.execute("DELETE FROM tracking")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (store_name,))
@@ -148,17 +157,36 @@ class ProjectionRunner:
                 old = self.projections[name]
                 self._drop([old])
                 self.db.execute("DELETE FROM tracking WHERE projection=?", (name,))
+                self.db.execute("DELETE FROM unfolded WHERE projection=?", (name,))
                 fresh = self._factories[name]()
                 self._create(fresh)
                 self.projections[name] = fresh
             self._seen = self._positions()
             return self.catch_up(progress, types)
 
+    def unfolded(self, limit: int = 100) -> list[dict[str, object]]:
+        """Return the events a projection could not fold, with the reason."""
+        rows = self.db.execute(
+            "SELECT projection, event_id, position, reason FROM unfolded "
+            "ORDER BY position, projection LIMIT ?",
+            (limit,),
+        ).fetchall()
+        keys = ("projection", "event_id", "position", "reason")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def unfolded_count(self) -> int:
+        """Return how many (projection, event) pairs could not be folded."""
+        return int(self.db.execute("SELECT count(*) FROM unfolded").fetchone()[0])
+
     def digests(self) -> dict[str, str]:
-        """Return a BLAKE3 digest of each projection's rows, in a canonical order."""
+        """Return a BLAKE3 digest of each projection's rows (and of the events it could not
+        fold), in a canonical order."""
         out = {}
         for name, p in self.projections.items():
-            h = []
+            skipped = self.db.execute(
+                "SELECT event_id, reason FROM unfolded WHERE projection=? ORDER BY 1", (name,)
+            ).fetchall()
+            h = [msgspec.msgpack.encode(["unfolded", skipped])] if skipped else []
             for t in p.tables:
                 order = ",".join(str(i + 1) for i in range(len(t.columns)))
                 rows = self.db.execute(f"SELECT * FROM {t.name} ORDER BY {order}").fetchall()
@@ -169,7 +197,43 @@ class ProjectionRunner:
     def _fold(
         self, batch: list[tuple[int, str, bytes]], types: set[str] | None
     ) -> tuple[int, bool]:
+        """Fold a batch; if its rows cannot be written, fold its events one at a time, and
+        record the one that cannot be written as not folded."""
+        try:
+            return self._fold_batch(batch, types)
+        except sqlite3.OperationalError:
+            raise  # the database itself failed (disk, lock): no event is to blame
+        except Exception as exc:
+            self._restore()
+            if len(batch) > 1:
+                folded, rebuild = 0, False
+                for item in batch:
+                    n, again = self._fold([item], types)
+                    folded, rebuild = folded + n, rebuild or again
+                return folded, rebuild
+            self._skip(batch[0], _reason(exc))
+            return 0, False
+
+    def _skip(self, item: tuple[int, str, bytes], reason: str) -> None:
+        """Move every projection past one event it cannot take, recording why."""
+        position, _, state = item
+        event_id = blake3_256(state).hex()
+        self.db.execute("BEGIN IMMEDIATE")
+        for name in self.projections:
+            if position > self._seen.get(name, 0):
+                self.db.execute(
+                    "INSERT OR REPLACE INTO unfolded VALUES (?, ?, ?, ?)",
+                    (name, event_id, position, reason),
+                )
+                self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, position))
+        self.db.execute("COMMIT")
+        self._seen = self._positions()
+
+    def _fold_batch(
+        self, batch: list[tuple[int, str, bytes]], types: set[str] | None
+    ) -> tuple[int, bool]:
         positions = self._seen
+        skipped: list[tuple[str, str, int, str]] = []
         frozen, rebuild, folded = self.frozen, False, 0
         new_frozen: list[ForkRecord] = []
         for position, topic, state in batch:
@@ -192,7 +256,10 @@ class ProjectionRunner:
                 types.add(event.type)
             for name, p in self.projections.items():
                 if position > positions[name]:
-                    p.apply(recorded)
+                    try:
+                        p.apply(recorded)
+                    except Exception as exc:  # a view that cannot fold one event goes on
+                        skipped.append((name, recorded.id.hex(), position, _reason(exc)))
         last = batch[-1][0]
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -200,6 +267,7 @@ class ProjectionRunner:
                 self.db.execute(
                     "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
                 )
+            self.db.executemany("INSERT OR REPLACE INTO unfolded VALUES (?, ?, ?, ?)", skipped)
             for name, p in self.projections.items():
                 writes = p.flush()
                 for t in p.tables:
@@ -239,6 +307,11 @@ class ProjectionRunner:
         for p in projections:
             for t in p.tables:
                 self.db.execute(f"DROP TABLE IF EXISTS {t.name}")
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an event was not folded, in words that are the same on every node."""
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _ddl(t: Table) -> str:

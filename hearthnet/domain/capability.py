@@ -22,6 +22,7 @@ ERROR_STATUS: dict[str, int] = {
     "schema_mismatch": 400,
     "invalid_signature": 401,
     "unauthorized": 401,
+    "clock_skew": 401,
     "revoked": 403,
     "not_found": 404,
     "timeout": 408,
@@ -32,7 +33,8 @@ ERROR_STATUS: dict[str, int] = {
     "not_implemented": 501,
     "partition": 503,
 }
-"""The closed set of wire errors and their HTTP status (SPEC 3.5)."""
+"""The closed set of wire errors and their HTTP status (SPEC 3.5, and `clock_skew` for a
+signed request whose time is too far from the receiver's clock)."""
 
 
 class BusError(Exception):

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import msgspec
 
+from hearthnet.domain.types import TimeMs
+
 MESSAGE_SENT = "chat.message.sent"
 MESSAGE_DELIVERED = "chat.message.delivered"
 MESSAGE_READ = "chat.message.read"
@@ -41,4 +43,4 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """The recipient got (delivered) or read a message: `at` in ms since the epoch."""
 
     target_event_id: EventIdHex
-    at: int
+    at: TimeMs

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hearthnet.domain.types import Count, TimeMs
+
 Level = Literal["member", "trusted", "anchor"]
 LEVEL_RANK: dict[str, int] = {"member": 1, "trusted": 2, "anchor": 3}
 COSIGN_CONTEXT = b"hearthnet/cosign/v1\x00"
@@ -24,13 +26,13 @@ Text = Annotated[str, msgspec.Meta(max_length=500)]
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
     """The rules a community is founded with."""
 
-    min_signatures_to_invite: int = 1
-    min_signatures_to_promote: int = 1
-    min_signatures_to_demote: int = 3
-    min_signatures_to_revoke: int = 3
+    min_signatures_to_invite: Count = 1
+    min_signatures_to_promote: Count = 1
+    min_signatures_to_demote: Count = 3
+    min_signatures_to_revoke: Count = 3
     default_member_can_invite: bool = True
     federation_enabled: bool = False
-    capability_token_ttl_seconds: int = 86400
+    capability_token_ttl_seconds: Count = 86400
 
 
 class CommunityCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,7 +48,7 @@ class MemberInvited(msgspec.Struct, frozen=True, kw_only=True):
 
     invitee_node_id: str
     initial_level: Literal["member", "trusted"] = "member"
-    expires_at: int
+    expires_at: TimeMs
     display_name: Text = ""
 
 

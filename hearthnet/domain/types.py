@@ -6,13 +6,22 @@ import base64
 import binascii
 import unicodedata
 import urllib.parse
-from typing import NewType
+from typing import Annotated, NewType
+
+import msgspec
 
 PublicKey = NewType("PublicKey", bytes)
 """A raw 32-byte Ed25519 public key: the identity of a node."""
 
 EventId = NewType("EventId", bytes)
 """BLAKE3-256 of an event's encoded bytes (32 bytes)."""
+
+MAX_TS_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: every wall-clock time a node shows or computes with fits."""
+TimeMs = Annotated[int, msgspec.Meta(ge=0, le=MAX_TS_MS)]
+"""A wall-clock time in ms since the epoch, within the calendar every node can show."""
+Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+"""A small non-negative number (thresholds, lifetimes in seconds)."""
 
 NODE_ID_PREFIX = "ed25519:"
 KEY_BYTES = 32

@@ -1,5 +1,8 @@
 """The capability bus: local handlers first, else the best healthy peer that offers it.
 
+Capabilities of trust `self` (those that sign events) are never routed: a node signs only
+for its own operator, so no peer would serve such a call.
+
 A request for `name@>=A.B` is served by an offer X.Y iff X == A and Y >= B, highest wins.
 Each (peer, capability) keeps a ring of recent outcomes; a peer under half success over its
 recent calls is quarantined for a minute and the next peer is tried.
@@ -244,9 +247,8 @@ class Bus:
                 offers = await remote.offers()
             except BusError:
                 continue
-            version = best_offer(
-                [d.parsed_version() for d in offers if d.name == wanted.name], wanted.version
-            )
+            open_to_peers = [d for d in offers if d.name == wanted.name and d.trust != "self"]
+            version = best_offer([d.parsed_version() for d in open_to_peers], wanted.version)
             health = self._health.setdefault((remote.url, wanted.name), _Health())
             if version is not None and health.quarantined_until < time.monotonic():
                 candidates.append((version, remote))

@@ -2,6 +2,8 @@
 
 Each handler checks a command against the read models, appends signed events, and answers
 from the read models after they have taken in what it appended (read-your-writes).
+A node signs only what its own operator asked for: every handler that appends is trust
+`self` (this node's own CLI and dashboard); peers call the read capabilities only.
 """
 
 from __future__ import annotations
@@ -175,13 +177,19 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             return lambda handler: handler
         return bus.offer(name, trust, input_type, **extra)
 
+    async def own_level() -> str:
+        rows = await node.query(
+            "SELECT level FROM members WHERE node_id = :me AND status = 'active'", {"me": node.me}
+        )
+        return str(rows[0]["level"]) if rows else ""
+
     async def board(where: str = "", **params: Any) -> list[dict[str, Any]]:
         rows = await node.query(
             f"SELECT * FROM ({BOARD_SQL}) {where}", {"now": int(time.time() * 1000), **params}
         )
         return [_post_row(r) for r in rows]
 
-    @offer("market.post", "member", m.PostCreated, idempotent=True)
+    @offer("market.post", "self", m.PostCreated, idempotent=True)
     async def market_post(call: Call) -> dict[str, Any]:
         post: m.PostCreated = call.input
         same = await node.query(
@@ -232,7 +240,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         scored.sort(key=lambda p: (-p["score"], -p["lamport"]))
         return {"posts": scored[: q.k], "ranking": "keyword"}
 
-    @offer("market.expire", "member", ExpireInput)
+    @offer("market.expire", "self", ExpireInput)
     async def market_expire(call: Call) -> dict[str, Any]:
         q: ExpireInput = call.input
         found = await node.query(
@@ -242,12 +250,8 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             raise BusError("not_found", f"no post {q.event_id}")
         if found[0]["author"] != node.me and q.reason != "stale":
             raise BusError("unauthorized", "only the author expires a post (others: stale)")
-        if (
-            q.reason == "stale"
-            and found[0]["author"] != node.me
-            and call.level not in ("self", "trusted", "anchor")
-        ):
-            raise BusError("unauthorized", "marking a post stale needs a trusted member")
+        if found[0]["author"] != node.me and await own_level() not in ("trusted", "anchor"):
+            raise BusError("unauthorized", "marking another's post stale needs a trusted member")
         body = m.PostExpired(
             client_id=q.client_id or found[0]["client_id"],
             target_event_id=q.event_id,
@@ -256,7 +260,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         recorded = await node.append(m.POST_EXPIRED, encode_body(body))
         return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
 
-    @offer("chat.send", "member", c.MessageSent, idempotent=True)
+    @offer("chat.send", "self", c.MessageSent, idempotent=True)
     async def chat_send(call: Call) -> dict[str, Any]:
         msg: c.MessageSent = call.input
         _node(msg.recipient, "recipient")
@@ -311,7 +315,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         recorded = await node.append(c.MESSAGE_READ, encode_body(receipt))
         return {"event_id": recorded.id.hex()}
 
-    @offer("community.invite", "member", InviteInput)
+    @offer("community.invite", "self", InviteInput)
     async def community_invite(call: Call) -> dict[str, Any]:
         q: InviteInput = call.input
         _node(q.invitee_node_id, "invitee_node_id")
@@ -320,6 +324,11 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         )
         if known:
             raise BusError("bad_request", f"{q.invitee_node_id} is already {known[0]['status']}")
+        level = await own_level()
+        if not level:
+            raise BusError("unauthorized", "this node is not an active member")
+        if cm.LEVEL_RANK[q.initial_level] > cm.LEVEL_RANK[level]:
+            raise BusError("unauthorized", f"a {level} cannot invite at level {q.initial_level}")
         body = cm.MemberInvited(
             invitee_node_id=q.invitee_node_id,
             initial_level=q.initial_level,
@@ -363,7 +372,7 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
             )
         return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport, **after[0]}
 
-    @offer("community.revoke", "trusted", RevokeInput)
+    @offer("community.revoke", "self", RevokeInput)
     async def community_revoke(call: Call) -> dict[str, Any]:
         q: RevokeInput = call.input
         body = cm.MemberRevoked(
@@ -385,8 +394,8 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
 
         return handle
 
-    offer("community.promote", "trusted", LevelInput)(level_change(cm.MEMBER_PROMOTED))
-    offer("community.demote", "trusted", LevelInput)(level_change(cm.MEMBER_DEMOTED))
+    offer("community.promote", "self", LevelInput)(level_change(cm.MEMBER_PROMOTED))
+    offer("community.demote", "self", LevelInput)(level_change(cm.MEMBER_DEMOTED))
 
     @offer("community.members", "member", Nothing)
     async def community_members(call: Call) -> dict[str, Any]:

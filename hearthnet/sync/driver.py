@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from hearthnet.domain.types import InvalidIdentifier, parse_peer_url
-from hearthnet.sync.session import Peer, Replica, SyncError, synchronise
+from hearthnet.sync.session import Peer, PeerMisbehaved, Replica, SyncError, synchronise
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 LOST_AFTER_FAILURES = 2
 MAX_BACKOFF_S = 30.0
+QUARANTINE_S = 600.0
+"""How long a peer that served corrupt or forged data is left alone."""
 
 
 class RemoteNode(Peer, Protocol):
@@ -144,6 +146,10 @@ class PeerManager:
                 elif state.state == "new":
                     state.state = "unreachable"
                 wait = min(MAX_BACKOFF_S, 0.5 * 2 ** min(state.failures, 6))
+                if isinstance(exc, PeerMisbehaved):
+                    if state.state == "connected":
+                        await self.on_change(state, "lost")
+                    state.state, wait = "quarantined", QUARANTINE_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kick.wait(), timeout=wait)
 

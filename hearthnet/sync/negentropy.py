@@ -3,9 +3,12 @@
 Items are (timestamp, 32-byte id), ordered by timestamp, then id; we use the Lamport value as
 the timestamp. A message is the version byte 0x61 and a run of adjacent ranges, each an
 exclusive upper bound, a mode and its payload: Skip, a 16-byte Fingerprint, or an IdList.
-A differing fingerprint is split into 16 buckets, or sent as an IdList below 32 items; the
-party that receives an IdList learns which ids only it has and which only the other has.
+A differing fingerprint is split into 16 buckets, or sent as an IdList below 32 items. The
+initiator that receives an IdList learns which ids only it has and which only the other has;
+a responder that receives one answers with its own IdList of that range, as the reference
+implementation does, so the initiator learns every difference from the replies alone.
 When a reply would pass the frame size limit, the rest is folded into one fingerprint.
+Incoming messages are limited only by the transport's frame cap.
 """
 
 from __future__ import annotations
@@ -120,9 +123,11 @@ class Negentropy:
         self.frame_size_limit = frame_size_limit
         self._last_in = 0
         self._last_out = 0
+        self._initiator = False
 
     def initiate(self) -> bytes:
         """Return the opening message: fingerprints (or ids) over the whole set."""
+        self._initiator = True
         self._last_out = 0
         out = bytearray([PROTOCOL_VERSION])
         self._split(0, len(self.storage), Bound(INFINITY), out)
@@ -130,8 +135,6 @@ class Negentropy:
 
     def reconcile(self, message: bytes) -> Reconciliation:
         """Answer a message; the reply is None when nothing is left to say."""
-        if len(message) > max(self.frame_size_limit, MIN_FRAME) * 2:
-            raise NegentropyError("message is larger than twice the frame size limit")
         query = _Reader(message)
         self._last_in = self._last_out = 0
         version = query.take(1)[0]
@@ -168,13 +171,25 @@ class Negentropy:
                 if count * ID_SIZE > len(message):
                     raise NegentropyError("id list longer than the message")
                 their_ids = {query.take(ID_SIZE) for _ in range(count)}
-                skip = True
-                for _, i in self.storage.items[lower:upper]:
-                    if i in their_ids:
-                        their_ids.discard(i)
-                    else:
-                        have.append(i)
-                need.extend(their_ids)
+                if not self._initiator:
+                    if skip:
+                        skip = False
+                        out += self._encode_bound(prev_bound) + encode_varint(SKIP)
+                    end = self._answer_ids(lower, upper, bound, len(full), out)
+                    if end != upper:
+                        full += out
+                        rest = self.storage.fingerprint(end, size)
+                        full += self._encode_bound(Bound(INFINITY)) + encode_varint(FINGERPRINT)
+                        full += rest
+                        break
+                else:
+                    skip = True
+                    for _, i in self.storage.items[lower:upper]:
+                        if i in their_ids:
+                            their_ids.discard(i)
+                        else:
+                            have.append(i)
+                    need.extend(their_ids)
             else:
                 raise NegentropyError(f"unknown range mode {mode}")
             if len(full) + len(out) > self.frame_size_limit - 200:
@@ -184,6 +199,21 @@ class Negentropy:
             full += out
             prev_index, prev_bound = upper, bound
         return Reconciliation(bytes(full) if len(full) > 1 else None, have, need)
+
+    def _answer_ids(self, lower: int, upper: int, bound: Bound, used: int, out: bytearray) -> int:
+        """Answer an IdList with ours for [lower, upper); return where it ends (before upper
+        when the frame filled up: the range then ends at the first id left out)."""
+        items = self.storage.items
+        ids, end = bytearray(), upper
+        for index in range(lower, upper):
+            if used + len(out) + len(ids) > self.frame_size_limit - 200:
+                end = index
+                break
+            ids += items[index][1]
+        end_bound = bound if end == upper else Bound(*items[end])
+        out += self._encode_bound(end_bound) + encode_varint(ID_LIST)
+        out += encode_varint(end - lower) + ids
+        return end
 
     def _split(self, lower: int, upper: int, upper_bound: Bound, out: bytearray) -> None:
         count = upper - lower

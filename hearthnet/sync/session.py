@@ -28,6 +28,10 @@ class SyncError(RuntimeError):
     """A session that could not finish (peer unreachable, misbehaving, or too chatty)."""
 
 
+class PeerMisbehaved(SyncError):
+    """The peer answered with data no honest node sends: it is left alone for a while."""
+
+
 class Peer(Protocol):
     """The other side of a session, however it is reached."""
 
@@ -137,8 +141,13 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, bo
         to_fetch.update(dict.fromkeys(i[: protocol.PREFIX] for i in step.need))
         message = step.reply
     keys, per_request = list(to_fetch), FIRST_FETCH
+    fetches_left = len(keys) // 16 + 16
     while keys:
-        request = Fetch(keys=protocol.join_keys(keys[:per_request]))
+        if not fetches_left:
+            raise PeerMisbehaved(f"{len(keys)} events still missing after every fetch allowed")
+        fetches_left -= 1
+        asked = keys[:per_request]
+        request = Fetch(keys=protocol.join_keys(asked))
         stats.bytes_sent += len(protocol.encode(request))
         bundle = await peer.fetch(request)
         stats.bytes_received += len(protocol.encode(bundle))
@@ -148,6 +157,8 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, bo
         stats.fetched += got
         stats.stored += (await replica.take(bundle)).stored
         served = replica.keys_of(bundle)
+        if served.isdisjoint(asked):
+            raise PeerMisbehaved("the peer served none of the events asked for")
         keys = [k for k in keys if k not in served]
         size = sum(map(len, bundle.events)) / max(1, len(bundle.events))
         per_request = max(16, int(protocol.FRAME_LIMIT / max(size, 64)))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hearthnet.sync.negentropy import Negentropy, Reconciliation, Storage
-from tests.sync_helpers import converge
+from tests.sync_helpers import learned
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -83,25 +83,32 @@ CASES = [
 
 @pytest.mark.parametrize("limit", [4096, 60_000])
 @pytest.mark.parametrize(("seed", "shared", "a", "b"), CASES)
-@pytest.mark.parametrize("we_initiate", [True, False])
-def test_both_directions(
-    node: subprocess.Popen[str],
-    limit: int,
-    seed: int,
-    shared: int,
-    a: int,
-    b: int,
-    we_initiate: bool,
+def test_their_initiator_learns_every_difference_from_our_replies(
+    node: subprocess.Popen[str], limit: int, seed: int, shared: int, a: int, b: int
 ) -> None:
-    common, a_extra, b_extra = _sets(seed, shared, a, b)
-    ours = Negentropy(Storage(common + a_extra), limit)
-    theirs = NodeParty(node, common + b_extra, limit)
-    if we_initiate:
-        only_ours, only_theirs, _, _ = converge(ours, theirs, max_rounds=500)
-    else:
-        only_theirs, only_ours, _, _ = converge(theirs, ours, max_rounds=500)
-    assert only_ours == {i for _, i in a_extra}
-    assert only_theirs == {i for _, i in b_extra}
+    common, ours_only, theirs_only = _sets(seed, shared, a, b)
+    ours = Negentropy(Storage(common + ours_only), limit)
+    theirs = NodeParty(node, common + theirs_only, limit)
+    their_view, our_view = learned(theirs, ours, max_rounds=500)
+    assert their_view.have == {i for _, i in theirs_only}
+    assert their_view.need == {i for _, i in ours_only}
+    assert our_view == ({*()}, {*()})  # the responder answers; the initiator learns
+
+
+@pytest.mark.parametrize("limit", [4096, 60_000])
+@pytest.mark.parametrize(("seed", "shared", "a", "b"), CASES)
+def test_our_initiator_and_their_responder_learn_the_differences_between_them(
+    node: subprocess.Popen[str], limit: int, seed: int, shared: int, a: int, b: int
+) -> None:
+    common, ours_only, theirs_only = _sets(seed, shared, a, b)
+    ours = Negentropy(Storage(common + ours_only), limit)
+    theirs = NodeParty(node, common + theirs_only, limit)
+    our_view, their_view = learned(ours, theirs, max_rounds=500)
+    truly_ours, truly_theirs = {i for _, i in ours_only}, {i for _, i in theirs_only}
+    assert our_view.have <= truly_ours and our_view.need <= truly_theirs
+    assert their_view.have <= truly_theirs and their_view.need <= truly_ours
+    assert our_view.have | their_view.need == truly_ours
+    assert our_view.need | their_view.have == truly_theirs
 
 
 def test_first_messages_are_byte_identical(node: subprocess.Popen[str]) -> None:

@@ -13,6 +13,7 @@ from hearthnet.adapters.crypto import blake3_256
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.bootstrap import PROJECTIONS
 from hearthnet.domain import community as c
+from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from tests.conftest import open_log
 from tests.factories import Author, community, cosign, signer
@@ -41,7 +42,7 @@ def _scenario() -> list[bytes]:
         ]
     for round_ in range(6):
         raws += [
-            p.event("market.post.created", encode_body(c.MemberJoined(invite_event_id=str(round_))))
+            p.event(m.POST_CREATED, encode_body(m.PostCreated(client_id=str(round_), title="x")))
             for p in people
         ]
     liar = people[4]
@@ -66,7 +67,10 @@ def _scenario() -> list[bytes]:
             ),
         )
     )
-    raws += [target.event("market.post.created") for _ in range(2)]
+    raws += [
+        target.event(m.POST_CREATED, encode_body(m.PostCreated(client_id=f"late {n}", title="y")))
+        for n in range(2)
+    ]
     return raws
 
 

@@ -113,3 +113,18 @@ def test_items_are_validated() -> None:
         Storage([(1, b"\x00" * 31)])
     with pytest.raises(ValueError):
         Negentropy(Storage([]), 1000)
+
+
+def test_a_message_up_to_the_frame_cap_is_answered_and_an_id_list_with_an_id_list() -> None:
+    rng = random.Random(5)
+    theirs = sorted((rng.randrange(100), rng.randbytes(32)) for _ in range(600))
+    ours = [(t, rng.randbytes(32)) for t, _ in theirs[:40]]
+    message = bytes([0x61]) + encode_varint(0) + encode_varint(0) + encode_varint(2)
+    message += encode_varint(len(theirs)) + b"".join(i for _, i in theirs)
+    assert len(message) > 4 * 4096
+    step = Negentropy(Storage(ours), 4096).reconcile(message)
+    assert step.reply is not None and not step.have and not step.need
+    answered = Negentropy(Storage(theirs), 4096)
+    answered.initiate()
+    back = answered.reconcile(step.reply)
+    assert set(back.need) == {i for _, i in ours}
