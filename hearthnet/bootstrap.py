@@ -154,6 +154,10 @@ class NodeRuntime:
         self._threads: set[asyncio.Future[Any]] = set()
         self._remotes: dict[str, Any] = {}
         self._discovery: Any = None
+        self._stopping = False
+        self.damage: list[str] = []
+        """What is wrong with this node's log or views, in words (empty when healthy)."""
+        self.unfolded = 0
         self.started_at = time.time()
         self.peers = PeerManager(
             LocalReplica(node.log, self.writer),
@@ -183,6 +187,7 @@ class NodeRuntime:
             peers=self._peer_rows,
             add_peer=self.peers.add,
             offload=self.offload,
+            unfolded=node.views.unfolded,
         )
         register_handlers(self.bus, self.context, skip=frozenset(options.without))
         register_inspection(self.bus, self.context)
@@ -245,6 +250,7 @@ class NodeRuntime:
         async with self._views_lock:
             types: set[str] = set()
             folded = await self.offload(self.node.views.catch_up, None, types)
+            self.unfolded = await self.offload(self.node.views.unfolded_count)
             membership = self.node.views.projections["membership"]
             assert isinstance(membership, MembershipProjection)
             self.admission.update(
@@ -322,6 +328,11 @@ class NodeRuntime:
             "url": self.url,
             "uptime_seconds": round(time.time() - self.started_at),
             "log_head_lamport": self.node.log.max_lamport,
+            "log_damaged": bool(self.damage or self.unfolded),
+            "log_problems": [
+                *self.damage,
+                *([f"{self.unfolded} events a view could not fold"] if self.unfolded else []),
+            ],
             "peers": [
                 {"url": s.url, "node_id": s.node_id, "state": s.state}
                 for s in self.peers.peers.values()
@@ -358,10 +369,18 @@ class NodeRuntime:
         return NodePorts(LocalBus(self.bus, self.me), self.broadcaster)
 
     async def start(self) -> None:
-        """Bring the views up to date, then keep them so; start replication and discovery."""
-        await self.refresh_views()
+        """Bring the views up to date, then keep them so; start replication and discovery.
+
+        The node starts whatever its log holds: views that cannot be brought up are reported
+        as damage, and the whole log is verified in the background.
+        """
+        try:
+            await self.refresh_views()
+        except Exception as exc:  # served as damaged, retried by the views task
+            self._damaged(f"the views could not be brought up to date: {exc}")
         await self.reader.open()
         self._tasks.append(asyncio.create_task(self._keep_views_current(), name="views"))
+        self._tasks.append(asyncio.create_task(self._verify_log(), name="verify"))
         await self.peers.start()
         if self.options.discovery:
             from hearthnet.adapters.discovery import Discovery
@@ -375,8 +394,32 @@ class NodeRuntime:
             )
             await self._discovery.start()
 
+    def _damaged(self, what: str) -> None:
+        self.damage.append(what)
+        logging.getLogger("hearthnet").warning("log damaged: %s", what)
+
+    async def _verify_log(self) -> None:
+        """Audit the stored log once after start; say so loudly if it is damaged."""
+        from hearthnet.adapters.audit import audit
+
+        def stop_when_stopping(_: int) -> None:
+            if self._stopping:
+                raise InterruptedError("the node is stopping")
+
+        try:
+            report = await self.offload(lambda: audit(self.node.log, progress=stop_when_stopping))
+        except InterruptedError:
+            return
+        if report.problems:
+            first = report.problems[0]
+            self._damaged(
+                f"`log verify` finds {len(report.problems)} problems, the first at position "
+                f"{first.position}: {first.problem}"
+            )
+
     async def stop(self) -> None:
         """Stop replication and discovery, commit what is queued, close everything."""
+        self._stopping = True
         try:
             if self._discovery is not None:
                 await self._discovery.stop()
@@ -447,7 +490,7 @@ async def serve(node: Node, options: RunOptions) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from hearthnet.adapters.http_server import NodeServer
+    from hearthnet.adapters.http_server import GuardedH11Protocol, NodeServer
     from hearthnet.domain.types import node_id
 
     async def health(_: Any) -> JSONResponse:
@@ -487,6 +530,7 @@ async def serve(node: Node, options: RunOptions) -> None:
         log_level="warning",
         lifespan="on" if options.dashboard else "off",
         access_log=False,
+        http=GuardedH11Protocol,
     )
     server = NodeServer(config)
     loop = asyncio.get_running_loop()
@@ -531,6 +575,8 @@ class ServiceContext:
     add_peer: Callable[[str], object]
     offload: Callable[[Callable[[], Any]], Awaitable[Any]]
     """Runs blocking reads of the log on a thread the node waits for before closing."""
+    unfolded: Callable[[], list[dict[str, Any]]] = list
+    """The events a view could not fold, with the reason."""
 
     async def events(self, since: int, limit: int) -> list[dict[str, Any]]:
         """Stored events after a local position, read off the event loop."""
@@ -584,6 +630,7 @@ class ServiceContext:
 
             report = audit(log, progress=advance)
             return {
+                "unfolded": self.unfolded(),
                 "events": report.events,
                 "authors": report.authors,
                 "fork_proofs": report.fork_proofs,

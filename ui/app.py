@@ -162,6 +162,8 @@ def header(ports: NodePorts) -> None:
         title = ui.label("HearthNet").classes("text-lg font-bold")
         node_name = ui.label("").classes("text-sm opacity-80")
         pill = ui.badge("", color="grey").classes("text-sm").props("rounded")
+        damaged = ui.badge(t("damaged"), color="negative").classes("text-sm").props("rounded")
+        damaged.mark("damaged").set_visibility(False)
         ui.space()
         other = "de" if strings.language() == "en" else "en"
         ui.link(other.upper(), f"?lang={other}").classes("text-white no-underline text-sm")
@@ -185,6 +187,7 @@ def header(ports: NodePorts) -> None:
         connected = sum(1 for p in status["peers"] if p["state"] == "connected")
         pill.set_text(t("online", n=connected) if connected else t("alone"))
         pill.props(f"color={'positive' if connected else 'warning'}")
+        damaged.set_visibility(bool(status.get("log_damaged")))
         banner.clear()
         with banner:
             for post in urgent["posts"]:

@@ -13,6 +13,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "log": ("Log", "Protokoll"),
     "community": ("Community", "Gemeinschaft"),
     "online": ("online · {n} peers", "online · {n} Nachbarn"),
+    "damaged": ("log damaged: see Log", "Protokoll beschädigt: siehe Log"),
+    "unfolded": (
+        "{n} events a view could not take",
+        "{n} Ereignisse konnte eine Ansicht nicht übernehmen",
+    ),
     "alone": ("no peers reachable", "keine Nachbarn erreichbar"),
     "emergency": ("EMERGENCY", "NOTFALL"),
     "this_node": ("this node", "dieser Knoten"),

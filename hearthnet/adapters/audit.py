@@ -18,7 +18,7 @@ import msgspec
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
-from hearthnet.domain import envelope
+from hearthnet.domain import admission, envelope
 from hearthnet.domain.chain import ForkProof, proves_fork
 from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import node_id
@@ -76,6 +76,10 @@ def _signature_problems(log: EventLog, raws: Sequence[bytes]) -> list[str | None
             return str(exc)
         if not log.verify(e.author, envelope.signing_bytes(e), e.sig):
             return "invalid signature"
+        try:
+            admission.check(e)
+        except admission.Refused as exc:
+            return f"fails the admission rule: {exc}"
         return None
 
     def chunk(part: Sequence[bytes]) -> list[str | None]:

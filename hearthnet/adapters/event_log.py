@@ -30,8 +30,8 @@ from hearthnet.adapters.recorders import (
 )
 from hearthnet.domain import admission, envelope
 from hearthnet.domain.admission import Refused
-from hearthnet.domain.community import MEMBER_INVITED
 from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
+from hearthnet.domain.community import MEMBER_INVITED
 from hearthnet.domain.envelope import Event, MalformedEvent
 from hearthnet.projections.base import ForkRecord, Recorded
 

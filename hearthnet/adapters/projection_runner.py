@@ -166,17 +166,19 @@ class ProjectionRunner:
 
     def unfolded(self, limit: int = 100) -> list[dict[str, object]]:
         """Return the events a projection could not fold, with the reason."""
-        rows = self.db.execute(
-            "SELECT projection, event_id, position, reason FROM unfolded "
-            "ORDER BY position, projection LIMIT ?",
-            (limit,),
-        ).fetchall()
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT projection, event_id, position, reason FROM unfolded "
+                "ORDER BY position, projection LIMIT ?",
+                (limit,),
+            ).fetchall()
         keys = ("projection", "event_id", "position", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def unfolded_count(self) -> int:
         """Return how many (projection, event) pairs could not be folded."""
-        return int(self.db.execute("SELECT count(*) FROM unfolded").fetchone()[0])
+        with self._lock:
+            return int(self.db.execute("SELECT count(*) FROM unfolded").fetchone()[0])
 
     def digests(self) -> dict[str, str]:
         """Return a BLAKE3 digest of each projection's rows (and of the events it could not

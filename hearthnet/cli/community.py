@@ -12,7 +12,13 @@ from hearthnet.cli.session import node_session
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
-from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, short_node_id
+from hearthnet.domain.types import (
+    InvalidIdentifier,
+    node_id,
+    parse_node_id,
+    parse_peer_url,
+    short_node_id,
+)
 
 if TYPE_CHECKING:
     from hearthnet.bootstrap import Node
@@ -85,15 +91,21 @@ def create(
         parse_node_id(invitee)
     except InvalidIdentifier as exc:
         raise click.BadParameter(str(exc), param_hint="--node-id") from None
+    try:
+        endpoints = tuple(parse_peer_url(e) for e in endpoints)
+    except InvalidIdentifier as exc:
+        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
     with node_session(need_community=True) as node:
         assert node.signer is not None
         node.views.catch_up()
         me = node_id(node.signer.public_key)
         standing = node.views.db.execute(
-            "SELECT status FROM members WHERE node_id=?", (me,)
+            "SELECT status, level FROM members WHERE node_id=?", (me,)
         ).fetchone()
         if standing is None or standing[0] != "active":
             raise Failure("this node is not an active member and cannot invite")
+        if c.LEVEL_RANK[level] > c.LEVEL_RANK[standing[1]]:
+            raise Failure(f"a {standing[1]} cannot invite at level {level}")
         row = node.views.db.execute("SELECT name FROM community").fetchone()
         community_name = row[0] if row else ""
         expires_ms = int((time.time() + ttl * 3600) * 1000)

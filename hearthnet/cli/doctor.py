@@ -56,7 +56,12 @@ def _log(home: Path) -> tuple[str, str]:
         count = node.log.recorder.count_events()
         target = home / "log.sqlite"
         writable = not target.exists() or target.stat().st_mode & 0o200
-        return (OK, f"{count} events, writable") if writable else (FAIL, "log file is read-only")
+        if not writable:
+            return FAIL, "log file is read-only"
+        unfolded = node.views.unfolded_count()
+        if unfolded:
+            return WARN, f"{count} events; {unfolded} a view could not fold (`log stats`)"
+        return OK, f"{count} events, writable"
     finally:
         node.close()
 

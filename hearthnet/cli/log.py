@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,12 @@ from hearthnet.cli.output import (
     stdout,
 )
 from hearthnet.cli.session import node_session
-from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix, parse_node_id
+from hearthnet.domain.types import (
+    InvalidIdentifier,
+    format_ms,
+    parse_event_id_prefix,
+    parse_node_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,7 +43,7 @@ def log() -> None:
 
 
 def _when(ts: int) -> str:
-    return datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return format_ms(ts)
 
 
 def _rows(
@@ -210,6 +214,7 @@ def stats(as_json: bool) -> None:
             {"author": a, "frozen_at": seq}
             for a, seq in db.execute("SELECT author, frozen_at FROM forks ORDER BY author")
         ]
+        unfolded = node.views.unfolded()
         out = {
             "events": node.log.recorder.count_events(),
             "events_in_views": events,
@@ -217,6 +222,7 @@ def stats(as_json: bool) -> None:
             "bytes": size,
             "max_lamport": node.log.max_lamport,
             "forks": forks,
+            "unfolded": unfolded,
             "heads": heads,
             "store": node.store_url.split("@")[-1],
         }
@@ -235,6 +241,15 @@ def stats(as_json: bool) -> None:
     if forks:
         emit_table(
             "forks", ["author", "frozen at seq"], [(f["author"], f["frozen_at"]) for f in forks]
+        )
+    if unfolded:
+        emit_table(
+            "events a view could not fold",
+            ["view", "event", "position", "reason"],
+            [
+                (u["projection"], str(u["event_id"])[:16], u["position"], u["reason"])
+                for u in unfolded
+            ],
         )
 
 

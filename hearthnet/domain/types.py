@@ -6,6 +6,7 @@ import base64
 import binascii
 import unicodedata
 import urllib.parse
+from datetime import UTC, datetime
 from typing import Annotated, NewType
 
 import msgspec
@@ -105,6 +106,16 @@ def parse_peer_url(text: str) -> str:
         raise InvalidIdentifier(f"not a peer URL: {text[:80]!r}") from exc
     if parts.scheme not in ("http", "https") or not _host_ok(host) or len(text) > 300:
         raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")
-    if parts.query or parts.fragment or parts.username or parts.password or port == 0:
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidIdentifier(f"a peer URL is http(s)://host[:port], no path: {text[:80]!r}")
+    if port == 0:
         raise InvalidIdentifier(f"a peer URL is http(s)://host[:port]: {text[:80]!r}")
     return text
+
+
+def format_ms(ts: int, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Show a wall-clock time in UTC; one outside the calendar shows as its raw number."""
+    try:
+        return datetime.fromtimestamp(ts / 1000, UTC).strftime(pattern)
+    except (ValueError, OverflowError, OSError):
+        return f"{ts} ms"

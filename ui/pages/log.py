@@ -33,6 +33,14 @@ def parse_since(text: str) -> int | None:
     return None
 
 
+def shown_time(ts: int) -> str:
+    """An event's time in local time; a time outside the calendar shows as its raw number."""
+    try:
+        return time.strftime("%d.%m. %H:%M:%S", time.localtime(ts / 1000))
+    except (ValueError, OverflowError, OSError):
+        return f"{ts} ms"
+
+
 def build(ports: NodePorts) -> None:
     """The log page."""
     cursors: list[str] = [""]
@@ -103,7 +111,7 @@ def build(ports: NodePorts) -> None:
         table.rows = [
             {
                 **e,
-                "time": time.strftime("%d.%m. %H:%M:%S", time.localtime(e["ts"] / 1000)),
+                "time": shown_time(e["ts"]),
                 "who": e["author"][8:24],
                 "short": e["event_id"][:12],
                 "fork": t("forked") if e["forked"] else "",
@@ -195,12 +203,17 @@ def build(ports: NodePorts) -> None:
                 progress.set_value(data["done"] / data["total"])
             elif name == "result":
                 progress.set_value(1)
-                outcome.set_text(
+                said = (
                     t("verified", events=data["events"])
                     if data["ok"]
                     else t("problems", n=len(data["problems"]))
                 )
-                outcome.classes(replace="text-positive" if data["ok"] else "text-negative")
+                unfolded = data.get("unfolded", [])
+                if unfolded:
+                    said += " · " + t("unfolded", n=len(unfolded))
+                outcome.set_text(said)
+                healthy = data["ok"] and not unfolded
+                outcome.classes(replace="text-positive" if healthy else "text-negative")
             elif name == "error":
                 ui.notify(f"{data['error']}: {data['message']}", type="negative")
 
