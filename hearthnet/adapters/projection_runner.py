@@ -199,42 +199,49 @@ class ProjectionRunner:
     def _fold(
         self, batch: list[tuple[int, str, bytes]], types: set[str] | None
     ) -> tuple[int, bool]:
-        """Fold a batch; if its rows cannot be written, fold its events one at a time, and
-        record the one that cannot be written as not folded."""
+        """Fold a batch; if its rows cannot be written, fold its events one at a time, and an
+        event whose rows a view cannot write is recorded as not folded by that view."""
         try:
             return self._fold_batch(batch, types)
         except sqlite3.OperationalError:
             raise  # the database itself failed (disk, lock): no event is to blame
-        except Exception as exc:
+        except Exception:
             self._restore()
-            if len(batch) > 1:
-                folded, rebuild = 0, False
-                for item in batch:
-                    n, again = self._fold([item], types)
-                    folded, rebuild = folded + n, rebuild or again
-                return folded, rebuild
-            self._skip(batch[0], _reason(exc))
-            return 0, False
+        if len(batch) > 1:
+            folded, rebuild = 0, False
+            for item in batch:
+                n, again = self._fold([item], types)
+                folded, rebuild = folded + n, rebuild or again
+            return folded, rebuild
+        folded, rebuild = 0, False
+        for name in list(self.projections):
+            try:
+                n, again = self._fold_batch(batch, types, only=name)
+                folded, rebuild = max(folded, n), rebuild or again
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:
+                self._restore()
+                self._skip(batch[0], name, _reason(exc))
+        return folded, rebuild
 
-    def _skip(self, item: tuple[int, str, bytes], reason: str) -> None:
-        """Move every projection past one event it cannot take, recording why."""
+    def _skip(self, item: tuple[int, str, bytes], name: str, reason: str) -> None:
+        """Move one view past an event it cannot take, recording why."""
         position, _, state = item
-        event_id = blake3_256(state).hex()
         self.db.execute("BEGIN IMMEDIATE")
-        for name in self.projections:
-            if position > self._seen.get(name, 0):
-                self.db.execute(
-                    "INSERT OR REPLACE INTO unfolded VALUES (?, ?, ?, ?)",
-                    (name, event_id, position, reason),
-                )
-                self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, position))
+        self.db.execute(
+            "INSERT OR REPLACE INTO unfolded VALUES (?, ?, ?, ?)",
+            (name, blake3_256(state).hex(), position, reason),
+        )
+        self.db.execute("INSERT OR REPLACE INTO tracking VALUES (?, ?)", (name, position))
         self.db.execute("COMMIT")
         self._seen = self._positions()
 
     def _fold_batch(
-        self, batch: list[tuple[int, str, bytes]], types: set[str] | None
+        self, batch: list[tuple[int, str, bytes]], types: set[str] | None, only: str = ""
     ) -> tuple[int, bool]:
         positions = self._seen
+        views = {only: self.projections[only]} if only else self.projections
         skipped: list[tuple[str, str, int, str]] = []
         frozen, rebuild, folded = self.frozen, False, 0
         new_frozen: list[ForkRecord] = []
@@ -245,7 +252,7 @@ class ProjectionRunner:
                     frozen[record.author] = record.seq
                     new_frozen.append(record)
                     rebuild = True
-                for name, p in self.projections.items():
+                for name, p in views.items():
                     if position > positions[name]:
                         p.fork(record)
                 continue
@@ -256,7 +263,7 @@ class ProjectionRunner:
             folded += 1
             if types is not None:
                 types.add(event.type)
-            for name, p in self.projections.items():
+            for name, p in views.items():
                 if position > positions[name]:
                     try:
                         p.apply(recorded)
@@ -270,7 +277,7 @@ class ProjectionRunner:
                     "INSERT OR REPLACE INTO frozen VALUES (?, ?)", (record.author, record.seq)
                 )
             self.db.executemany("INSERT OR REPLACE INTO unfolded VALUES (?, ?, ?, ?)", skipped)
-            for name, p in self.projections.items():
+            for name, p in views.items():
                 writes = p.flush()
                 for t in p.tables:
                     if t.name in writes.replace:

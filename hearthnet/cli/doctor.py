@@ -58,12 +58,37 @@ def _log(home: Path) -> tuple[str, str]:
         writable = not target.exists() or target.stat().st_mode & 0o200
         if not writable:
             return FAIL, "log file is read-only"
+        problems = _running_log_problems(home)
         unfolded = node.views.unfolded_count()
         if unfolded:
-            return WARN, f"{count} events; {unfolded} a view could not fold (`log stats`)"
+            problems.append(f"{unfolded} events a view could not fold (`log stats`)")
+        if problems:
+            return WARN, f"{count} events; damaged: " + "; ".join(dict.fromkeys(problems))
         return OK, f"{count} events, writable"
     finally:
         node.close()
+
+
+def _running_log_problems(home: Path) -> list[str]:
+    """What the node running on this data directory says is wrong with its log."""
+    import httpx
+
+    from hearthnet.cli.node import running_node
+
+    found = running_node(home)
+    if found is None:
+        return []
+    url, token = found
+    try:
+        response = httpx.post(
+            f"{url}/bus/v1/call/node.status",
+            json={"input": {}},
+            headers={"authorization": f"Bearer {token}"},
+            timeout=5.0,
+        )
+        return list(response.json()["output"].get("log_problems", []))
+    except (httpx.HTTPError, ValueError, KeyError):
+        return []
 
 
 def _port(home: Path) -> tuple[str, str]:

@@ -67,6 +67,12 @@ def following(home: Path) -> Iterator[Callable[[], dict[str, Any]]]:
             follower.kill()
 
 
+def target_of(url: str) -> str:
+    """The node id a signed request to this node must name."""
+    node: str = httpx.get(url + "/manifest", timeout=10).json()["node_id"]
+    return node
+
+
 def new_key(home: Path) -> str:
     """Create a node key in home and return the node id."""
     return str(json.loads(cli(home, "id", "--json").stdout)["node_id"])

@@ -12,7 +12,7 @@ import pytest
 
 from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.request_auth import sign_request
-from tests.e2e.cluster import NodeProcess, cli, free_port, new_key
+from tests.e2e.cluster import NodeProcess, cli, free_port, new_key, target_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -112,7 +112,7 @@ def test_board_messages_and_failover(
 def _signed_call(
     url: str, signer: NaclSigner, community: str, ref: str, body: bytes
 ) -> httpx.Response:
-    headers = sign_request(signer, community, "POST", "/bus/v1/call", body)
+    headers = sign_request(signer, community, target_of(url), "POST", "/bus/v1/call", body)
     headers["x-hearthnet-capability"] = ref
     return httpx.post(url + "/bus/v1/call", content=body, headers=headers, timeout=10)
 
@@ -135,7 +135,7 @@ def test_refusals_carry_the_wire_error(
     r = _signed_call(a.url, stranger, community, "market.list", listing)
     assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
     member = NaclSigner((b.home / "keys" / "device.ed25519").read_bytes())
-    headers = sign_request(member, community, "POST", "/bus/v1/call", b"{}")
+    headers = sign_request(member, community, target_of(a.url), "POST", "/bus/v1/call", b"{}")
     headers["x-hearthnet-capability"] = "market.list"
     r = httpx.post(a.url + "/bus/v1/call", content=listing, headers=headers)
     assert (r.status_code, r.json()["error"]) == (401, "invalid_signature")

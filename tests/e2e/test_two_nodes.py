@@ -14,7 +14,7 @@ from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.request_auth import sign_request
 from hearthnet.domain.invite import parse_invite, sign_invite
 from hearthnet.sync.protocol import FRAME_LIMIT, Fetch
-from tests.e2e.cluster import NodeProcess, cli, following, free_port, new_key
+from tests.e2e.cluster import NodeProcess, cli, following, free_port, new_key, target_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -64,7 +64,7 @@ def test_zeroconf_discovery_and_live_push(pair: tuple[NodeProcess, NodeProcess, 
 
 
 def _call(url: str, signer: NaclSigner, community: str, path: str, body: bytes) -> httpx.Response:
-    headers = sign_request(signer, community, "POST", path, body)
+    headers = sign_request(signer, community, target_of(url), "POST", path, body)
     return httpx.post(url + path, content=body, headers=headers, timeout=10)
 
 
@@ -76,7 +76,9 @@ def test_strangers_forgers_and_garbage(pair: tuple[NodeProcess, NodeProcess, str
         "unauthorized"
     )
     member = NaclSigner((a.home.parent / "b" / "keys" / "device.ed25519").read_bytes())
-    forged = sign_request(member, community, "POST", "/sync/v1/fetch", b"other body")
+    forged = sign_request(
+        member, community, target_of(a.url), "POST", "/sync/v1/fetch", b"other body"
+    )
     response = httpx.post(a.url + "/sync/v1/fetch", content=b"\x91\x90", headers=forged)
     assert response.status_code == 401 and response.json()["error"] == "invalid_signature"
     huge = b"\x00" * (FRAME_LIMIT + 1)
