@@ -143,13 +143,15 @@ def test_refusals_carry_the_wire_error(
 
     before = out(a, "log", "stats")["events"]
     for body in (
-        b'{"input": {"title": ""}}',
+        b'{"input": {"limit": 0}}',
         b"[1, 2]",
         b"not json",
-        b'{"input": {"client_id": 7}}',
+        b'{"input": {"category": 7}}',
     ):
-        r = _signed_call(a.url, member, community, "market.post", body)
+        r = _signed_call(a.url, member, community, "market.list", body)
         assert (r.status_code, r.json()["error"]) == (400, "bad_request"), body
+    r = _signed_call(a.url, member, community, "market.post", b'{"input": {"title": "x"}}')
+    assert (r.status_code, r.json()["error"]) == (401, "unauthorized"), "only a node's own"
     r = _signed_call(a.url, member, community, "no.such@1.0", listing)
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
     assert out(a, "log", "stats")["events"] == before, "nothing appended by refused calls"
