@@ -3,7 +3,8 @@
 Local: market.post through the bus on one node, in process: decide, sign, durable group
 commit, projection catch-up, answer from the views (read-your-writes). Then 500 concurrent
 posts from 50 clients, checked for loss and duplication. Remote: market.list on a real
-`hearthnet run` process over loopback, signed.
+`hearthnet run` process over loopback, signed, paced under the per-caller rate limit that
+every node enforces (a member calls at most RATE_PER_S times a second).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from hearthnet.adapters.crypto import NaclSigner
+from hearthnet.adapters.http_api import RATE_PER_S
 from hearthnet.adapters.http_bus import HttpBusRemote
 from hearthnet.bootstrap import NodeRuntime, RunOptions, open_node
 from tests.e2e.cluster import NodeProcess, cli, free_port
@@ -66,10 +68,12 @@ async def _remote(node: NodeProcess, calls: int) -> list[float]:
     latencies = []
     async with httpx.AsyncClient() as client:
         remote = HttpBusRemote(node.url, signer, community, client)
+        interval = 1.1 / RATE_PER_S
         for _ in range(calls):
             started = time.perf_counter()
             await remote.call("market.list@1.0", {}, {"limit": 10})
             latencies.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
     return latencies
 
 

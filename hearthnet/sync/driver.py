@@ -86,8 +86,11 @@ class PeerManager:
         if url == self.own_url:
             return PeerState(url, source, state="self")
         if url in self.peers:
+            known = self.peers[url]
+            if source == "discovered" and known.source in ("inbound", "exchange"):
+                known.source = source  # found on the LAN ourselves: the best provenance
             self.kick(url)
-            return self.peers[url]
+            return known
         state = self.peers[url] = PeerState(url, source)
         self._remotes[url] = self.connect(url)
         self._kicks[url] = asyncio.Event()

@@ -41,6 +41,12 @@ def test_last_line_is_the_headline(tmp_path: Path, module: str, name: str) -> No
     assert float(last.split("=")[1]) > 0
 
 
+def test_the_bus_benchmark_runs_at_its_real_size(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.bus")
+    assert any(line.startswith("remote market.list over loopback calls=500 ") for line in lines)
+    assert re.fullmatch(r"local_call_p50_us=\d+", lines[-1]), lines[-1]
+
+
 def test_the_corpus_is_importable_and_reproducible(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert run(tmp_path, "-m", "benchmarks.corpus", "400", str(a))[-1] == "corpus=400"

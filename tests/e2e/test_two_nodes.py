@@ -44,13 +44,14 @@ def pair(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess, str]]:
 def test_zeroconf_discovery_and_live_push(pair: tuple[NodeProcess, NodeProcess, str]) -> None:
     a, b, _ = pair
     b.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(p["state"] == "connected" for p in b.peers()):
-            break
+    deadline = time.monotonic() + 60
+    while not [
+        p
+        for p in b.peers()
+        if (p["state"], p["source"], p["url"]) == ("connected", "discovered", a.url)
+    ]:
+        assert time.monotonic() < deadline, f"b never discovered a: {b.peers()}"
         time.sleep(0.2)
-    found = [p for p in b.peers() if p["state"] == "connected"]
-    assert found and found[0]["source"] == "discovered" and found[0]["url"] == a.url
 
     with following(b.home) as next_row:
         made = json.loads(

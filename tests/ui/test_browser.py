@@ -107,7 +107,7 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
             page_b.get_by_role("button", name="Nachrichten").click()
             expect(page_b.get_by_text("1 ungelesen")).to_be_visible(timeout=5 * SECONDS)
             page_b.get_by_text("1 ungelesen").click()
-            expect(page_b.get_by_text("Danke für die Säcke!")).to_be_visible()
+            expect(page_b.locator(".hn-thread").get_by_text("Danke für die Säcke!")).to_be_visible()
             expect(page_a.get_by_text("· read")).to_be_visible(timeout=5 * SECONDS)
             assert outside_a == [] and outside_b == []
     finally:

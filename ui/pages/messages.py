@@ -46,7 +46,7 @@ def build(ports: NodePorts, me: str) -> None:
             overview = ui.column().classes("w-full gap-1").mark("conversations")
         with ui.column().classes("grow w-full gap-2"):
             heading = ui.label("").classes("text-lg font-bold")
-            thread = ui.column().classes("w-full gap-1").mark("thread")
+            thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
             with ui.row().classes("w-full items-start gap-2"):
                 text = (
                     ui.textarea(
