@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hearthnet.adapters.event_log import StoreError
+from hearthnet.adapters.http_server import GUARD
 from hearthnet.adapters.openapi import describe
 from hearthnet.adapters.request_auth import AuthError, ReplayGuard, verify_request
 from hearthnet.domain.capability import BusError
@@ -150,18 +151,24 @@ async def _sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
 def create_app(api: NodeApi) -> Starlette:
     """Build the Starlette application of a node."""
 
-    def limited(caller: bytes) -> JSONResponse | None:
+    def limited(request: Request, caller: bytes) -> JSONResponse | None:
         """One token bucket per caller; a caller cut off for garbage stays cut off a while."""
         state = api.callers.setdefault(caller, _Caller())
         now = time.monotonic()
         if state.banned_until > now:
-            return _error(429, "rate_limited", "cut off after repeated malformed input")
+            return refuse(request, 429, "rate_limited", "cut off after repeated malformed input")
         state.tokens = min(BURST, state.tokens + (now - state.stamp) * RATE_PER_S)
         state.stamp = now
         if state.tokens < 1:
-            return _error(429, "rate_limited", "too many requests")
+            return refuse(request, 429, "rate_limited", "too many requests")
         state.tokens -= 1
         return None
+
+    def refuse(request: Request, status: int, code: str, message: str) -> JSONResponse:
+        """Answer a refusal; an address that piles them up is turned away for a while."""
+        if request.client is not None:
+            GUARD.refused(request.client.host)
+        return _error(status, code, message)
 
     def strike(caller: bytes, count: int = 1) -> None:
         state = api.callers.setdefault(caller, _Caller())
@@ -175,7 +182,7 @@ def create_app(api: NodeApi) -> Starlette:
                 request.headers, "POST", _target(request), body, api.community, api.me, api.replays
             )
         except AuthError as exc:
-            return _error(401, exc.code, str(exc))
+            return refuse(request, 401, exc.code, str(exc))
 
     async def sync_call(
         request: Request, handle: Callable[[bytes, bytes], Awaitable[bytes]]
@@ -188,8 +195,8 @@ def create_app(api: NodeApi) -> Starlette:
         if isinstance(caller, JSONResponse):
             return caller
         if not api.admission.permits(caller):
-            return _error(401, "unauthorized", f"{node_id(caller)} is not a member")
-        refused = limited(caller)
+            return refuse(request, 401, "unauthorized", f"{node_id(caller)} is not a member")
+        refused = limited(request, caller)
         if refused is not None:
             return refused
         reachable_at = request.headers.get(CALLER_URL, "")
@@ -259,10 +266,10 @@ def create_app(api: NodeApi) -> Starlette:
             if isinstance(key, JSONResponse):
                 return key
             if key in api.admission.revoked:
-                return _error(403, "revoked", f"{node_id(key)} was revoked")
+                return refuse(request, 403, "revoked", f"{node_id(key)} was revoked")
             if key not in api.admission.levels:
-                return _error(401, "unauthorized", f"{node_id(key)} is not a member")
-            refused = limited(key)
+                return refuse(request, 401, "unauthorized", f"{node_id(key)} is not a member")
+            refused = limited(request, key)
             if refused is not None:
                 return refused
             caller, level = node_id(key), api.admission.levels[key]

@@ -1,15 +1,18 @@
 """uvicorn as the node's server, without its own signal handling: the node stops itself.
 
-Connections are guarded: a request's headers must arrive within a deadline, and one address
-may hold only so many connections at once, so slow or piled-up sockets cannot starve the
-members the node serves.
+Connections are guarded: a request's headers must arrive within a deadline, one address may
+hold only so many connections at once, and an address that keeps sending refused requests
+(forged signatures, calls past the rate limit) is not even accepted for a while, so slow,
+piled-up or flooding sockets cannot starve the members the node serves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
@@ -23,27 +26,68 @@ if TYPE_CHECKING:
 HEADER_TIMEOUT_S = 10.0
 """A request's line and headers must arrive within this, from connect or the last answer."""
 MAX_CONNECTIONS_PER_ADDRESS = 64
+REFUSALS_TO_BAN = 200
+"""Refused requests from one address within REFUSAL_WINDOW_S that get it turned away."""
+REFUSAL_WINDOW_S = 10.0
+ADDRESS_BAN_S = 60.0
+
+
+class AddressGuard:
+    """Counts what each address holds open and how often it was refused; bans floods."""
+
+    def __init__(self) -> None:
+        self.open: Counter[str] = Counter()
+        self._refusals: dict[str, tuple[float, int]] = {}
+        self._banned: dict[str, float] = {}
+
+    def refused(self, address: str) -> None:
+        """Note one refused request (bad signature, rate limited) from an address."""
+        now = time.monotonic()
+        since, count = self._refusals.get(address, (now, 0))
+        if now - since > REFUSAL_WINDOW_S:
+            since, count = now, 0
+        self._refusals[address] = (since, count + 1)
+        if count + 1 >= REFUSALS_TO_BAN:
+            self._banned[address] = now + ADDRESS_BAN_S
+            del self._refusals[address]
+        if len(self._refusals) > 10_000:  # forget quiet addresses
+            self._refusals = {a: v for a, v in self._refusals.items() if now - v[0] < 60}
+
+    def admits(self, address: str) -> bool:
+        """Whether a new connection from this address is taken."""
+        until = self._banned.get(address)
+        if until is not None:
+            if until > time.monotonic():
+                return False
+            del self._banned[address]
+        return self.open[address] < MAX_CONNECTIONS_PER_ADDRESS
+
+
+GUARD = AddressGuard()
+"""The process's guard: every server of a node shares it with the routes that refuse."""
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a header deadline and a per-address connection cap."""
-
-    open_per_address: ClassVar[Counter[str]] = Counter()
+    """uvicorn's HTTP/1.1 protocol with a header deadline and the address guard."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        self._args, self._kwargs = args, kwargs
+        """uvicorn's state is built only for a connection that is taken: a refused one is
+        turned away before it costs more than its accept."""
         self._deadline: asyncio.TimerHandle | None = None
         self._address = ""
+        self.transport = None  # type: ignore[assignment]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Refuse an address over its cap; otherwise start the header deadline."""
+        """Refuse an address over its cap or banned; otherwise start the header deadline."""
         peer = transport.get_extra_info("peername")
-        self._address = str(peer[0]) if peer else ""
-        if self.open_per_address[self._address] >= MAX_CONNECTIONS_PER_ADDRESS:
-            self._address = ""
+        address = str(peer[0]) if peer else ""
+        if not GUARD.admits(address):
             transport.abort()
             return
-        self.open_per_address[self._address] += 1
+        super().__init__(*self._args, **self._kwargs)
+        self._address = address
+        GUARD.open[address] += 1
         super().connection_made(transport)
         self._arm()
 
@@ -56,9 +100,9 @@ class GuardedH11Protocol(H11Protocol):
     def _release(self) -> None:
         self._disarm()
         if self._address:
-            self.open_per_address[self._address] -= 1
-            if self.open_per_address[self._address] <= 0:
-                del self.open_per_address[self._address]
+            GUARD.open[self._address] -= 1
+            if GUARD.open[self._address] <= 0:
+                del GUARD.open[self._address]
             self._address = ""
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
@@ -72,8 +116,11 @@ class GuardedH11Protocol(H11Protocol):
         self._arm()
 
     def _arm(self) -> None:
+        """Start the header deadline, spread over its last quarter so that sockets opened
+        together are not all dropped (and reopened) in one burst."""
         self._disarm()
-        self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_overdue)
+        deadline = HEADER_TIMEOUT_S * random.uniform(0.75, 1.0)
+        self._deadline = self.loop.call_later(deadline, self._headers_overdue)
 
     def _disarm(self) -> None:
         if self._deadline is not None:

@@ -47,6 +47,13 @@ def test_the_bus_benchmark_runs_at_its_real_size(tmp_path: Path) -> None:
     assert re.fullmatch(r"local_call_p50_us=\d+", lines[-1]), lines[-1]
 
 
+def test_the_hostile_benchmark_attacks_and_measures(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.hostile", "40")
+    assert any(line.startswith("attacker sent: ") for line in lines), lines
+    assert any(line.startswith("node RSS growth under attack: ") for line in lines), lines
+    assert re.fullmatch(r"hostile_p99_ratio=\d+\.\d+", lines[-1]), lines[-1]
+
+
 def test_the_corpus_is_importable_and_reproducible(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert run(tmp_path, "-m", "benchmarks.corpus", "400", str(a))[-1] == "corpus=400"
