@@ -5,11 +5,13 @@ A real `hearthnet run` anchor, an honest member and a hostile one. The honest me
 `market.post`; each is timed N times in quiet, then N times during a mixed attack from
 another process on other loopback addresses: 1,000 sockets that never finish their headers
 (kept open: reopened as the node drops them), early events from throwaway keys pushed by
-the hostile member, and a flood of requests with forged signatures. The node has its cores to itself; the honest member and
-the attacker (on a LAN, other machines) share the last one, the attacker at the lowest
-priority so that its own busy loops do not slow the honest member's client; both runs alike.
-Prints both p99s and the node's RSS growth; the last line is the ratio of the p99s under
-attack and in quiet (goal: <= 2.0, RSS growth <= 64 MiB).
+the hostile member, and a flood of requests with forged signatures.
+
+The node has its cores to itself; the honest member and the attacker (on a LAN, other
+machines) share the last one, the attacker at the lowest priority so that its own busy loops
+do not slow the honest member's client; both runs alike. Prints both p99s and the node's RSS
+growth; the last line is the ratio of the p99s under attack and in quiet (goal: <= 2.0, RSS
+growth <= 64 MiB).
 """
 
 from __future__ import annotations
