@@ -1,4 +1,5 @@
-"""The OpenAPI description of the bus, generated from the capabilities' msgspec types."""
+"""The OpenAPI description of a node: the bus, generated from the capabilities' msgspec types,
+and the sync and admin endpoints, so that every endpoint can be fuzzed from one document."""
 
 from __future__ import annotations
 
@@ -19,20 +20,86 @@ ERROR_SCHEMA = {
 }
 
 
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {
+        str(s): {
+            "description": "a wire error",
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+        for s in statuses
+    }
+
+
+def _sync(summary: str) -> dict[str, Any]:
+    """A sync endpoint: a signed msgpack frame in, a msgpack frame out."""
+    return {
+        "post": {
+            "summary": summary + " (signed by a member; msgpack frames of at most 64 KiB)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "the answering frame",
+                    "content": {
+                        "application/x-msgpack": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                **_errors(400, 401, 403, 408, 413, 429),
+            },
+        }
+    }
+
+
+def _admin(method: str, summary: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An admin endpoint: this machine's CLI with the node's admin token."""
+    operation: dict[str, Any] = {
+        "summary": summary + " (local admin token)",
+        "responses": {
+            "200": {"description": "done", "content": {"application/json": {"schema": {}}}},
+            **_errors(400, 401, 408, 413, 503),
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return {method: operation}
+
+
+APPEND_SCHEMA = {
+    "type": "object",
+    "required": ["type", "body_hex"],
+    "properties": {"type": {"type": "string"}, "body_hex": {"type": "string"}},
+}
+PEER_SCHEMA = {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
+RAW_PATHS: dict[str, Any] = {
+    "/sync/v1/reconcile": _sync("One negentropy step"),
+    "/sync/v1/fetch": _sync("Events and fork proofs by key"),
+    "/sync/v1/push": _sync("Take events and fork proofs"),
+    "/admin/v1/append": _admin("post", "Append an event of this node", APPEND_SCHEMA),
+    "/admin/v1/peers": {
+        **_admin("get", "This node's peers"),
+        **_admin("post", "Add a peer by its base URL", PEER_SCHEMA),
+    },
+    "/admin/v1/stats": _admin("get", "Sync counters"),
+}
+
+
 def describe(bus: Bus) -> dict[str, Any]:
-    """Return an OpenAPI 3.1 document with one path per capability this node serves."""
-    offers = [bus.local(d.ref) for d in bus.descriptors()]
-    types = [o.input_type for o in offers if o is not None]
-    _, components = msgspec.json.schema_components(
-        types, ref_template="#/components/schemas/{name}"
+    """Return an OpenAPI 3.1 document: one path per capability this node serves, then the
+    sync and admin endpoints."""
+    offers = [o for d in bus.descriptors() if (o := bus.local(d.ref)) is not None]
+    schemas, components = msgspec.json.schema_components(
+        [o.input_type for o in offers], ref_template="#/components/schemas/{name}"
     )
     paths: dict[str, Any] = {}
-    for offer in offers:
-        assert offer is not None
+    for offer, schema in zip(offers, schemas, strict=True):
         d = offer.descriptor
-        (schema,), _ = msgspec.json.schema_components(
-            [offer.input_type], ref_template="#/components/schemas/{name}"
-        )
         statuses = sorted({ERROR_STATUS[c] for c in ERROR_STATUS})
         paths[f"/bus/v1/call/{d.name}"] = {
             "post": {
@@ -72,6 +139,6 @@ def describe(bus: Bus) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "HearthNet node", "version": __version__},
-        "paths": paths,
+        "paths": {**paths, **RAW_PATHS},
         "components": {"schemas": components},
     }

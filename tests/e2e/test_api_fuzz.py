@@ -23,6 +23,8 @@ def test_generated_requests_never_break_the_node(tmp_path: Path) -> None:
     try:
         spec = httpx.get(node.url + "/openapi.json").json()
         assert "/bus/v1/call/market.post" in spec["paths"]
+        for raw in ("/sync/v1/push", "/sync/v1/fetch", "/sync/v1/reconcile", "/admin/v1/append"):
+            assert raw in spec["paths"], raw
         token = (home / "admin.token").read_text()
         done = subprocess.run(
             [
@@ -50,6 +52,9 @@ def test_generated_requests_never_break_the_node(tmp_path: Path) -> None:
             timeout=600,
         )
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        operations = sum(len(methods) for methods in spec["paths"].values())
+        assert f"Tested: {operations}\n" in done.stdout, done.stdout[-4000:]
+        assert "Unresolvable references" not in done.stdout, done.stdout[-4000:]
         stats = json.loads(cli(home, "log", "verify", "--json").stdout)
         assert stats["ok"] is True
         assert httpx.get(node.url + "/health").status_code == 200
