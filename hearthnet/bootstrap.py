@@ -247,15 +247,18 @@ class NodeRuntime:
 
         from hearthnet.services.broadcast import LogChange
 
+        views = self.node.views
+
+        def fold(types: set[str]) -> tuple[int, int, Any]:
+            folded = views.catch_up(None, types)
+            membership = views.projections["membership"]
+            assert isinstance(membership, MembershipProjection)
+            return folded, views.unfolded_count(), admitted(membership, int(time.time() * 1000))
+
         async with self._views_lock:
             types: set[str] = set()
-            folded = await self.offload(self.node.views.catch_up, None, types)
-            self.unfolded = await self.offload(self.node.views.unfolded_count)
-            membership = self.node.views.projections["membership"]
-            assert isinstance(membership, MembershipProjection)
-            self.admission.update(
-                *await self.offload(admitted, membership, int(time.time() * 1000))
-            )
+            folded, self.unfolded, standing = await self.offload(fold, types)
+            self.admission.update(*standing)
         if folded:
             self.broadcaster.publish(LogChange(folded, frozenset(types)))
 

@@ -185,7 +185,7 @@ def create_app(api: NodeApi) -> Starlette:
             return refuse(request, 401, exc.code, str(exc))
 
     async def sync_call(
-        request: Request, handle: Callable[[bytes, bytes], Awaitable[bytes]]
+        request: Request, handle: Callable[[Request, bytes, bytes], Awaitable[bytes]]
     ) -> Response:
         try:
             body = await _body(request)
@@ -204,21 +204,22 @@ def create_app(api: NodeApi) -> Starlette:
             with contextlib.suppress(InvalidIdentifier):
                 api.peers.add(reachable_at, "inbound")
         try:
-            return Response(await handle(caller, body), media_type=MSGPACK)
+            return Response(await handle(request, caller, body), media_type=MSGPACK)
         except (FrameError, NegentropyError) as exc:
             strike(caller)
             return _error(400, "bad_request", str(exc))
 
-    async def reconcile(_: bytes, body: bytes) -> bytes:
-        return protocol.encode(respond(await api.replica.storage(), body))
+    async def reconcile(request: Request, _: bytes, body: bytes) -> bytes:
+        compact = request.headers.get(protocol.COMPACT_HEADER) == "compact"
+        return protocol.encode(respond(await api.replica.storage(), body, compact=compact))
 
-    async def fetch(_: bytes, body: bytes) -> bytes:
+    async def fetch(_: Request, __: bytes, body: bytes) -> bytes:
         request = protocol.decode(body, Fetch)
         bundle = await api.replica.answer(protocol.split_keys(request.keys))
         api.served_events += len(bundle.events)
         return protocol.encode(bundle)
 
-    async def push(caller: bytes, body: bytes) -> bytes:
+    async def push(_: Request, caller: bytes, body: bytes) -> bytes:
         report = await api.replica.ingest(protocol.decode(body, Bundle))
         if report.invalid:
             strike(caller, report.invalid)
@@ -234,7 +235,7 @@ def create_app(api: NodeApi) -> Starlette:
         )
 
     def route(
-        handle: Callable[[bytes, bytes], Awaitable[bytes]],
+        handle: Callable[[Request, bytes, bytes], Awaitable[bytes]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             return await sync_call(request, handle)

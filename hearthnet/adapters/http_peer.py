@@ -41,10 +41,11 @@ class HttpPeer:
         self.peer_id = ""
         """The peer's node id, from its manifest: what requests to it are signed for."""
 
-    async def _post(self, path: str, body: bytes) -> bytes:
+    async def _post(self, path: str, body: bytes, **extra: str) -> bytes:
         if not self.peer_id:
             await self.manifest()
         headers = sign_request(self.signer, self.community, self.peer_id, "POST", path, body)
+        headers.update(extra)
         headers["content-type"] = "application/octet-stream"
         if self.own_url:
             headers["x-hearthnet-url"] = self.own_url
@@ -69,7 +70,8 @@ class HttpPeer:
     async def reconcile(self, message: bytes) -> ReconcileReply:
         """Send a negentropy message."""
         reply: ReconcileReply = self._decode(
-            await self._post("/sync/v1/reconcile", message), ReconcileReply
+            await self._post("/sync/v1/reconcile", message, **{protocol.COMPACT_HEADER: "compact"}),
+            ReconcileReply,
         )
         return reply
 

@@ -20,7 +20,7 @@ class LocalPeer:
 
     async def reconcile(self, message: bytes) -> ReconcileReply:
         """Answer as the responder."""
-        reply = respond(await self.replica.storage(), message)
+        reply = respond(await self.replica.storage(), message, compact=True)
         return protocol.decode(protocol.encode(reply), ReconcileReply)
 
     async def fetch(self, request: Fetch) -> Bundle:

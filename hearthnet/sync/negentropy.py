@@ -6,7 +6,8 @@ exclusive upper bound, a mode and its payload: Skip, a 16-byte Fingerprint, or a
 A differing fingerprint is split into 16 buckets, or sent as an IdList below 32 items. The
 initiator that receives an IdList learns which ids only it has and which only the other has;
 a responder that receives one answers with its own IdList of that range, as the reference
-implementation does, so the initiator learns every difference from the replies alone.
+implementation does, so the initiator learns every difference from the replies alone (our
+own sessions may ask for the compact form instead: see `echo_id_lists`).
 When a reply would pass the frame size limit, the rest is folded into one fingerprint.
 Incoming messages are limited only by the transport's frame cap.
 """
@@ -116,7 +117,9 @@ class Reconciliation(NamedTuple):
 class Negentropy:
     """One party of a reconciliation over a sealed Storage."""
 
-    def __init__(self, storage: Storage, frame_size_limit: int = 60_000) -> None:
+    def __init__(
+        self, storage: Storage, frame_size_limit: int = 60_000, *, echo_id_lists: bool = True
+    ) -> None:
         if frame_size_limit < MIN_FRAME:
             raise ValueError(f"the frame size limit must be at least {MIN_FRAME} bytes")
         self.storage = storage
@@ -124,6 +127,10 @@ class Negentropy:
         self._last_in = 0
         self._last_out = 0
         self._initiator = False
+        self.echo_id_lists = echo_id_lists
+        """As responder, answer an IdList with ours (the reference's way). Without it, the
+        responder reports the differences itself and sends nothing for that range: our own
+        sessions carry them as short key prefixes beside the message, a fifth of the bytes."""
 
     def initiate(self) -> bytes:
         """Return the opening message: fingerprints (or ids) over the whole set."""
@@ -171,7 +178,7 @@ class Negentropy:
                 if count * ID_SIZE > len(message):
                     raise NegentropyError("id list longer than the message")
                 their_ids = {query.take(ID_SIZE) for _ in range(count)}
-                if not self._initiator:
+                if not self._initiator and self.echo_id_lists:
                     if skip:
                         skip = False
                         out += self._encode_bound(prev_bound) + encode_varint(SKIP)

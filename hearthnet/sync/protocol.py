@@ -13,6 +13,10 @@ FRAME_LIMIT = 64 * 1024
 RECONCILE_LIMIT = 48_000
 """The negentropy frame size limit we use: under FRAME_LIMIT, with room for key lists."""
 
+COMPACT_HEADER = "x-hearthnet-reconcile"
+"""A reconcile request with this header set to `compact` gets the differences as key prefixes
+instead of the reference's echoed IdLists (both ends are HearthNet nodes)."""
+
 PREFIX = 6
 """Differences travel as 6-byte id prefixes, packed end to end: a fifth of the bytes of whole
 ids. A prefix that matches several events fetches them all; the receiver verifies each."""

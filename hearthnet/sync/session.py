@@ -88,9 +88,12 @@ class SyncStats:
     stored: int = 0
 
 
-def respond(storage: Storage, message: bytes) -> ReconcileReply:
-    """Answer one negentropy message from a session's initiator (differences as keys)."""
-    step = Negentropy(storage, protocol.RECONCILE_LIMIT).reconcile(message)
+def respond(storage: Storage, message: bytes, *, compact: bool = False) -> ReconcileReply:
+    """Answer one negentropy message from a session's initiator: as the reference does, or,
+    when the initiator asked for the compact form, with the differences as key prefixes."""
+    step = Negentropy(storage, protocol.RECONCILE_LIMIT, echo_id_lists=not compact).reconcile(
+        message
+    )
     room = (protocol.FRAME_LIMIT - 1024 - len(step.reply or b"")) // protocol.PREFIX
     have = [i[: protocol.PREFIX] for i in step.have[:room]]
     need = [i[: protocol.PREFIX] for i in step.need[: room - len(have)]]
