@@ -15,8 +15,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "online": ("online · {n} peers", "online · {n} Nachbarn"),
     "damaged": ("log damaged: see Log", "Protokoll beschädigt: siehe Log"),
     "unfolded": (
-        "{n} events a view could not take",
-        "{n} Ereignisse konnte eine Ansicht nicht übernehmen",
+        "events a view could not take: {n}",
+        "Ereignisse, die eine Ansicht nicht übernehmen konnte: {n}",
     ),
     "alone": ("no peers reachable", "keine Nachbarn erreichbar"),
     "emergency": ("EMERGENCY", "NOTFALL"),

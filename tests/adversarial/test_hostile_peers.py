@@ -1,21 +1,28 @@
-"""Finding 9: sync against a peer whose stored bytes no longer hash to the ids it advertises
-never ended. Such a session now ends, and the peer is left alone for a while."""
+"""Findings 9 and 10: sync against a peer whose stored bytes no longer hash to the ids it
+advertises never ended (now it ends, and the peer is left alone for a while); a standard
+negentropy client could not learn the differences from our replies."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING
 
+import msgspec
 import pytest
 
 from hearthnet.sync.local import LocalPeer
-from hearthnet.sync.protocol import Bundle, Fetch
+from hearthnet.sync.negentropy import Negentropy, Storage
+from hearthnet.sync.protocol import Bundle, Fetch, ReconcileReply
 from hearthnet.sync.session import PeerMisbehaved, synchronise
+from tests.e2e.cluster import cli
 from tests.factories import community
 from tests.sync_links import TestNode
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.adversarial.conftest import Village
 
 
 class CorruptPeer(LocalPeer):
@@ -65,3 +72,24 @@ def test_a_peer_serving_what_was_not_asked_ends_the_session(tmp_path: Path) -> N
         )
     a.close()
     b.close()
+
+
+def test_a_standard_client_learns_the_differences_from_our_replies_alone(
+    village: Village,
+) -> None:
+    """Finding 10: over HTTP, without our compact form, the node answers as the reference."""
+    client = Negentropy(Storage([]), 4096)
+    message: bytes | None = client.initiate()
+    learned: set[bytes] = set()
+    while message is not None:
+        response = village.signed("/sync/v1/reconcile", message)
+        assert response.status_code == 200
+        reply = msgspec.msgpack.decode(response.content, type=ReconcileReply)
+        assert not reply.have and not reply.need, "differences travel in the message itself"
+        if reply.message is None:
+            break
+        step = client.reconcile(reply.message)
+        learned.update(step.need)
+        message = step.reply
+    stats = json.loads(cli(village.anchor.home, "log", "stats", "--json").stdout)
+    assert len(learned) == stats["events"]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from hearthnet.adapters.event_log import Checked
+from hearthnet.domain import envelope
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import parse_invite
@@ -288,6 +290,25 @@ async def test_log_verify_shows_progress_and_a_clean_result(dashboard: Dashboard
     user.find(marker="verify").click()
     await user.should_see("Log verified: 1 events, clean", retries=RETRIES)
     assert one(user, "progress").value == 1
+
+
+async def test_a_damaged_log_shows_in_the_header_and_on_the_log_page(
+    dashboard: Dashboard,
+) -> None:
+    user = dashboard.user
+    await user.open("/log")
+    await user.should_see("Testdorf", retries=RETRIES)
+    await user.should_not_see(marker="damaged")
+    neighbour = await dashboard.add_neighbour()
+    neighbour.clock[0] = dashboard.runtime.node.log.max_lamport
+    body = encode_body(m.PostCreated(client_id="poison", title="Overflow"))
+    raw = neighbour.event(m.POST_CREATED, body, ts=2**63 - 1_000)
+    log = dashboard.runtime.node.log
+    await asyncio.to_thread(log.write, [Checked(raw, envelope.decode(raw), log.hash(raw))])
+    await dashboard.runtime.refresh_views()
+    await user.should_see(marker="damaged", retries=RETRIES)
+    user.find(marker="verify").click()
+    await user.should_see("events a view could not take: 1", retries=RETRIES)
 
 
 async def test_log_tails_events_from_another_node_and_marks_forks(dashboard: Dashboard) -> None:
