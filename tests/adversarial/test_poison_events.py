@@ -92,8 +92,15 @@ def test_a_stored_poison_event_is_not_folded_and_the_node_starts_and_says_so(
         assert cli(anchor.home, "log", "verify", check=4).returncode == 4
         doctor = json.loads(cli(anchor.home, "doctor", "--json", check=None).stdout)
         assert doctor["event_log_writable"]["status"] == "warn"
-        status = anchor.call("node.status", {})
+        status = json.loads(cli(anchor.home, "status", "--json").stdout)
         assert status["log_damaged"] is True
+        deadline = time.monotonic() + 60
+        while (
+            "log damaged: `log verify` finds 1 problems"
+            not in (anchor.home / "run.log").read_text()
+        ):
+            assert time.monotonic() < deadline, "`run` never warned of the damage"
+            time.sleep(0.1)
         tail = cli(anchor.home, "log", "tail", "-n", "3").stdout
         assert str(2**63 - 1_000) in tail
         assert httpx.get(anchor.url + "/health").json()["ok"] is True
