@@ -4,7 +4,6 @@ never finish."""
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
