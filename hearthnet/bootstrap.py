@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.invite import Invite
+    from hearthnet.domain.ports import Verify
     from hearthnet.projections.base import Projection, Recorded
     from ui.ports import NodePorts
 
@@ -580,6 +581,8 @@ class ServiceContext:
     """Runs blocking reads of the log on a thread the node waits for before closing."""
     unfolded: Callable[[], list[dict[str, Any]]] = list
     """The events a view could not fold, with the reason."""
+    verify: Verify = verify_ed25519
+    """The one Ed25519 verification policy."""
 
     async def events(self, since: int, limit: int) -> list[dict[str, Any]]:
         """Stored events after a local position, read off the event loop."""

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 import msgspec
 
-from hearthnet.domain.types import Count, TimeMs
+from hearthnet.domain.types import (
+    Count,
+    InvalidIdentifier,
+    TimeMs,
+    node_id,
+    parse_node_id,
+    unb64url,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from hearthnet.domain.ports import Verify
 
 Level = Literal["member", "trusted", "anchor"]
 LEVEL_RANK: dict[str, int] = {"member": 1, "trusted": 2, "anchor": 3}
@@ -114,3 +127,179 @@ def cosign_payload(community: bytes, event_type: str, body: msgspec.Struct) -> b
     """Return the bytes a co-signer signs: community, type and the body without co-signers."""
     bare = msgspec.structs.replace(body, co_signers=[])
     return COSIGN_CONTEXT + msgspec.msgpack.encode([community, event_type, bare])
+
+
+# -- the membership rules, judged in each event's causal past ---------------------------------
+
+
+class Entry(NamedTuple):
+    """A membership event as the fold needs it."""
+
+    lamport: int
+    id: bytes
+    author: bytes
+    community: bytes
+    type: str
+    ts: int
+    body: bytes
+
+
+@dataclass
+class Member:
+    """A node's standing in the community."""
+
+    level: str
+    added_by: str
+    since: int
+    display_name: str = ""
+    revoked_at: int | None = None
+
+
+@dataclass
+class Pending:
+    """An invitation and what became of it."""
+
+    inviter: str
+    invitee: str
+    level: str
+    expires_at: int
+    lamport: int
+    status: str = "pending"
+
+
+@dataclass
+class Fold:
+    """The membership state after folding some events in (lamport, id) order."""
+
+    community: CommunityCreated | None = None
+    community_id: str = ""
+    members: dict[str, Member] = field(default_factory=dict)
+    invites: dict[str, Pending] = field(default_factory=dict)
+
+    def active(self, who: str, min_level: str = "member") -> Member | None:
+        """Return a member in good standing at min_level or above."""
+        m = self.members.get(who)
+        if m is None or m.revoked_at is not None:
+            return None
+        return m if LEVEL_RANK[m.level] >= LEVEL_RANK[min_level] else None
+
+
+def fold(entries: Iterable[Entry], verify: Verify) -> Fold:
+    """Fold membership events in (lamport, id) order: Lamport order extends causal order, so
+    every rule sees exactly the event's causal past, whatever order the events arrived in."""
+    state = Fold()
+    for entry in sorted(entries):
+        step(state, entry, verify)
+    return state
+
+
+def step(s: Fold, e: Entry, verify: Verify) -> None:
+    """Apply one membership event to the state, if the rules accept it."""
+    body = _decoded(e)
+    if body is None:
+        return
+    author = node_id(e.author)
+    if s.community is None:
+        founding = isinstance(body, CommunityCreated) and e.author == e.community
+        if founding and isinstance(body, CommunityCreated) and body.founder_node_id == author:
+            s.community, s.community_id = body, author
+            s.members[author] = Member("anchor", author, e.lamport)
+        return
+    if node_id(e.community) != s.community_id:
+        return
+    match body:
+        case MemberInvited():
+            _invite(s, e, author, body)
+        case MemberJoined():
+            _join(s, e, author, body)
+        case MemberRevoked():
+            _revoke(s, e, author, body, verify)
+        case MemberLevelChanged():
+            _change_level(s, e, author, body, verify)
+
+
+def _decoded(e: Entry) -> msgspec.Struct | None:
+    try:
+        return msgspec.msgpack.decode(e.body, type=BODY_TYPES[e.type])
+    except (msgspec.ValidationError, msgspec.DecodeError, KeyError):
+        return None
+
+
+def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
+    inviter = s.active(author)
+    assert s.community is not None
+    if inviter is None:
+        return
+    rank = LEVEL_RANK[inviter.level]
+    if rank < 2 and not s.community.policy.default_member_can_invite:
+        return
+    if LEVEL_RANK[body.initial_level] > rank or body.invitee_node_id in s.members:
+        return
+    s.invites[e.id.hex()] = Pending(
+        author, body.invitee_node_id, body.initial_level, body.expires_at, e.lamport
+    )
+
+
+def _join(s: Fold, e: Entry, author: str, body: MemberJoined) -> None:
+    invite = s.invites.get(body.invite_event_id)
+    if invite is None or invite.status != "pending" or invite.invitee != author:
+        return
+    if author in s.members or e.ts > invite.expires_at or s.active(invite.inviter) is None:
+        return
+    invite.status = "redeemed"
+    s.members[author] = Member(invite.level, invite.inviter, e.lamport, body.display_name)
+
+
+def _revoke(s: Fold, e: Entry, author: str, body: MemberRevoked, verify: Verify) -> None:
+    assert s.community is not None
+    target = s.active(body.target_node_id)
+    if s.active(author, "trusted") is None or target is None:
+        return
+    if body.target_node_id == s.community_id:
+        return
+    if approvals(s, e, body, verify) >= s.community.policy.min_signatures_to_revoke:
+        target.revoked_at = e.lamport
+
+
+def _change_level(s: Fold, e: Entry, author: str, body: MemberLevelChanged, verify: Verify) -> None:
+    assert s.community is not None
+    target = s.active(body.target_node_id)
+    if s.active(author, "trusted") is None or target is None:
+        return
+    up = LEVEL_RANK[body.new_level] > LEVEL_RANK[target.level]
+    if up != (e.type == MEMBER_PROMOTED) or body.new_level == target.level:
+        return
+    if body.target_node_id == s.community_id:
+        return
+    if body.new_level == "anchor" and author != s.community_id:
+        return
+    if approvals(s, e, body, verify) >= needed(s, e.type):
+        target.level = body.new_level
+
+
+def needed(s: Fold, event_type: str) -> int:
+    """The co-signatures the community's policy asks for a membership change."""
+    assert s.community is not None
+    policy = s.community.policy
+    thresholds: dict[str, int] = {
+        MEMBER_REVOKED: policy.min_signatures_to_revoke,
+        MEMBER_PROMOTED: policy.min_signatures_to_promote,
+        MEMBER_DEMOTED: policy.min_signatures_to_demote,
+    }
+    return thresholds[event_type]
+
+
+def approvals(s: Fold, e: Entry, body: MemberRevoked | MemberLevelChanged, verify: Verify) -> int:
+    """Count distinct trusted members whose co-signature over the change is valid."""
+    payload = cosign_payload(e.community, e.type, body)
+    approvers: set[str] = set()
+    for cosig in body.co_signers:
+        if cosig.node_id in approvers or s.active(cosig.node_id, "trusted") is None:
+            continue
+        try:
+            key, sig = parse_node_id(cosig.node_id), unb64url(cosig.signature)
+        except InvalidIdentifier:
+            continue
+        if verify(key, payload, sig):
+            approvers.add(cosig.node_id)
+    return len(approvers)

@@ -27,7 +27,7 @@ from hearthnet.projections.market import BOARD_SQL
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-    from hearthnet.domain.ports import Signer
+    from hearthnet.domain.ports import Signer, Verify
     from hearthnet.projections.base import Recorded
     from hearthnet.services.bus import Bus, Call, H
 
@@ -39,6 +39,11 @@ class NodeContext(Protocol):
     """What handlers need from the running node."""
 
     me: str
+
+    @property
+    def verify(self) -> Verify:
+        """The one Ed25519 verification policy (co-signatures)."""
+        ...
 
     @property
     def signer(self) -> Signer:
@@ -167,6 +172,51 @@ def _post_row(row: dict[str, Any]) -> dict[str, Any]:
         "tags": msgspec.json.decode(row["tags"]),
         "location": msgspec.json.decode(row["location"]) if row["location"] else None,
     }
+
+
+async def _refuse_unless_accepted(
+    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
+) -> None:
+    """Judge a membership change by the community's rules, as if this node appended it now;
+    refuse it (appending nothing) unless it would change the target's standing."""
+    rows = await node.query(
+        "SELECT id, lamport, author, community, type, ts, body FROM membership_log", {}
+    )
+    entries = [
+        cm.Entry(
+            r["lamport"],
+            bytes.fromhex(r["id"]),
+            r["author"],
+            r["community"],
+            r["type"],
+            r["ts"],
+            r["body"],
+        )
+        for r in rows
+    ]
+    community = entries[0].community if entries else b""
+    candidate = cm.Entry(
+        max((e.lamport for e in entries), default=0) + 1,
+        b"\xff" * 32,
+        parse_node_id(node.me),
+        community,
+        type_,
+        int(time.time() * 1000),
+        encode_body(body),
+    )
+    before = cm.fold(entries, node.verify)
+    after = cm.fold([*entries, candidate], node.verify)
+    was, now = before.members.get(target), after.members.get(target)
+    if now is not None and was is not None and (now.level, now.revoked_at) != (was.level, None):
+        return
+    if before.active(node.me, "trusted") is None:
+        raise BusError("unauthorized", "membership changes need this node to be trusted")
+    approvals = cm.approvals(before, candidate, body, node.verify)
+    raise BusError(
+        "unauthorized",
+        f"the community's policy does not accept it: {approvals} of "
+        f"{cm.needed(before, type_)} trusted co-signatures (nothing was recorded)",
+    )
 
 
 def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) -> None:
@@ -360,16 +410,11 @@ def register(bus: Bus, node: NodeContext, skip: frozenset[str] = frozenset()) ->
         )
         if not standing or standing[0]["status"] != "active":
             raise BusError("not_found", f"{target} is not an active member")
+        await _refuse_unless_accepted(node, type_, body, target)
         recorded = await node.append(type_, encode_body(body))
         after = await node.query(
             "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
         )
-        if after == standing:
-            raise BusError(
-                "unauthorized",
-                "the change was recorded but the community's policy "
-                "did not accept it: more trusted co-signatures are needed",
-            )
         return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport, **after[0]}
 
     @offer("community.revoke", "self", RevokeInput)

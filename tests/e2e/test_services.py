@@ -83,6 +83,16 @@ def test_board_messages_and_failover(
     assert second_post["output"]["event_id"] == first_post["output"]["event_id"]
     assert second_post["output"]["duplicate"] is True
 
+    b_id = json.loads(cli(b.home, "id", "--json").stdout)["node_id"]
+
+    def b_feed() -> int:
+        return next(h["seq"] for h in out(b, "log", "stats")["heads"] if h["author"] == b_id)
+
+    before = b_feed()
+    stale = cli(b.home, "market", "expire", posted["event_id"], "--reason", "stale", check=None)
+    assert stale.returncode != 0 and "needs a trusted member" in stale.stderr + stale.stdout
+    assert b_feed() == before, "a refused command appends nothing"
+
     c_id = json.loads(cli(c.home, "id", "--json").stdout)["node_id"]
     c.stop()
     sent = out(a, "chat", "send", c_id, "Bist du morgen da?")

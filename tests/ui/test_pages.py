@@ -375,8 +375,13 @@ async def test_community_promotes_with_cosignature_and_explains_a_refusal(
     user.find(marker="apply-change").click()
     await eventually(lambda: one(user, "cosigs").error == "each line is NODE_ID=SIGNATURE")
     user.find(marker="cosigs").clear()
+    stored = dashboard.runtime.node.log.recorder.count_events()
     user.find(marker="apply-change").click()
-    await user.should_see("unauthorized: the change was recorded", retries=RETRIES)
+    await user.should_see(
+        "unauthorized: the community's policy does not accept it: 0 of 1 trusted",
+        retries=RETRIES,
+    )
+    assert dashboard.runtime.node.log.recorder.count_events() == stored, "a refusal appends nothing"
     user.find(marker="cosign").click()
     await user.should_see(marker="cosig", retries=RETRIES)
     user.find(marker="cosigs").type(one(user, "cosig").value)
