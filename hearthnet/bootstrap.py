@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.invite import Invite
     from hearthnet.domain.ports import Verify
-    from hearthnet.projections.base import Projection, Recorded
+    from hearthnet.domain.records import Recorded
+    from hearthnet.projections.base import Projection
     from ui.ports import NodePorts
 
 T = TypeVar("T")

@@ -33,7 +33,7 @@ from hearthnet.domain.admission import Refused
 from hearthnet.domain.chain import ForkProof, Head, Verdict, place, proves_fork
 from hearthnet.domain.community import MEMBER_INVITED
 from hearthnet.domain.envelope import Event, MalformedEvent
-from hearthnet.projections.base import ForkRecord, Recorded
+from hearthnet.domain.records import ForkRecord, Recorded
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

@@ -24,12 +24,13 @@ from hearthnet.adapters.crypto import blake3_256
 from hearthnet.adapters.recorders import FORK_TOPIC
 from hearthnet.domain import envelope
 from hearthnet.domain.chain import ForkProof
-from hearthnet.projections.base import ForkRecord, Projection, Recorded, Table
+from hearthnet.domain.records import ForkRecord, Recorded
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from hearthnet.adapters.event_log import EventLog
+    from hearthnet.projections.base import Projection, Table
 
 BATCH = 5000
 CACHE_KIB = 65536

@@ -12,26 +12,9 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from hearthnet.domain.envelope import Event
+    from hearthnet.domain.records import ForkRecord, Recorded
 
 Row = tuple[object, ...]
-
-
-class Recorded(NamedTuple):
-    """A stored event as projections see it: its id, envelope and encoded size."""
-
-    id: bytes
-    event: Event
-    size: int
-
-
-class ForkRecord(NamedTuple):
-    """A stored fork proof: the author, the seq its feed is frozen at, and the two ids."""
-
-    author: bytes
-    seq: int
-    first_id: bytes
-    second_id: bytes
 
 
 class Table(NamedTuple):

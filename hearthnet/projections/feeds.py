@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hearthnet.domain.types import node_id, parse_node_id
-from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+from hearthnet.projections.base import Row, Table, Writes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from hearthnet.domain.records import ForkRecord, Recorded
 
 FEEDS = Table(
     "feeds",

@@ -15,10 +15,12 @@ import msgspec
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import decode_body
 from hearthnet.domain.types import node_id
-from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+from hearthnet.projections.base import Row, Table, Writes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from hearthnet.domain.records import ForkRecord, Recorded
 
 POSTS = Table(
     "posts",

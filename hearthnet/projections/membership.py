@@ -14,12 +14,13 @@ import msgspec
 
 from hearthnet.domain import community as c
 from hearthnet.domain.community import Entry, Fold
-from hearthnet.projections.base import ForkRecord, Recorded, Row, Table, Writes
+from hearthnet.projections.base import Row, Table, Writes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from hearthnet.domain.ports import Verify
+    from hearthnet.domain.records import ForkRecord, Recorded
 
 LOG = Table("membership_log", ("id", "lamport", "author", "community", "type", "ts", "body"))
 COMMUNITY = Table("community", ("community_id", "name", "founder", "policy"))

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from hearthnet.domain.ports import Signer, Verify
-    from hearthnet.projections.base import Recorded
+    from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Bus, Call, H
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]

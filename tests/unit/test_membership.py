@@ -6,7 +6,7 @@ from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.domain import community as c
 from hearthnet.domain import envelope
 from hearthnet.domain.bodies import encode_body
-from hearthnet.projections.base import Recorded
+from hearthnet.domain.records import Recorded
 from hearthnet.projections.membership import Fold, MembershipProjection
 from tests.factories import Author, community, cosign, signer
 
