@@ -125,9 +125,9 @@ class NodeRuntime:
 
         import httpx
 
-        from hearthnet.adapters.event_log import LogWriter
         from hearthnet.adapters.http_api import Admission, NodeApi, create_app
         from hearthnet.adapters.http_peer import HttpPeer
+        from hearthnet.adapters.log_writer import LogWriter
         from hearthnet.adapters.replica import LocalReplica
         from hearthnet.adapters.view_reader import ViewReader
         from hearthnet.domain.types import node_id
@@ -669,8 +669,8 @@ async def join_community(node: Node, invite: Invite, display_name: str) -> dict[
 
     import httpx
 
-    from hearthnet.adapters.event_log import LogWriter
     from hearthnet.adapters.http_peer import HttpPeer
+    from hearthnet.adapters.log_writer import LogWriter
     from hearthnet.adapters.replica import LocalReplica
     from hearthnet.domain import community as c
     from hearthnet.domain.bodies import encode_body

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hearthnet.adapters.event_log import EventLog, LogWriter
+from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.bootstrap import PROJECTIONS
@@ -17,6 +17,8 @@ from tests.conftest import open_log
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from hearthnet.adapters.event_log import EventLog
 
 
 class TestNode:

@@ -85,9 +85,8 @@ def _signature_problems(log: EventLog, raws: Sequence[bytes]) -> list[str | None
     def chunk(part: Sequence[bytes]) -> list[str | None]:
         return [check(r) for r in part]
 
-    size = 512
     out: list[str | None] = []
-    for part in log._pool.map(chunk, [raws[i : i + size] for i in range(0, len(raws), size)]):
+    for part in log.verifier.map_chunks(chunk, raws, 512):
         out += part
     return out
 

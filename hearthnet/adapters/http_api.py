@@ -22,9 +22,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hearthnet.adapters.event_log import StoreError
 from hearthnet.adapters.http_server import GUARD
 from hearthnet.adapters.openapi import describe
+from hearthnet.adapters.placement import StoreError
 from hearthnet.adapters.request_auth import AuthError, ReplayGuard, verify_request
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, node_id

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hearthnet.adapters.crypto import blake3_256
+from hearthnet.adapters.fork_proofs import fork_record
 from hearthnet.adapters.recorders import FORK_TOPIC
 from hearthnet.domain import envelope
-from hearthnet.domain.chain import ForkProof
 from hearthnet.domain.records import ForkRecord, Recorded
 
 if TYPE_CHECKING:
@@ -36,13 +36,6 @@ BATCH = 5000
 CACHE_KIB = 65536
 """Page cache of the views database: index inserts keyed by random event ids stay in memory."""
 Progress = Callable[[int], None]
-
-
-def fork_record(state: bytes) -> ForkRecord:
-    """Read a stored fork proof."""
-    proof = msgspec.msgpack.decode(state, type=ForkProof)
-    first = envelope.decode_stored(proof.first)
-    return ForkRecord(first.author, first.seq, blake3_256(proof.first), blake3_256(proof.second))
 
 
 class ProjectionRunner:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from hearthnet.adapters.event_log import fork_item_id
+from hearthnet.adapters.fork_proofs import fork_item_id
 from hearthnet.domain import envelope
 from hearthnet.sync import protocol
 from hearthnet.sync.negentropy import Storage
@@ -14,7 +14,8 @@ from hearthnet.sync.protocol import Bundle, PushReply
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from hearthnet.adapters.event_log import EventLog, IngestReport, LogWriter
+    from hearthnet.adapters.event_log import EventLog, IngestReport
+    from hearthnet.adapters.log_writer import LogWriter
 
 
 class LocalReplica:

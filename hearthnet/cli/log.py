@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hearthnet.adapters.analysis import QueryError, run_query
 from hearthnet.adapters.archive import FORMATS, ArchiveError, event_row, export, read_raws
 from hearthnet.adapters.audit import audit, check_event
-from hearthnet.adapters.event_log import EventLog, StoreError
+from hearthnet.adapters.placement import StoreError
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
 from hearthnet.cli.output import (
     EXIT_INTEGRITY,
@@ -35,6 +35,8 @@ from hearthnet.domain.types import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from hearthnet.adapters.event_log import EventLog
 
 
 @click.group()

@@ -11,7 +11,7 @@ import httpx
 import msgspec
 
 from hearthnet.adapters.crypto import blake3_256
-from hearthnet.adapters.event_log import Checked
+from hearthnet.adapters.verification import Checked
 from hearthnet.bootstrap import open_node
 from hearthnet.domain import envelope
 from hearthnet.domain import market as m

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hearthnet.adapters.crypto import blake3_256
-from hearthnet.adapters.event_log import EventLog, LogWriter, Minting
+from hearthnet.adapters.log_writer import LogWriter
+from hearthnet.adapters.placement import Minting
 from hearthnet.adapters.recorders import FORK_TOPIC
 from hearthnet.domain import envelope
 from hearthnet.domain.envelope import LAMPORT_HORIZON
@@ -17,6 +18,8 @@ from tests.factories import Author, community, signer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from hearthnet.adapters.event_log import EventLog
 
 
 class EventStoreContract:

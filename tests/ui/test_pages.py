@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from hearthnet.adapters.event_log import Checked
+from hearthnet.adapters.verification import Checked
 from hearthnet.domain import envelope
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body

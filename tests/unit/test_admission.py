@@ -8,11 +8,8 @@ import msgspec
 import pytest
 
 from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
-from hearthnet.adapters.event_log import (
-    MAX_BUFFERED_BYTES,
-    MAX_BUFFERED_BYTES_PER_AUTHOR,
-    EventLog,
-)
+from hearthnet.adapters.early_events import MAX_BYTES, MAX_BYTES_PER_AUTHOR
+from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import open_recorder
 from hearthnet.domain import admission, envelope
 from hearthnet.domain import community as c
@@ -119,10 +116,10 @@ def test_the_early_buffer_is_bounded_in_bytes_and_the_greediest_author_gives_way
     for a in authors:  # each leaves a gap at seq 1 and sends as much as it may hold back
         a.event("x.gap", pad)
         log.ingest([a.event("x.pad", pad) for _ in range(200)])
-        assert log._early_bytes.get(a.key.public_key, 0) <= MAX_BUFFERED_BYTES_PER_AUTHOR
-        assert log.buffered_bytes() <= MAX_BUFFERED_BYTES
+        assert log.early.bytes_of(a.key.public_key) <= MAX_BYTES_PER_AUTHOR
+        assert log.buffered_bytes() <= MAX_BYTES
     greedy.event("x.gap")
     small = log.ingest([greedy.event() for _ in range(3)])
     assert len(small.buffered) == 3, "an author holding little is never refused for the others"
-    assert log.buffered_bytes() <= MAX_BUFFERED_BYTES
+    assert log.buffered_bytes() <= MAX_BYTES
     log.close()
