@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks.corpus import generate
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 from hearthnet.domain import envelope
 
 FRAME = 500

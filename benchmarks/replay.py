@@ -17,7 +17,7 @@ from hearthnet.adapters.audit import audit
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.projection_runner import ProjectionRunner
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 from hearthnet.bootstrap import PROJECTIONS
 
 BENCH = Path(os.environ.get("HEARTHNET_BENCH_DIR", Path(__file__).resolve().parents[1] / ".bench"))

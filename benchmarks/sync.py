@@ -18,8 +18,8 @@ from benchmarks.corpus import generate
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.log_writer import LogWriter
-from hearthnet.adapters.recorders import open_recorder
 from hearthnet.adapters.replica import LocalReplica
+from hearthnet.adapters.store import open_recorder
 from hearthnet.domain import envelope
 from hearthnet.sync.local import LocalPeer
 from hearthnet.sync.session import synchronise

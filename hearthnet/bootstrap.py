@@ -12,7 +12,7 @@ from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.keystore import load_signer
 from hearthnet.adapters.projection_runner import ProjectionRunner
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 from hearthnet.config import Config, load_config, store_url
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from hearthnet.projections.chat import ChatProjection

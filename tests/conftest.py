@@ -12,7 +12,7 @@ import pytest
 
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

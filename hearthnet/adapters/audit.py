@@ -185,7 +185,7 @@ def _who(author: bytes) -> str:
 
 
 def _segment_in_worker(url: str, start: int, stop: int, signatures: bool) -> Segment:
-    from hearthnet.adapters.recorders import open_recorder
+    from hearthnet.adapters.store import open_recorder
 
     log = EventLog(open_recorder(url), verify_ed25519, blake3_256)
     try:

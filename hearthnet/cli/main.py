@@ -10,7 +10,7 @@ from eventsourcing.persistence import PersistenceError
 
 from hearthnet import __version__
 from hearthnet.adapters.keystore import KeyFileError
-from hearthnet.adapters.recorders import StoreUnavailable
+from hearthnet.adapters.store import StoreUnavailable
 from hearthnet.cli.bus import call_cmd, caps, chat, market, member, status
 from hearthnet.cli.community import init, invite, join, show_id
 from hearthnet.cli.doctor import doctor

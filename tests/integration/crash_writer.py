@@ -11,7 +11,7 @@ from benchmarks.corpus import generate
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.log_writer import LogWriter
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 
 FRAME = 200
 

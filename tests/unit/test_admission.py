@@ -10,7 +10,7 @@ import pytest
 from hearthnet.adapters.crypto import NaclSigner, blake3_256, verify_ed25519
 from hearthnet.adapters.early_events import MAX_BYTES, MAX_BYTES_PER_AUTHOR
 from hearthnet.adapters.event_log import EventLog
-from hearthnet.adapters.recorders import open_recorder
+from hearthnet.adapters.store import open_recorder
 from hearthnet.domain import admission, envelope
 from hearthnet.domain import community as c
 from hearthnet.domain.admission import Refused
