@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 HEADER_TIMEOUT_S = 10.0
 """A request's line and headers must arrive within this, from connect or the last answer."""
 MAX_CONNECTIONS_PER_ADDRESS = 64
+THIS_MACHINE = frozenset({"127.0.0.1", "::1"})
+"""Where this node's own CLI and dashboard connect from: never capped nor turned away (peers
+on a network have addresses of their own; tests give attackers other loopback addresses)."""
 REFUSALS_TO_BAN = 200
 """Refused requests from one address within REFUSAL_WINDOW_S that get it turned away."""
 REFUSAL_WINDOW_S = 10.0
@@ -42,6 +45,8 @@ class AddressGuard:
 
     def refused(self, address: str) -> None:
         """Note one refused request (bad signature, rate limited) from an address."""
+        if address in THIS_MACHINE:
+            return
         now = time.monotonic()
         since, count = self._refusals.get(address, (now, 0))
         if now - since > REFUSAL_WINDOW_S:
@@ -55,6 +60,8 @@ class AddressGuard:
 
     def admits(self, address: str) -> bool:
         """Whether a new connection from this address is taken."""
+        if address in THIS_MACHINE:
+            return True
         until = self._banned.get(address)
         if until is not None:
             if until > time.monotonic():
