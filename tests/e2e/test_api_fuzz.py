@@ -38,7 +38,7 @@ def test_generated_requests_never_break_the_node(tmp_path: Path) -> None:
                 "-H",
                 f"Authorization: Bearer {token}",
                 "--max-examples",
-                "15",
+                "30",
                 "--request-timeout",
                 "10",
                 "--suppress-health-check",
