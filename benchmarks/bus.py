@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from hearthnet.adapters.crypto import NaclSigner
-from hearthnet.adapters.http_api import RATE_PER_S
+from hearthnet.adapters.http_access import RATE_PER_S
 from hearthnet.adapters.http_bus import HttpBusRemote
 from hearthnet.bootstrap import NodeRuntime, RunOptions, open_node
 from tests.e2e.cluster import NodeProcess, cli, free_port

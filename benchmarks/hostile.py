@@ -30,7 +30,7 @@ import httpx
 import msgspec
 
 from hearthnet.adapters.crypto import NaclSigner
-from hearthnet.adapters.http_api import RATE_PER_S
+from hearthnet.adapters.http_access import RATE_PER_S
 from hearthnet.adapters.http_bus import HttpBusRemote
 from hearthnet.adapters.http_server import MAX_CONNECTIONS_PER_ADDRESS
 from hearthnet.adapters.request_auth import sign_request

@@ -14,6 +14,7 @@ from hearthnet.adapters.keystore import load_signer
 from hearthnet.adapters.projection_runner import ProjectionRunner
 from hearthnet.adapters.store import open_recorder
 from hearthnet.config import Config, load_config, store_url
+from hearthnet.domain.community import Standing, standing
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.feeds import FeedsProjection
@@ -98,23 +99,6 @@ class RunOptions:
     dashboard: bool = True
 
 
-def admitted(
-    membership: MembershipProjection, now_ms: int
-) -> tuple[frozenset[bytes], dict[bytes, str], frozenset[bytes]]:
-    """Who may sync (active members, open invitees), members' levels, and the revoked."""
-    state = membership.fold()
-    levels: dict[bytes, str] = {
-        parse_node_id(who): m.level for who, m in state.members.items() if state.active(who)
-    }
-    keys = set(levels) | {
-        parse_node_id(p.invitee)
-        for p in state.invites.values()
-        if p.status == "pending" and p.expires_at > now_ms
-    }
-    revoked = {parse_node_id(w) for w, m in state.members.items() if m.revoked_at is not None}
-    return frozenset(keys), levels, frozenset(revoked)
-
-
 class NodeRuntime:
     """A node running its community on one event loop: writer, views and their broadcaster,
     the capability bus with its handlers, replication and the HTTP routes."""
@@ -125,7 +109,8 @@ class NodeRuntime:
 
         import httpx
 
-        from hearthnet.adapters.http_api import Admission, NodeApi, create_app
+        from hearthnet.adapters.http_access import Gate
+        from hearthnet.adapters.http_api import NodeApi, create_app
         from hearthnet.adapters.http_peer import HttpPeer
         from hearthnet.adapters.log_writer import LogWriter
         from hearthnet.adapters.replica import LocalReplica
@@ -145,7 +130,8 @@ class NodeRuntime:
             f"http://{options.host if options.host != '0.0.0.0' else '127.0.0.1'}:{options.port}"
         )
         self.writer = LogWriter(node.log)
-        self.admission = Admission()
+        self.admin_token = secrets.token_urlsafe(24)
+        self.gate = Gate(self.community, self.me, self.admin_token, Standing())
         self.broadcaster = Broadcaster()
         self.reader = ViewReader(node.home / "views.sqlite")
         self.client = httpx.AsyncClient()
@@ -193,14 +179,11 @@ class NodeRuntime:
         )
         register_handlers(self.bus, self.context, skip=frozenset(options.without))
         register_inspection(self.bus, self.context)
-        self.admin_token = secrets.token_urlsafe(24)
         api = NodeApi(
             LocalReplica(node.log, self.writer),
             self.peers,
-            self.admission,
-            self.community,
+            self.gate,
             self.manifest,
-            self.admin_token,
             self.append,
             lambda _: self._refresh.set(),
             self.bus,
@@ -251,16 +234,16 @@ class NodeRuntime:
 
         views = self.node.views
 
-        def fold(types: set[str]) -> tuple[int, int, Any]:
+        def fold(types: set[str]) -> tuple[int, int, Standing]:
             folded = views.catch_up(None, types)
             membership = views.projections["membership"]
             assert isinstance(membership, MembershipProjection)
-            return folded, views.unfolded_count(), admitted(membership, int(time.time() * 1000))
+            now = int(time.time() * 1000)
+            return folded, views.unfolded_count(), standing(membership.fold(), now)
 
         async with self._views_lock:
             types: set[str] = set()
-            folded, self.unfolded, standing = await self.offload(fold, types)
-            self.admission.update(*standing)
+            folded, self.unfolded, self.gate.standing = await self.offload(fold, types)
         if folded:
             self.broadcaster.publish(LogChange(folded, frozenset(types)))
 

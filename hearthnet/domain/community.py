@@ -17,7 +17,7 @@ from hearthnet.domain.types import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from hearthnet.domain.ports import Verify
 
@@ -182,6 +182,34 @@ class Fold:
         if m is None or m.revoked_at is not None:
             return None
         return m if LEVEL_RANK[m.level] >= LEVEL_RANK[min_level] else None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Who may sync (members in good standing and open invitees), members' levels, and who
+    was revoked: what the transport admits, as the community's rules decide it."""
+
+    allowed: frozenset[bytes] = frozenset()
+    levels: Mapping[bytes, str] = field(default_factory=dict)
+    revoked: frozenset[bytes] = frozenset()
+
+    def may_sync(self, key: bytes) -> bool:
+        """Whether this key may sync with us."""
+        return key in self.allowed
+
+
+def standing(state: Fold, now_ms: int) -> Standing:
+    """The standing of every key in a membership state at a moment (invites expire)."""
+    levels: dict[bytes, str] = {
+        parse_node_id(who): m.level for who, m in state.members.items() if state.active(who)
+    }
+    invitees = {
+        parse_node_id(p.invitee)
+        for p in state.invites.values()
+        if p.status == "pending" and p.expires_at > now_ms
+    }
+    revoked = {parse_node_id(w) for w, m in state.members.items() if m.revoked_at is not None}
+    return Standing(frozenset(levels.keys() | invitees), levels, frozenset(revoked))
 
 
 def fold(entries: Iterable[Entry], verify: Verify) -> Fold:
