@@ -201,7 +201,8 @@ class Batch:
         signed = msgspec.structs.replace(event, sig=m.signer.sign(envelope.signing_bytes(event)))
         raw = envelope.encode(signed)
         try:
-            admission.check(envelope.decode(raw))
+            envelope.check_own(signed, raw)
+            admission.check(signed)
         except (MalformedEvent, Refused) as exc:
             m.future.set_exception(Refused(f"this node does not sign it: {exc}"))
             return

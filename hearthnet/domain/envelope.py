@@ -8,6 +8,7 @@ The signature covers a context tag and the envelope encoded with an empty `sig`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import msgspec
@@ -23,9 +24,9 @@ Prev = Annotated[bytes, msgspec.Meta(max_length=32)]
 Signature = Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]
 Counter = Annotated[int, msgspec.Meta(ge=1, le=MAX_LAMPORT)]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=MAX_LAMPORT)]
-EventType = Annotated[
-    str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=96)
-]
+TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+EventType = Annotated[str, msgspec.Meta(pattern=TYPE_PATTERN, max_length=96)]
+_TYPE = re.compile(TYPE_PATTERN)
 
 
 class Event(msgspec.Struct, frozen=True, array_like=True):
@@ -104,6 +105,15 @@ def unsigned(
         body=body,
         sig=b"",
     )
+
+
+def check_own(event: Event, raw: bytes) -> None:
+    """Raise MalformedEvent unless an envelope this node built could be decoded anywhere:
+    the type's grammar and the size cap (the bytes are canonical by construction)."""
+    if len(event.type) > 96 or not _TYPE.match(event.type):
+        raise MalformedEvent(f"not an event type: {event.type[:100]!r}")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise MalformedEvent(f"event is {len(raw)} bytes, the limit is {MAX_EVENT_BYTES}")
 
 
 def decode_stored(raw: bytes) -> Event:
