@@ -116,9 +116,10 @@ class NodeRuntime:
         from hearthnet.adapters.replica import LocalReplica
         from hearthnet.adapters.view_reader import ViewReader
         from hearthnet.domain.types import node_id
+        from hearthnet.services import chat, community, market
+        from hearthnet.services import node as node_feature
         from hearthnet.services.broadcast import Broadcaster
         from hearthnet.services.bus import Bus
-        from hearthnet.services.handlers import register as register_handlers
         from hearthnet.services.inspection import register as register_inspection
         from hearthnet.sync.driver import PeerManager
 
@@ -177,7 +178,8 @@ class NodeRuntime:
             offload=self.offload,
             unfolded=node.views.unfolded,
         )
-        register_handlers(self.bus, self.context, skip=frozenset(options.without))
+        for feature in (market, chat, community, node_feature):
+            self.bus.serve(feature.CAPABILITIES, self.context, frozenset(options.without))
         register_inspection(self.bus, self.context)
         api = NodeApi(
             LocalReplica(node.log, self.writer),

@@ -10,6 +10,7 @@ recent calls is quarantined for a minute and the next peer is tried.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from hearthnet.domain.capability import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 H = TypeVar("H", bound="Callable[..., Any]")
 HEALTH_WINDOW = 100
@@ -45,6 +46,20 @@ class Call:
     """The caller's standing: self, anchor, trusted or member."""
     params: dict[str, Any]
     input: Any
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability a feature serves: a top-level handler taking the call and the node's
+    context, so that it can be tested alone with an in-memory context."""
+
+    name: str
+    trust: str
+    input_type: type[Any]
+    handler: Callable[..., Any]
+    """`async (call, context) -> output`, or an async generator of frames when streaming."""
+    streaming: bool = False
+    idempotent: bool = False
 
 
 @dataclass
@@ -126,6 +141,16 @@ class Bus:
             return handler
 
         return add
+
+    def serve(
+        self, capabilities: Iterable[Capability], context: Any, skip: frozenset[str] = frozenset()
+    ) -> None:
+        """Serve a feature's capabilities with the node's context, but those named in skip."""
+        for c in capabilities:
+            if c.name not in skip:
+                extra = {"streaming": c.streaming, "idempotent": c.idempotent}
+                handler = functools.partial(c.handler, node=context)
+                self.offer(c.name, c.trust, c.input_type, **extra)(handler)
 
     def descriptors(self) -> list[Descriptor]:
         """Everything this node serves."""

@@ -64,6 +64,11 @@ def test_the_copy_keeps_every_contract(tmp_path: Path) -> None:
             "import hearthnet.domain.market",
             "the domain's features do not import each other",
         ),
+        (
+            "hearthnet.services.chat",
+            "import hearthnet.services.community",
+            "the services' features do not import each other",
+        ),
     ],
 )
 def test_a_wrong_import_breaks_its_contract(

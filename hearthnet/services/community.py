@@ -1,0 +1,218 @@
+"""Membership's capabilities: invite, revoke, promote, demote, list, co-sign.
+
+A membership change is judged by the community's rules (`domain/community.py`) before it is
+appended: one the policy would not accept is refused and appends nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
+
+from hearthnet.domain import community as cm
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.capability import BusError
+from hearthnet.domain.invite import Invite, rfc3339, sign_invite
+from hearthnet.domain.types import b64url, parse_node_id
+from hearthnet.services.bus import Capability
+from hearthnet.services.context import Nothing, own_level, valid_node
+
+if TYPE_CHECKING:
+    from hearthnet.services.bus import Call
+    from hearthnet.services.context import NodeContext
+
+
+class InviteInput(msgspec.Struct, kw_only=True):
+    """Invite a node."""
+
+    invitee_node_id: str
+    display_name: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    initial_level: Literal["member", "trusted"] = "member"
+    ttl_hours: Annotated[float, msgspec.Meta(ge=0.01, le=720)] = 24.0
+
+
+class RevokeInput(msgspec.Struct, kw_only=True):
+    """Remove a member, with the co-signatures the policy asks for."""
+
+    target_node_id: str
+    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
+    co_signers: list[cm.CoSignature] = []
+
+
+class LevelInput(msgspec.Struct, kw_only=True):
+    """Promote or demote a member, with co-signatures."""
+
+    target_node_id: str
+    new_level: cm.Level
+    co_signers: list[cm.CoSignature] = []
+
+
+class CosignInput(msgspec.Struct, kw_only=True):
+    """A membership change for this node to co-sign."""
+
+    change: Literal["revoke", "promote", "demote"]
+    target_node_id: str
+    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
+    new_level: cm.Level = "trusted"
+
+
+async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: InviteInput = call.input
+    valid_node(q.invitee_node_id, "invitee_node_id")
+    known = await node.query(
+        "SELECT status FROM members WHERE node_id = :who", {"who": q.invitee_node_id}
+    )
+    if known:
+        raise BusError("bad_request", f"{q.invitee_node_id} is already {known[0]['status']}")
+    level = await own_level(node)
+    if not level:
+        raise BusError("unauthorized", "this node is not an active member")
+    if cm.LEVEL_RANK[q.initial_level] > cm.LEVEL_RANK[level]:
+        raise BusError("unauthorized", f"a {level} cannot invite at level {q.initial_level}")
+    body = cm.MemberInvited(
+        invitee_node_id=q.invitee_node_id,
+        initial_level=q.initial_level,
+        display_name=q.display_name,
+        expires_at=int((time.time() + q.ttl_hours * 3600) * 1000),
+    )
+    recorded = await node.append(cm.MEMBER_INVITED, encode_body(body))
+    community = await node.query("SELECT community_id, name FROM community", {})
+    terms = Invite(
+        community_id=community[0]["community_id"],
+        community_name=community[0]["name"],
+        inviter_node_id=node.me,
+        invitee_node_id=q.invitee_node_id,
+        initial_level=q.initial_level,
+        invite_event_id=recorded.id.hex(),
+        bootstrap_endpoints=node.endpoints(),
+        expires_at=rfc3339(body.expires_at),
+    )
+    return {
+        "event_id": recorded.id.hex(),
+        "lamport": recorded.event.lamport,
+        "expires_at": body.expires_at,
+        "link": sign_invite(terms, node.signer),
+    }
+
+
+async def _refuse_unless_accepted(
+    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
+) -> None:
+    """Judge a membership change by the community's rules, as if this node appended it now;
+    refuse it (appending nothing) unless it would change the target's standing."""
+    rows = await node.query(
+        "SELECT id, lamport, author, community, type, ts, body FROM membership_log", {}
+    )
+    entries = [
+        cm.Entry(
+            r["lamport"],
+            bytes.fromhex(r["id"]),
+            r["author"],
+            r["community"],
+            r["type"],
+            r["ts"],
+            r["body"],
+        )
+        for r in rows
+    ]
+    community = entries[0].community if entries else b""
+    candidate = cm.Entry(
+        max((e.lamport for e in entries), default=0) + 1,
+        b"\xff" * 32,
+        parse_node_id(node.me),
+        community,
+        type_,
+        int(time.time() * 1000),
+        encode_body(body),
+    )
+    before = cm.fold(entries, node.verify)
+    after = cm.fold([*entries, candidate], node.verify)
+    was, now = before.members.get(target), after.members.get(target)
+    if now is not None and was is not None and (now.level, now.revoked_at) != (was.level, None):
+        return
+    if before.active(node.me, "trusted") is None:
+        raise BusError("unauthorized", "membership changes need this node to be trusted")
+    approvals = cm.approvals(before, candidate, body, node.verify)
+    raise BusError(
+        "unauthorized",
+        f"the community's policy does not accept it: {approvals} of "
+        f"{cm.needed(before, type_)} trusted co-signatures (nothing was recorded)",
+    )
+
+
+async def _apply_change(node: NodeContext, type_: str, body: Any, target: str) -> dict[str, Any]:
+    standing = await node.query(
+        "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
+    )
+    if not standing or standing[0]["status"] != "active":
+        raise BusError("not_found", f"{target} is not an active member")
+    await _refuse_unless_accepted(node, type_, body, target)
+    recorded = await node.append(type_, encode_body(body))
+    after = await node.query(
+        "SELECT level, status FROM members WHERE node_id = :who", {"who": target}
+    )
+    return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport, **after[0]}
+
+
+async def revoke(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: RevokeInput = call.input
+    body = cm.MemberRevoked(
+        target_node_id=valid_node(q.target_node_id, "target_node_id"),
+        reason=q.reason,
+        co_signers=q.co_signers,
+    )
+    return await _apply_change(node, cm.MEMBER_REVOKED, body, q.target_node_id)
+
+
+async def _change_level(call: Call, node: NodeContext, type_: str) -> dict[str, Any]:
+    q: LevelInput = call.input
+    body = cm.MemberLevelChanged(
+        target_node_id=valid_node(q.target_node_id, "target_node_id"),
+        new_level=q.new_level,
+        co_signers=q.co_signers,
+    )
+    return await _apply_change(node, type_, body, q.target_node_id)
+
+
+async def promote(call: Call, node: NodeContext) -> dict[str, Any]:
+    return await _change_level(call, node, cm.MEMBER_PROMOTED)
+
+
+async def demote(call: Call, node: NodeContext) -> dict[str, Any]:
+    return await _change_level(call, node, cm.MEMBER_DEMOTED)
+
+
+async def members(call: Call, node: NodeContext) -> dict[str, Any]:
+    rows = await node.query(
+        "SELECT node_id, level, status, display_name, added_by FROM members ORDER BY node_id",
+        {},
+    )
+    community = await node.query("SELECT community_id, name FROM community", {})
+    found = community[0] if community else {"community_id": "", "name": ""}
+    return {
+        "members": rows,
+        "community_id": found["community_id"],
+        "community_name": found["name"],
+    }
+
+
+async def cosign(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: CosignInput = call.input
+    target = valid_node(q.target_node_id, "target_node_id")
+    type_, body = cm.membership_change(q.change, target, reason=q.reason, new_level=q.new_level)
+    community = await node.query("SELECT community_id FROM community", {})
+    payload = cm.cosign_payload(parse_node_id(community[0]["community_id"]), type_, body)
+    signature = b64url(node.signer.sign(payload))
+    return {"node_id": node.me, "signature": signature, "cosig": f"{node.me}={signature}"}
+
+
+CAPABILITIES = (
+    Capability("community.invite", "self", InviteInput, invite),
+    Capability("community.revoke", "self", RevokeInput, revoke),
+    Capability("community.promote", "self", LevelInput, promote),
+    Capability("community.demote", "self", LevelInput, demote),
+    Capability("community.members", "member", Nothing, members),
+    Capability("community.cosign", "self", CosignInput, cosign),
+)

@@ -1,0 +1,81 @@
+"""What every feature's handlers see of the running node, and what they share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+import msgspec
+
+from hearthnet.domain.capability import BusError
+from hearthnet.domain.types import InvalidIdentifier, parse_node_id
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from hearthnet.domain.capability import Descriptor
+    from hearthnet.domain.ports import Signer, Verify
+    from hearthnet.domain.records import Recorded
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Lamport = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+
+
+class NodeContext(Protocol):
+    """What handlers need from the running node (tests pass an in-memory fake)."""
+
+    me: str
+
+    @property
+    def verify(self) -> Verify:
+        """The one Ed25519 verification policy (co-signatures)."""
+        ...
+
+    @property
+    def signer(self) -> Signer:
+        """This node's key, for invite links and co-signatures."""
+        ...
+
+    def endpoints(self) -> list[str]:
+        """Where invitees can reach this node to sync."""
+        ...
+
+    async def append(self, type_: str, body: bytes) -> Recorded:
+        """Append one of this node's events; return once the read models hold it."""
+        ...
+
+    def query(self, sql: str, params: dict[str, Any]) -> Awaitable[list[dict[str, Any]]]:
+        """Read from the views."""
+        ...
+
+    def capabilities(self) -> list[Descriptor]:
+        """What this node serves."""
+        ...
+
+    def events(self, since: int, limit: int) -> Awaitable[list[dict[str, Any]]]:
+        """Stored events after a local position, as rows."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Node, community, peers and log head."""
+        ...
+
+
+class Nothing(msgspec.Struct, kw_only=True):
+    """No input."""
+
+
+def valid_node(text: str, field: str) -> str:
+    """A full node id, or bad_request naming the field."""
+    try:
+        parse_node_id(text)
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", f"{field}: {exc}") from None
+    return text
+
+
+async def own_level(node: NodeContext) -> str:
+    """This node's trust level in the community ('' unless an active member)."""
+    rows = await node.query(
+        "SELECT level FROM members WHERE node_id = :me AND status = 'active'", {"me": node.me}
+    )
+    return str(rows[0]["level"]) if rows else ""

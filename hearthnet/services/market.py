@@ -1,0 +1,138 @@
+"""The marketplace's capabilities: post, list, search and expire board posts."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+
+from hearthnet.domain import market as m
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.capability import BusError
+from hearthnet.projections.market import BOARD_SQL
+from hearthnet.services.bus import Capability
+from hearthnet.services.context import Lamport, Limit, own_level
+
+if TYPE_CHECKING:
+    from hearthnet.services.bus import Call
+    from hearthnet.services.context import NodeContext
+
+
+class ListInput(msgspec.Struct, kw_only=True):
+    """Filter the board."""
+
+    category: m.Category | None = None
+    tags: Annotated[list[m.Tag], msgspec.Meta(max_length=10)] = []
+    since_lamport: Lamport = 0
+    limit: Limit = 50
+
+
+class ExpireInput(msgspec.Struct, kw_only=True):
+    """Take a post off the board."""
+
+    event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    client_id: str = ""
+    reason: m.Reason = "user_request"
+
+
+class SearchInput(msgspec.Struct, kw_only=True):
+    """Find posts by words."""
+
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    k: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+
+
+def _post_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "tags": msgspec.json.decode(row["tags"]),
+        "location": msgspec.json.decode(row["location"]) if row["location"] else None,
+    }
+
+
+async def _board(node: NodeContext, where: str = "", **params: Any) -> list[dict[str, Any]]:
+    rows = await node.query(
+        f"SELECT * FROM ({BOARD_SQL}) {where}", {"now": int(time.time() * 1000), **params}
+    )
+    return [_post_row(r) for r in rows]
+
+
+async def post(call: Call, node: NodeContext) -> dict[str, Any]:
+    post: m.PostCreated = call.input
+    same = await node.query(
+        "SELECT event_id, lamport FROM posts WHERE author = :me AND "
+        "client_id = :cid ORDER BY lamport, event_id LIMIT 1",
+        {"me": node.me, "cid": post.client_id},
+    )
+    if same:
+        return {**same[0], "duplicate": True}
+    recorded = await node.append(m.POST_CREATED, encode_body(post))
+    return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
+
+
+async def list_posts(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: ListInput = call.input
+    tags = " ".join(
+        f"AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = :tag{i})"
+        for i in range(len(q.tags))
+    )
+    posts = await _board(
+        node,
+        "WHERE lamport > :since AND (:cat IS NULL OR category = :cat) "
+        f"{tags} ORDER BY lamport DESC LIMIT :limit",
+        since=q.since_lamport,
+        cat=q.category,
+        limit=q.limit,
+        **{f"tag{i}": tag for i, tag in enumerate(q.tags)},
+    )
+    return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
+
+
+async def search(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: SearchInput = call.input
+    words = [w for w in q.query.lower().split() if w][:10]
+    matches = " OR ".join(
+        f"instr(lower(title || ' ' || body || ' ' || tags), :w{i}) > 0" for i in range(len(words))
+    )
+    found = await _board(
+        node,
+        f"WHERE {matches or '0'} ORDER BY lamport DESC LIMIT 2000",
+        **{f"w{i}": w for i, w in enumerate(words)},
+    )
+    scored = []
+    for p in found:
+        text = " ".join([p["title"], p["title"], p["body"], *p["tags"]]).lower()
+        score = sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5)
+        if score > 0:
+            scored.append({**p, "score": round(score, 4)})
+    scored.sort(key=lambda p: (-p["score"], -p["lamport"]))
+    return {"posts": scored[: q.k], "ranking": "keyword"}
+
+
+async def expire(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: ExpireInput = call.input
+    found = await node.query(
+        "SELECT author, client_id FROM posts WHERE event_id = :id", {"id": q.event_id}
+    )
+    if not found:
+        raise BusError("not_found", f"no post {q.event_id}")
+    if found[0]["author"] != node.me and q.reason != "stale":
+        raise BusError("unauthorized", "only the author expires a post (others: stale)")
+    if found[0]["author"] != node.me and await own_level(node) not in ("trusted", "anchor"):
+        raise BusError("unauthorized", "marking another's post stale needs a trusted member")
+    body = m.PostExpired(
+        client_id=q.client_id or found[0]["client_id"],
+        target_event_id=q.event_id,
+        reason=q.reason,
+    )
+    recorded = await node.append(m.POST_EXPIRED, encode_body(body))
+    return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
+
+
+CAPABILITIES = (
+    Capability("market.post", "self", m.PostCreated, post, idempotent=True),
+    Capability("market.list", "member", ListInput, list_posts),
+    Capability("market.search", "member", SearchInput, search),
+    Capability("market.expire", "self", ExpireInput, expire),
+)
