@@ -116,11 +116,10 @@ class NodeRuntime:
         from hearthnet.adapters.replica import LocalReplica
         from hearthnet.adapters.view_reader import ViewReader
         from hearthnet.domain.types import node_id
-        from hearthnet.services import chat, community, market
+        from hearthnet.services import chat, community, inspection, market
         from hearthnet.services import node as node_feature
         from hearthnet.services.broadcast import Broadcaster
         from hearthnet.services.bus import Bus
-        from hearthnet.services.inspection import register as register_inspection
         from hearthnet.sync.driver import PeerManager
 
         signer = node.signer
@@ -178,9 +177,8 @@ class NodeRuntime:
             offload=self.offload,
             unfolded=node.views.unfolded,
         )
-        for feature in (market, chat, community, node_feature):
+        for feature in (market, chat, community, node_feature, inspection):
             self.bus.serve(feature.CAPABILITIES, self.context, frozenset(options.without))
-        register_inspection(self.bus, self.context)
         api = NodeApi(
             LocalReplica(node.log, self.writer),
             self.peers,

@@ -15,11 +15,12 @@ import msgspec
 
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix, parse_peer_url
+from hearthnet.services.bus import Capability
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-    from hearthnet.services.bus import Bus, Call
+    from hearthnet.services.bus import Call
 
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Cursor = Annotated[str, msgspec.Meta(pattern=r"^$|^[0-9]{1,19}:[0-9a-f]{64}$")]
@@ -104,85 +105,89 @@ def page_query(q: PageInput) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
-def register(bus: Bus, node: InspectionContext) -> None:
-    """Serve log.* inspection and mesh.* on the bus."""
+async def page(call: Call, node: InspectionContext) -> dict[str, Any]:
+    q: PageInput = call.input
+    sql, params = page_query(q)
+    rows = await node.query(sql, params)
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    for row in rows:
+        row["forked"] = row.pop("frozen_at") is not None
+    last = rows[-1] if more else None
+    return {"events": rows, "next": f"{last['lamport']}:{last['event_id']}" if last else ""}
 
-    offer = bus.offer
 
-    @offer("log.page", "member", PageInput)
-    async def log_page(call: Call) -> dict[str, Any]:
-        q: PageInput = call.input
-        sql, params = page_query(q)
-        rows = await node.query(sql, params)
-        more = len(rows) > q.limit
-        rows = rows[: q.limit]
-        for row in rows:
-            row["forked"] = row.pop("frozen_at") is not None
-        last = rows[-1] if more else None
-        return {"events": rows, "next": f"{last['lamport']}:{last['event_id']}" if last else ""}
+async def event(call: Call, node: InspectionContext) -> dict[str, Any]:
+    q: EventInput = call.input
+    try:
+        prefix = parse_event_id_prefix(q.event_id)
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", f"event_id: {exc}") from None
+    found = await node.find_events(prefix)
+    if not found:
+        raise BusError("not_found", f"no event with id {q.event_id}")
+    if len(found) > 1:
+        raise BusError("bad_request", f"{q.event_id} is ambiguous: {len(found)} events")
+    event = found[0]
+    forks = await node.query(
+        "SELECT frozen_at FROM forks WHERE author = :a", {"a": event["author"]}
+    )
+    return {**event, "frozen_at": forks[0]["frozen_at"] if forks else None}
 
-    @offer("log.event", "member", EventInput)
-    async def log_event(call: Call) -> dict[str, Any]:
-        q: EventInput = call.input
-        try:
-            prefix = parse_event_id_prefix(q.event_id)
-        except InvalidIdentifier as exc:
-            raise BusError("bad_request", f"event_id: {exc}") from None
-        found = await node.find_events(prefix)
-        if not found:
-            raise BusError("not_found", f"no event with id {q.event_id}")
-        if len(found) > 1:
-            raise BusError("bad_request", f"{q.event_id} is ambiguous: {len(found)} events")
-        event = found[0]
-        forks = await node.query(
-            "SELECT frozen_at FROM forks WHERE author = :a", {"a": event["author"]}
-        )
-        return {**event, "frozen_at": forks[0]["frozen_at"] if forks else None}
 
-    @offer("log.feeds", "member", Nothing)
-    async def log_feeds(call: Call) -> dict[str, Any]:
-        rows = await node.query(
-            "SELECT d.*, f.frozen_at, m.display_name FROM feeds d "
-            "LEFT JOIN forks f ON f.author = d.author "
-            "LEFT JOIN members m ON m.node_id = d.author ORDER BY d.events DESC",
-            {},
-        )
-        types = await node.query("SELECT DISTINCT type FROM timeline ORDER BY type", {})
-        return {"feeds": rows, "types": [t["type"] for t in types]}
+async def feeds(call: Call, node: InspectionContext) -> dict[str, Any]:
+    rows = await node.query(
+        "SELECT d.*, f.frozen_at, m.display_name FROM feeds d "
+        "LEFT JOIN forks f ON f.author = d.author "
+        "LEFT JOIN members m ON m.node_id = d.author ORDER BY d.events DESC",
+        {},
+    )
+    types = await node.query("SELECT DISTINCT type FROM timeline ORDER BY type", {})
+    return {"feeds": rows, "types": [t["type"] for t in types]}
 
-    @offer("log.verify", "self", Nothing, streaming=True)
-    async def log_verify(call: Call) -> AsyncIterator[tuple[str, Any]]:
-        loop = asyncio.get_running_loop()
-        frames: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
 
-        def progress(done: int, total: int) -> None:
-            loop.call_soon_threadsafe(frames.put_nowait, (done, total))
+async def verify(call: Call, node: InspectionContext) -> AsyncIterator[tuple[str, Any]]:
+    loop = asyncio.get_running_loop()
+    frames: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
 
-        audit = asyncio.ensure_future(node.verify_log(progress))
-        while not audit.done():
-            waiting = asyncio.ensure_future(frames.get())
-            await asyncio.wait({audit, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            if waiting.done():
-                done, total = waiting.result()
-                yield "progress", {"done": done, "total": total}
-            else:
-                waiting.cancel()
-        yield "result", audit.result()
+    def progress(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(frames.put_nowait, (done, total))
 
-    @offer("mesh.peers", "self", Nothing)
-    async def mesh_peers(call: Call) -> dict[str, Any]:
-        now = int(time.time() * 1000)
-        peers = await node.peers()
-        for p in peers:
-            p["lag_s"] = round((now - p["last_sync_ms"]) / 1000, 1) if p["last_sync_ms"] else None
-        return {"peers": peers}
+    audit = asyncio.ensure_future(node.verify_log(progress))
+    while not audit.done():
+        waiting = asyncio.ensure_future(frames.get())
+        await asyncio.wait({audit, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if waiting.done():
+            done, total = waiting.result()
+            yield "progress", {"done": done, "total": total}
+        else:
+            waiting.cancel()
+    yield "result", audit.result()
 
-    @offer("mesh.peer.add", "self", PeerInput)
-    async def mesh_peer_add(call: Call) -> dict[str, Any]:
-        q: PeerInput = call.input
-        try:
-            url = parse_peer_url(q.url)
-        except InvalidIdentifier as exc:
-            raise BusError("bad_request", str(exc)) from None
-        node.add_peer(url)
-        return {"url": url, "added": True}
+
+async def peers(call: Call, node: InspectionContext) -> dict[str, Any]:
+    now = int(time.time() * 1000)
+    peers = await node.peers()
+    for p in peers:
+        p["lag_s"] = round((now - p["last_sync_ms"]) / 1000, 1) if p["last_sync_ms"] else None
+    return {"peers": peers}
+
+
+async def add_peer(call: Call, node: InspectionContext) -> dict[str, Any]:
+    q: PeerInput = call.input
+    try:
+        url = parse_peer_url(q.url)
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", str(exc)) from None
+    node.add_peer(url)
+    return {"url": url, "added": True}
+
+
+CAPABILITIES = (
+    Capability("log.page", "member", PageInput, page),
+    Capability("log.event", "member", EventInput, event),
+    Capability("log.feeds", "member", Nothing, feeds),
+    Capability("log.verify", "self", Nothing, verify, streaming=True),
+    Capability("mesh.peers", "self", Nothing, peers),
+    Capability("mesh.peer.add", "self", PeerInput, add_peer),
+)
