@@ -21,6 +21,8 @@ from hearthnet.projections.feeds import FeedsProjection
 from hearthnet.projections.market import MarketProjection
 from hearthnet.projections.membership import MembershipProjection
 from hearthnet.projections.timeline import TimelineProjection
+from hearthnet.services import chat, community, inspection, market, mesh
+from hearthnet.services import node as node_feature
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from ui.ports import NodePorts
 
 T = TypeVar("T")
+FEATURES = (market, chat, community, node_feature, inspection)
+"""The features whose capabilities every node serves (mesh has reactions only)."""
 PROJECTIONS: tuple[Callable[[], Projection], ...] = (
     FeedsProjection,
     lambda: MembershipProjection(verify_ed25519),
@@ -116,8 +120,6 @@ class NodeRuntime:
         from hearthnet.adapters.replica import LocalReplica
         from hearthnet.adapters.view_reader import ViewReader
         from hearthnet.domain.types import node_id
-        from hearthnet.services import chat, community, inspection, market
-        from hearthnet.services import node as node_feature
         from hearthnet.services.broadcast import Broadcaster
         from hearthnet.services.bus import Bus
         from hearthnet.sync.driver import PeerManager
@@ -177,7 +179,7 @@ class NodeRuntime:
             offload=self.offload,
             unfolded=node.views.unfolded,
         )
-        for feature in (market, chat, community, node_feature, inspection):
+        for feature in FEATURES:
             self.bus.serve(feature.CAPABILITIES, self.context, frozenset(options.without))
         api = NodeApi(
             LocalReplica(node.log, self.writer),
@@ -255,23 +257,12 @@ class NodeRuntime:
         future.add_done_callback(self._threads.discard)
         return await asyncio.shield(future)
 
-    async def _acknowledge_messages(self) -> None:
-        import time
-
-        from hearthnet.domain.bodies import encode_body
-        from hearthnet.domain.chat import MESSAGE_DELIVERED, Receipt
-        from hearthnet.projections.chat import UNDELIVERED_SQL
-
-        for row in await self.reader.query(UNDELIVERED_SQL, {"me": self.me}):
-            receipt = Receipt(target_event_id=row["event_id"], at=int(time.time() * 1000))
-            await self.record(MESSAGE_DELIVERED, encode_body(receipt))
-
     async def _keep_views_current(self) -> None:
         while True:
             self._refresh.clear()
             try:
                 await self.refresh_views()
-                await self._acknowledge_messages()
+                await chat.acknowledge_delivery(self.context)
             except Exception as exc:  # the views lag, the node keeps serving; retried shortly
                 logging.getLogger("hearthnet").warning("views not updated: %s", exc)
             with contextlib.suppress(TimeoutError):
@@ -299,11 +290,7 @@ class NodeRuntime:
         }
 
     async def _peer_changed(self, state: Any, change: str) -> None:
-        from hearthnet.domain.bodies import encode_body
-        from hearthnet.domain.mesh import PEER_LOST, PEER_SEEN, PeerChanged
-
-        body = encode_body(PeerChanged(node_id=state.node_id, url=state.url))
-        await self.append(PEER_SEEN if change == "seen" else PEER_LOST, body)
+        await mesh.record_peer_change(self.context, state.node_id, state.url, change == "seen")
 
     def describe(self) -> dict[str, Any]:
         """The node's status: identity, community, uptime, log head, peers, capabilities."""

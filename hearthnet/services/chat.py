@@ -10,7 +10,7 @@ import msgspec
 from hearthnet.domain import chat as c
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
-from hearthnet.projections.chat import HISTORY_SQL
+from hearthnet.projections.chat import HISTORY_SQL, UNDELIVERED_SQL
 from hearthnet.services.bus import Capability
 from hearthnet.services.context import Lamport, Limit, valid_node
 
@@ -85,6 +85,13 @@ async def read(call: Call, node: NodeContext) -> dict[str, Any]:
     receipt = c.Receipt(target_event_id=q.event_id, at=int(time.time() * 1000))
     recorded = await node.append(c.MESSAGE_READ, encode_body(receipt))
     return {"event_id": recorded.id.hex()}
+
+
+async def acknowledge_delivery(node: NodeContext) -> None:
+    """Reaction: a delivered receipt for every message to this node not yet acknowledged."""
+    for row in await node.query(UNDELIVERED_SQL, {"me": node.me}):
+        receipt = c.Receipt(target_event_id=row["event_id"], at=int(time.time() * 1000))
+        await node.record(c.MESSAGE_DELIVERED, encode_body(receipt))
 
 
 CAPABILITIES = (

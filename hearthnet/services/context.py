@@ -43,6 +43,11 @@ class NodeContext(Protocol):
         """Append one of this node's events; return once the read models hold it."""
         ...
 
+    def record(self, type_: str, body: bytes, /) -> Awaitable[Recorded]:
+        """Append one of this node's events and push it on, without waiting for the views
+        (for reactions, which run while the views are being brought up)."""
+        ...
+
     def query(self, sql: str, params: dict[str, Any]) -> Awaitable[list[dict[str, Any]]]:
         """Read from the views."""
         ...
