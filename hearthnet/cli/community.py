@@ -19,6 +19,7 @@ from hearthnet.domain.types import (
     parse_peer_url,
     short_node_id,
 )
+from hearthnet.projections.membership import MembershipProjection
 
 if TYPE_CHECKING:
     from hearthnet.bootstrap import Node
@@ -99,13 +100,11 @@ def create(
         assert node.signer is not None
         node.views.catch_up()
         me = node_id(node.signer.public_key)
-        standing = node.views.db.execute(
-            "SELECT status, level FROM members WHERE node_id=?", (me,)
-        ).fetchone()
-        if standing is None or standing[0] != "active":
-            raise Failure("this node is not an active member and cannot invite")
-        if c.LEVEL_RANK[level] > c.LEVEL_RANK[standing[1]]:
-            raise Failure(f"a {standing[1]} cannot invite at level {level}")
+        membership = node.views.projections["membership"]
+        assert isinstance(membership, MembershipProjection)
+        refusal = c.invite_refusal(membership.fold(), me, invitee, level)
+        if refusal:
+            raise Failure(f"this node cannot invite: {refusal}")
         row = node.views.db.execute("SELECT name FROM community").fetchone()
         community_name = row[0] if row else ""
         expires_ms = int((time.time() + ttl * 3600) * 1000)

@@ -253,15 +253,23 @@ def _decoded(e: Entry) -> msgspec.Struct | None:
         return None
 
 
-def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
-    inviter = s.active(author)
-    assert s.community is not None
-    if inviter is None:
-        return
-    rank = LEVEL_RANK[inviter.level]
+def invite_refusal(s: Fold, inviter: str, invitee: str, level: str) -> str:
+    """Why an invitation by this node would not count ('' when it would)."""
+    standing = s.active(inviter)
+    if s.community is None or standing is None:
+        return "the inviter is not an active member"
+    rank = LEVEL_RANK[standing.level]
     if rank < 2 and not s.community.policy.default_member_can_invite:
-        return
-    if LEVEL_RANK[body.initial_level] > rank or body.invitee_node_id in s.members:
+        return "this community lets only trusted members invite"
+    if LEVEL_RANK[level] > rank:
+        return f"a {standing.level} cannot invite at level {level}"
+    if invitee in s.members:
+        return f"{invitee} is already a member"
+    return ""
+
+
+def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
+    if invite_refusal(s, author, body.invitee_node_id, body.initial_level):
         return
     s.invites[e.id.hex()] = Pending(
         author, body.invitee_node_id, body.initial_level, body.expires_at, e.lamport

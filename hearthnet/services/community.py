@@ -17,7 +17,7 @@ from hearthnet.domain.capability import BusError
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
 from hearthnet.domain.types import b64url, parse_node_id
 from hearthnet.services.bus import Capability
-from hearthnet.services.context import Nothing, own_level, valid_node
+from hearthnet.services.context import Nothing, valid_node
 
 if TYPE_CHECKING:
     from hearthnet.services.bus import Call
@@ -66,11 +66,12 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     if known:
         raise BusError("bad_request", f"{q.invitee_node_id} is already {known[0]['status']}")
-    level = await own_level(node)
-    if not level:
-        raise BusError("unauthorized", "this node is not an active member")
-    if cm.LEVEL_RANK[q.initial_level] > cm.LEVEL_RANK[level]:
-        raise BusError("unauthorized", f"a {level} cannot invite at level {q.initial_level}")
+    entries = await _membership_events(node)
+    refusal = cm.invite_refusal(
+        cm.fold(entries, node.verify), node.me, q.invitee_node_id, q.initial_level
+    )
+    if refusal:
+        raise BusError("unauthorized", refusal)
     body = cm.MemberInvited(
         invitee_node_id=q.invitee_node_id,
         initial_level=q.initial_level,
@@ -97,15 +98,12 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
     }
 
 
-async def _refuse_unless_accepted(
-    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
-) -> None:
-    """Judge a membership change by the community's rules, as if this node appended it now;
-    refuse it (appending nothing) unless it would change the target's standing."""
+async def _membership_events(node: NodeContext) -> list[cm.Entry]:
+    """The community's membership events as the view keeps them, for the domain's rules."""
     rows = await node.query(
         "SELECT id, lamport, author, community, type, ts, body FROM membership_log", {}
     )
-    entries = [
+    return [
         cm.Entry(
             r["lamport"],
             bytes.fromhex(r["id"]),
@@ -117,6 +115,14 @@ async def _refuse_unless_accepted(
         )
         for r in rows
     ]
+
+
+async def _refuse_unless_accepted(
+    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
+) -> None:
+    """Judge a membership change by the community's rules, as if this node appended it now;
+    refuse it (appending nothing) unless it would change the target's standing."""
+    entries = await _membership_events(node)
     community = entries[0].community if entries else b""
     candidate = cm.Entry(
         max((e.lamport for e in entries), default=0) + 1,

@@ -200,3 +200,25 @@ def test_malformed_bodies_are_skipped() -> None:
     junk = founder.event(c.MEMBER_INVITED, b"\xc1")
     state = _fold(genesis, junk)
     assert not state.invites
+
+
+def test_one_rule_says_why_an_invitation_would_not_count() -> None:
+    founder, genesis = community()
+    alice, bob = _member(1, founder), _member(2, founder)
+    invite = _invite(founder, alice)
+    state = _fold(genesis, invite, _join(alice, invite))
+    assert c.invite_refusal(state, founder.id, bob.id, "trusted") == ""
+    assert "cannot invite at level trusted" in c.invite_refusal(state, alice.id, bob.id, "trusted")
+    assert "already a member" in c.invite_refusal(state, founder.id, alice.id, "member")
+    assert "not an active member" in c.invite_refusal(state, bob.id, alice.id, "member")
+    assert state.community is not None
+    strict = c.Fold(
+        community=c.CommunityCreated(
+            name="x",
+            founder_node_id=founder.id,
+            policy=c.Policy(default_member_can_invite=False),
+        ),
+        community_id=founder.id,
+        members=state.members,
+    )
+    assert "only trusted members" in c.invite_refusal(strict, alice.id, bob.id, "member")
