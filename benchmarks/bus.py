@@ -21,7 +21,8 @@ import httpx
 from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.http_access import RATE_PER_S
 from hearthnet.adapters.http_bus import HttpBusRemote
-from hearthnet.bootstrap import NodeRuntime, RunOptions, open_node
+from hearthnet.adapters.runtime import RunOptions
+from hearthnet.bootstrap import node_runtime, open_node
 from tests.e2e.cluster import NodeProcess, cli, free_port
 
 
@@ -32,7 +33,7 @@ def _pct(values: list[float], q: float) -> float:
 
 async def _local(home: Path, calls: int) -> tuple[list[float], float, int]:
     node = open_node(home)
-    runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+    runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
     await runtime.start()
     bus, me, reader = runtime.bus, runtime.me, runtime.reader
     latencies = []

@@ -1,5 +1,5 @@
 """Run the command line as `python -m hearthnet`."""
 
-from hearthnet.cli.main import main
+from hearthnet.bootstrap import main
 
 main()

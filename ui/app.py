@@ -1,8 +1,8 @@
 """The dashboard: NiceGUI on the node's own server and event loop.
 
 `mount` puts it on the node's root app; `root` builds each connection's page: the header, the
-navigation and the pages, or only onboarding while the node has no community. Pages talk to
-the node through its ports alone and follow the log through the broadcaster.
+navigation and the features' pages, or only onboarding while the node has no community. Pages
+talk to the node through its ports alone and follow the log through the broadcaster.
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from starlette.routing import Route
 
 from ui import strings
 from ui.live import call, follow
-from ui.pages import board, community, log, mesh, messages, onboarding
+from ui.pages import onboarding
 from ui.strings import t
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from ui.pages import Page
     from ui.ports import DashboardHost, NodePorts
 
 STATIC = Path(__file__).parent / "static"
@@ -58,13 +61,6 @@ MANIFEST = {
     "theme_color": "#b45309",
     "icons": [{"src": "/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
 }
-PAGES = (
-    ("/", "mesh", "hub"),
-    ("/board", "board", "storefront"),
-    ("/messages", "messages", "chat"),
-    ("/log", "log", "receipt_long"),
-    ("/community", "community", "groups"),
-)
 
 
 class DashboardOnThisMachine:
@@ -89,7 +85,7 @@ class DashboardOnThisMachine:
         await self.app(scope, receive, send)
 
 
-def mount(root_app: Starlette, host: DashboardHost) -> None:
+def mount(root_app: Starlette, host: DashboardHost, pages: Sequence[Page]) -> None:
     """Serve the dashboard, its PWA manifest and service worker from the node's app."""
 
     async def manifest(_: Request) -> Response:
@@ -109,7 +105,7 @@ def mount(root_app: Starlette, host: DashboardHost) -> None:
     app.add_middleware(DashboardOnThisMachine)
     ui.run_with(
         root_app,  # type: ignore[arg-type]  # a Starlette app: mount and lifespan are all it uses
-        root=lambda: root(host),
+        root=lambda: root(host, pages),
         title="HearthNet",
         favicon=STATIC / "icon.svg",
         dark=None,
@@ -118,7 +114,7 @@ def mount(root_app: Starlette, host: DashboardHost) -> None:
     )
 
 
-def root(host: DashboardHost) -> None:
+def root(host: DashboardHost, pages: Sequence[Page]) -> None:
     """Build one connection's page."""
     request = ui.context.client.request
     strings.set_language(
@@ -142,20 +138,14 @@ def root(host: DashboardHost) -> None:
         with ui.column().classes("w-full max-w-3xl mx-auto p-4"):
             onboarding.build(host)
         return
-    header(ports)
+    header(ports, pages)
     with ui.column().classes("w-full max-w-6xl mx-auto p-2 sm:p-4 gap-4"):
-        ui.sub_pages(
-            {
-                "/": lambda: mesh.build(ports, host.node_id),
-                "/board": lambda: board.build(ports, host.node_id),
-                "/messages": lambda: messages.build(ports, host.node_id),
-                "/log": lambda: log.build(ports),
-                "/community": lambda: community.build(ports, host.node_id),
-            }
-        ).classes("w-full min-w-0 flex flex-col gap-4")
+        ui.sub_pages({p.path: lambda p=p: p.build(ports, host.node_id) for p in pages}).classes(
+            "w-full min-w-0 flex flex-col gap-4"
+        )
 
 
-def header(ports: NodePorts) -> None:
+def header(ports: NodePorts, pages: Sequence[Page]) -> None:
     """Community, node, mesh state, language, navigation and the emergency banner."""
     with ui.header().classes("items-center gap-2 px-3 py-2 flex-wrap"):
         ui.icon("local_fire_department").classes("text-2xl")
@@ -168,10 +158,11 @@ def header(ports: NodePorts) -> None:
         other = "de" if strings.language() == "en" else "en"
         ui.link(other.upper(), f"?lang={other}").classes("text-white no-underline text-sm")
     with ui.row().classes("w-full justify-center gap-1 flex-wrap py-1"):
-        for path, key, icon in PAGES:
-            ui.button(t(key), icon=icon, on_click=lambda p=path: ui.navigate.to(p)).props(
-                "flat no-caps"
-            ).classes("px-2").mark(f"nav-{key}")
+        for page in pages:
+            go = lambda path=page.path: ui.navigate.to(path)  # noqa: E731
+            ui.button(t(page.label), icon=page.icon, on_click=go).props("flat no-caps").classes(
+                "px-2"
+            ).mark(f"nav-{page.label}")
     banner = ui.row().classes("w-full justify-center")
 
     async def update() -> None:

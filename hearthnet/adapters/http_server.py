@@ -8,8 +8,10 @@ piled-up or flooding sockets cannot starve the members the node serves.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
+import signal
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -19,9 +21,10 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 if TYPE_CHECKING:
-    import asyncio
     import socket
-    from collections.abc import Iterator
+    from collections.abc import Awaitable, Callable, Iterator
+
+    from starlette.types import ASGIApp
 
 HEADER_TIMEOUT_S = 10.0
 """A request's line and headers must arrive within this, from connect or the last answer."""
@@ -159,3 +162,39 @@ class NodeServer(uvicorn.Server):
     def stop(self) -> None:
         """Finish the requests in flight and return from `serve()`."""
         self.should_exit = True
+
+
+async def serve_until_stopped(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    listening: Callable[[], Awaitable[None]],
+    *,
+    lifespan: bool,
+) -> None:
+    """Serve an app until SIGINT or SIGTERM; call `listening` once the port is open."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on" if lifespan else "off",
+        access_log=False,
+        http=GuardedH11Protocol,
+    )
+    server = NodeServer(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.stop)
+    try:
+        serving = asyncio.create_task(server.serve(), name="http")
+        while not server.started:
+            if serving.done():
+                await serving
+                raise OSError(f"could not listen on {host}:{port}")
+            await asyncio.sleep(0.02)
+        await listening()
+        await serving
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,17 +1,19 @@
-"""`hearthnet init` and `hearthnet invite create`."""
+"""Membership on the command line: `init`, `join`, `id`, `invite create` and `member`.
+
+Every membership change runs the community feature's own handlers, on the running node or
+in-process on the data directory, so the CLI, the API and the dashboard judge alike.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING
+import asyncio
 
 import click
 
-from hearthnet.cli.output import Failure, emit_fields, emit_json, json_option
-from hearthnet.cli.session import node_session
-from hearthnet.domain import community as c
-from hearthnet.domain.bodies import encode_body
-from hearthnet.domain.invite import Invite, rfc3339, sign_invite
+from hearthnet.adapters.onboarding import found_community, redeem_invite
+from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
+from hearthnet.cli.session import act, node_session
+from hearthnet.domain.invite import InviteError
 from hearthnet.domain.types import (
     InvalidIdentifier,
     node_id,
@@ -19,10 +21,6 @@ from hearthnet.domain.types import (
     parse_peer_url,
     short_node_id,
 )
-from hearthnet.projections.membership import MembershipProjection
-
-if TYPE_CHECKING:
-    from hearthnet.bootstrap import Node
 
 
 @click.command()
@@ -48,9 +46,6 @@ def init(name: str | None, link: str | None, revoke_threshold: int, as_json: boo
         raise click.UsageError("give --name NAME to found a community, or --join LINK")
     if not 1 <= len(name.strip()) <= 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--name")
-    from hearthnet.bootstrap import found_community
-    from hearthnet.domain.invite import InviteError
-
     with node_session(create_key=True) as node:
         try:
             out = found_community(node, name, revoke_threshold)
@@ -96,48 +91,20 @@ def create(
         endpoints = tuple(parse_peer_url(e) for e in endpoints)
     except InvalidIdentifier as exc:
         raise click.BadParameter(str(exc), param_hint="--endpoint") from None
-    with node_session(need_community=True) as node:
-        assert node.signer is not None
-        node.views.catch_up()
-        me = node_id(node.signer.public_key)
-        membership = node.views.projections["membership"]
-        assert isinstance(membership, MembershipProjection)
-        refusal = c.invite_refusal(membership.fold(), me, invitee, level)
-        if refusal:
-            raise Failure(f"this node cannot invite: {refusal}")
-        row = node.views.db.execute("SELECT name FROM community").fetchone()
-        community_name = row[0] if row else ""
-        expires_ms = int((time.time() + ttl * 3600) * 1000)
-        body = c.MemberInvited(
-            invitee_node_id=invitee,
-            initial_level=level,  # type: ignore[arg-type]
-            expires_at=expires_ms,
-            display_name=display_name,
-        )
-        event_id = append_here(node, c.MEMBER_INVITED, encode_body(body))
-        terms = Invite(
-            community_id=node.config.community,
-            community_name=community_name,
-            inviter_node_id=me,
-            invitee_node_id=invitee,
-            initial_level=level,  # type: ignore[arg-type]
-            invite_event_id=event_id,
-            bootstrap_endpoints=list(endpoints),
-            expires_at=rfc3339(expires_ms),
-        )
-        link = sign_invite(terms, node.signer)
+    out = act(
+        "community.invite",
+        {
+            "invitee_node_id": invitee,
+            "initial_level": level,
+            "ttl_hours": ttl,
+            "display_name": display_name,
+            "bootstrap_endpoints": list(endpoints),
+        },
+    )
     if as_json:
-        emit_json(
-            {
-                "link": link,
-                "event_id": event_id,
-                "expires_at": terms.expires_at,
-                "invitee_node_id": invitee,
-                "level": level,
-            }
-        )
+        emit_json({**out, "invitee_node_id": invitee, "level": level})
     else:
-        click.echo(link)
+        click.echo(out["link"])
 
 
 @click.command()
@@ -155,30 +122,11 @@ def join(link: str, display_name: str, as_json: bool) -> None:
 
 def _join(link: str, display_name: str) -> dict[str, object]:
     """Redeem an invite link for this node and return what happened."""
-    import asyncio
-
-    from hearthnet.bootstrap import redeem_invite
-    from hearthnet.domain.invite import InviteError
-
     with node_session(create_key=True) as node:
         try:
             return asyncio.run(redeem_invite(node, link, display_name))
         except InviteError as exc:
             raise Failure(f"{exc.code}: {exc}") from None
-
-
-def append_here(node: Node, type_: str, body: bytes) -> str:
-    """Append one of our own events: through the running node if there is one (it then
-    pushes the event to its peers at once), else straight into the log. Returns the id."""
-    from hearthnet.cli.node import admin_call, running_node
-
-    if running_node(node.home) is not None:
-        result = admin_call(
-            node.home, "POST", "/admin/v1/append", {"type": type_, "body_hex": body.hex()}
-        )
-        return str(result["event_id"])
-    assert node.signer is not None
-    return node.log.append_local(node.signer, type_, body).id.hex()
 
 
 @click.command("id")
@@ -192,3 +140,83 @@ def show_id(as_json: bool) -> None:
         emit_json({"node_id": me, "short_id": short_node_id(node.signer.public_key)})
     else:
         click.echo(me)
+
+
+@click.group()
+def member() -> None:
+    """Members and their trust levels."""
+
+
+@member.command("list")
+@json_option
+def member_list(as_json: bool) -> None:
+    """List members, levels and standing."""
+    rows = act("community.members", {})["members"]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(
+            "members",
+            ["node", "level", "status", "name"],
+            [(r["node_id"], r["level"], r["status"], r["display_name"]) for r in rows],
+        )
+
+
+def _cosigners(values: tuple[str, ...]) -> list[dict[str, str]]:
+    out = []
+    for value in values:
+        node, _, signature = value.partition("=")
+        if not signature:
+            raise click.BadParameter("a co-signature is NODE_ID=SIGNATURE", param_hint="--cosig")
+        out.append({"node_id": node, "signature": signature})
+    return out
+
+
+@member.command("revoke")
+@click.argument("node_id")
+@click.option(
+    "--reason",
+    type=click.Choice(["compromised", "inactive", "policy_violation", "other"]),
+    default="other",
+)
+@click.option("--cosig", "cosigs", multiple=True, help="NODE_ID=SIGNATURE (repeatable).")
+def member_revoke(node_id: str, reason: str, cosigs: tuple[str, ...]) -> None:
+    """Revoke a member, with the co-signatures the community's policy asks for."""
+    emit_json(
+        act(
+            "community.revoke",
+            {"target_node_id": node_id, "reason": reason, "co_signers": _cosigners(cosigs)},
+        )
+    )
+
+
+@member.command("promote")
+@click.argument("node_id")
+@click.option("--level", type=click.Choice(["trusted", "anchor"]), default="trusted")
+@click.option("--cosig", "cosigs", multiple=True, help="NODE_ID=SIGNATURE (repeatable).")
+def member_promote(node_id: str, level: str, cosigs: tuple[str, ...]) -> None:
+    """Promote a member, with co-signatures."""
+    emit_json(
+        act(
+            "community.promote",
+            {"target_node_id": node_id, "new_level": level, "co_signers": _cosigners(cosigs)},
+        )
+    )
+
+
+@member.command("cosign")
+@click.argument("change", type=click.Choice(["revoke", "promote", "demote"]))
+@click.argument("node_id")
+@click.option(
+    "--reason",
+    type=click.Choice(["compromised", "inactive", "policy_violation", "other"]),
+    default="other",
+)
+@click.option("--level", type=click.Choice(["member", "trusted", "anchor"]), default="trusted")
+def member_cosign(change: str, node_id: str, reason: str, level: str) -> None:
+    """Co-sign a membership change with this node's key; prints NODE_ID=SIGNATURE for --cosig."""
+    out = act(
+        "community.cosign",
+        {"change": change, "target_node_id": node_id, "reason": reason, "new_level": level},
+    )
+    click.echo(out["cosig"])

@@ -8,8 +8,13 @@ import time
 from typing import TYPE_CHECKING
 
 import click
+import httpx
 
+from hearthnet.adapters.keystore import KeyFileError, load_signer
+from hearthnet.adapters.node_home import open_node
 from hearthnet.cli.output import emit_json, emit_table, json_option
+from hearthnet.cli.running import NoNode, call, running_node
+from hearthnet.cli.session import wiring
 from hearthnet.config import data_home, load_config
 
 if TYPE_CHECKING:
@@ -22,8 +27,6 @@ EARLIEST_SANE_MS = 1_735_689_600_000  # 2025-01-01: a clock before this is certa
 
 
 def _keys(home: Path) -> tuple[str, str]:
-    from hearthnet.adapters.keystore import KeyFileError, load_signer
-
     try:
         signer = load_signer(home, create=False)
     except KeyFileError as exc:
@@ -44,12 +47,10 @@ def _community(home: Path) -> tuple[str, str]:
 
 
 def _log(home: Path) -> tuple[str, str]:
-    from hearthnet.bootstrap import open_node
-
     if not (home / "config.toml").exists() and not (home / "log.sqlite").exists():
         return FAIL, f"no node in {home}: run `hearthnet init` or `hearthnet join`"
     try:
-        node = open_node(home)
+        node = open_node(home, wiring().projections)
     except Exception as exc:  # any failure to open is the finding
         return FAIL, f"cannot open the log: {exc}"
     try:
@@ -71,10 +72,6 @@ def _log(home: Path) -> tuple[str, str]:
 
 def _running_log_problems(home: Path) -> list[str]:
     """What the node running on this data directory says is wrong with its log."""
-    import httpx
-
-    from hearthnet.cli.node import running_node
-
     found = running_node(home)
     if found is None:
         return []
@@ -92,8 +89,6 @@ def _running_log_problems(home: Path) -> list[str]:
 
 
 def _port(home: Path) -> tuple[str, str]:
-    from hearthnet.cli.node import running_node
-
     found = running_node(home)
     if found is not None:
         return OK, f"node running at {found[0]}"
@@ -107,8 +102,6 @@ def _port(home: Path) -> tuple[str, str]:
 
 
 def _capabilities(home: Path) -> tuple[str, str]:
-    from hearthnet.cli.bus import NoNode, call
-
     try:
         caps = call("protocol.version.list")["output"]["capabilities"]
     except NoNode:

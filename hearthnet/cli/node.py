@@ -1,57 +1,19 @@
-"""`hearthnet run`, `join`, `peers` and `peer add`: the running node and its neighbours."""
+"""The node itself: `hearthnet run`, `status`, `caps`, `call` and `version`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+import platform
 
 import click
-import httpx
 
+from hearthnet import __version__
+from hearthnet.adapters.runtime import RunOptions
 from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
-from hearthnet.cli.session import node_session
+from hearthnet.cli.running import call, running_node, stream
+from hearthnet.cli.session import node_session, wiring
 from hearthnet.config import data_home, save_config
-from hearthnet.domain.types import InvalidIdentifier, parse_peer_url
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-
-def running_node(home: Path) -> tuple[str, str] | None:
-    """Return (url, admin token) of the node running on this data directory, if any."""
-    try:
-        url = json.loads((home / "node.json").read_text())["url"]
-        token = (home / "admin.token").read_text().strip()
-    except (OSError, ValueError, KeyError):
-        return None
-    try:
-        httpx.get(f"{url}/health", timeout=2.0).raise_for_status()
-    except httpx.HTTPError:
-        return None
-    return str(url), token
-
-
-def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
-    """Call the running node's admin API; Failure with exit 3 semantics if none runs."""
-    found = running_node(home)
-    if found is None:
-        raise Failure("no node is running on this data directory: start `hearthnet run`")
-    url, token = found
-    try:
-        response = httpx.request(
-            method,
-            url + path,
-            json=body,
-            timeout=10.0,
-            headers={"authorization": f"Bearer {token}"},
-        )
-    except httpx.HTTPError as exc:
-        raise Failure(f"the running node did not answer: {exc}") from None
-    if response.status_code != 200:
-        raise Failure(f"the node refused: {response.text[:300]}")
-    return response.json()
 
 
 @click.command()
@@ -82,8 +44,6 @@ def run(
 
     A node without a community yet serves the dashboard's onboarding (found or join) first.
     """
-    from hearthnet.bootstrap import RunOptions, serve
-
     home = data_home()
     if running_node(home) is not None:
         raise Failure("a node is already running on this data directory")
@@ -102,61 +62,71 @@ def run(
             dashboard=not no_ui,
         )
         try:
-            asyncio.run(serve(node, options))
+            asyncio.run(wiring().serve(node, options))
         except OSError as exc:
             raise Failure(f"cannot serve on port {options.port}: {exc}") from None
 
 
+@click.command("call")
+@click.argument("name")
+@click.argument("body", default="{}")
+@click.option("--stream", "streaming", is_flag=True, help="Stream frames (JSON Lines).")
+@json_option
+def call_cmd(name: str, body: str, streaming: bool, as_json: bool) -> None:
+    """Call a capability: NAME[@VERSION] and a JSON body {"params": ..., "input": ...}."""
+    try:
+        envelope = json.loads(body)
+        if not isinstance(envelope, dict):
+            raise ValueError("the body must be a JSON object")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="BODY") from None
+    if "input" not in envelope and "params" not in envelope:
+        envelope = {"input": envelope}
+    if streaming:
+        stream(name, envelope.get("input"), envelope.get("params"))
+        return
+    emit_json(call(name, envelope.get("input"), envelope.get("params")))
+    del as_json  # the answer is JSON either way
+
+
 @click.command()
 @json_option
-def peers(as_json: bool) -> None:
-    """List the running node's peers with their state and last sync."""
-    rows = admin_call(data_home(), "GET", "/admin/v1/peers")
+def status(as_json: bool) -> None:
+    """Show the running node: identity, community, peers, log head, capabilities."""
+    out = call("node.status")["output"]
     if as_json:
-        emit_json(rows)
+        emit_json(out)
         return
+    emit_fields({k: v for k, v in out.items() if k not in ("peers", "capabilities")})
     emit_table(
         "peers",
-        ["url", "node", "state", "source", "last sync", "error"],
-        [
-            (
-                p["url"],
-                p["node_id"][:24],
-                p["state"],
-                p["source"],
-                datetime.fromtimestamp(p["last_sync_ms"] / 1000, UTC).strftime("%H:%M:%S")
-                if p["last_sync_ms"]
-                else "-",
-                p["last_error"][:60],
-            )
-            for p in rows
-        ],
+        ["url", "node", "state"],
+        [(p["url"], p["node_id"][:24], p["state"]) for p in out["peers"]],
     )
 
 
-@click.group()
-def peer() -> None:
-    """Manage peers by hand."""
-
-
-@peer.command("add")
-@click.argument("url")
+@click.command()
 @json_option
-def peer_add(url: str, as_json: bool) -> None:
-    """Add a peer URL: remembered in config.toml, and synced at once if the node runs."""
-    try:
-        url = parse_peer_url(url)
-    except InvalidIdentifier as exc:
-        raise click.BadParameter(str(exc), param_hint="URL") from None
-    home = data_home()
-    with node_session() as node:
-        if url.rstrip("/") not in node.config.peers:
-            node.config.peers.append(url.rstrip("/"))
-            save_config(home, node.config)
-    live = running_node(home) is not None
-    if live:
-        admin_call(home, "POST", "/admin/v1/peers", {"url": url})
+def caps(as_json: bool) -> None:
+    """List the capabilities this node serves."""
+    out = call("protocol.version.list")["output"]
     if as_json:
-        emit_json({"url": url, "saved": True, "node_running": live})
+        emit_json(out)
     else:
-        emit_fields({"added": url, "node running": live})
+        emit_table("capabilities", ["capability"], [(c,) for c in out["capabilities"]])
+
+
+@click.command()
+@json_option
+def version(as_json: bool) -> None:
+    """Print package, protocol and Python versions."""
+    info = {
+        "hearthnet": __version__,
+        "envelope": 1,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(" ".join(f"{k} {v}" for k, v in info.items()))

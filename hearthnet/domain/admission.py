@@ -31,16 +31,13 @@ MAX_DEPTH = 16
 INT64 = (-(2**63), 2**63 - 1)
 
 SCHEMAS: dict[str, type[msgspec.Struct]] = {
-    **community.BODY_TYPES,
-    market.POST_CREATED: market.PostCreated,
-    market.POST_EXPIRED: market.PostExpired,
-    chat.MESSAGE_SENT: chat.MessageSent,
-    chat.MESSAGE_DELIVERED: chat.Receipt,
-    chat.MESSAGE_READ: chat.Receipt,
-    mesh.PEER_SEEN: mesh.PeerChanged,
-    mesh.PEER_LOST: mesh.PeerChanged,
+    **community.EVENTS,
+    **market.EVENTS,
+    **chat.EVENTS,
+    **mesh.EVENTS,
 }
-"""The body schema of every event type this node knows."""
+"""The body schema of every event type of the protocol: the same on every node, so that every
+node admits alike (the composition root's features declare exactly these; a test checks)."""
 _DECODERS = {name: msgspec.msgpack.Decoder(schema) for name, schema in SCHEMAS.items()}
 
 

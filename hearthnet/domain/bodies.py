@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from hearthnet.domain.community import BODY_TYPES
+from hearthnet.domain.community import EVENTS
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -28,7 +28,7 @@ def decode_body(raw: bytes, body_type: type[T]) -> T | None:
 
 def body_for_display(event_type: str, raw: bytes) -> Any:
     """Return a body as plain data: through its schema when known, else as generic msgpack."""
-    known = BODY_TYPES.get(event_type)
+    known = EVENTS.get(event_type)
     if known is not None:
         body = decode_body(raw, known)
         if body is not None:

@@ -30,13 +30,36 @@ class Attachment(msgspec.Struct, frozen=True, kw_only=True):
     name: Annotated[str, msgspec.Meta(max_length=120)] = ""
 
 
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Attachments = Annotated[list[Attachment], msgspec.Meta(max_length=10)]
+
+
 class MessageSent(msgspec.Struct, frozen=True, kw_only=True):
     """A member wrote to another member; the body is text now, a sealed envelope later."""
 
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    client_id: ClientId
     recipient: str
-    body: Annotated[str, msgspec.Meta(max_length=4000)] | Sealed = ""
-    attachments: Annotated[list[Attachment], msgspec.Meta(max_length=10)] = []
+    body: Text | Sealed = ""
+    attachments: Attachments = []
+
+
+class Send(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: write to another member (`client_id` makes a retry a no-op)."""
+
+    client_id: ClientId
+    recipient: str
+    body: Text = ""
+    attachments: Attachments = []
+
+    def sent(self) -> MessageSent:
+        """The event this command records."""
+        return MessageSent(
+            client_id=self.client_id,
+            recipient=self.recipient,
+            body=self.body,
+            attachments=self.attachments,
+        )
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,3 +67,10 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 
     target_event_id: EventIdHex
     at: TimeMs
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {
+    MESSAGE_SENT: MessageSent,
+    MESSAGE_DELIVERED: Receipt,
+    MESSAGE_READ: Receipt,
+}

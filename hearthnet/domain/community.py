@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hearthnet.domain.ports import Verify
 
 Level = Literal["member", "trusted", "anchor"]
+RevokeReason = Literal["compromised", "inactive", "policy_violation", "other"]
 LEVEL_RANK: dict[str, int] = {"member": 1, "trusted": 2, "anchor": 3}
 COSIGN_CONTEXT = b"hearthnet/cosign/v1\x00"
 
@@ -83,7 +84,7 @@ class MemberRevoked(msgspec.Struct, frozen=True, kw_only=True):
     """Trusted members remove a node from the community for good."""
 
     target_node_id: str
-    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
+    reason: RevokeReason = "other"
     co_signers: list[CoSignature] = []
 
 
@@ -95,7 +96,43 @@ class MemberLevelChanged(msgspec.Struct, frozen=True, kw_only=True):
     co_signers: list[CoSignature] = []
 
 
-BODY_TYPES: dict[str, type[msgspec.Struct]] = {
+class InviteMember(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: invite a node, at a level, for some hours."""
+
+    invitee_node_id: str
+    display_name: Text = ""
+    initial_level: Literal["member", "trusted"] = "member"
+    ttl_hours: Annotated[float, msgspec.Meta(ge=0.01, le=720)] = 24.0
+    bootstrap_endpoints: Annotated[list[str], msgspec.Meta(max_length=8)] = []
+    """Where the invitee syncs from (default: this node's own address)."""
+
+
+class Revoke(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: remove a member, with the co-signatures the policy asks for."""
+
+    target_node_id: str
+    reason: RevokeReason = "other"
+    co_signers: list[CoSignature] = []
+
+
+class ChangeLevel(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: promote or demote a member, with co-signatures."""
+
+    target_node_id: str
+    new_level: Level
+    co_signers: list[CoSignature] = []
+
+
+class Cosign(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: co-sign a membership change that another trusted member will record."""
+
+    change: Literal["revoke", "promote", "demote"]
+    target_node_id: str
+    reason: RevokeReason = "other"
+    new_level: Level = "trusted"
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {
     COMMUNITY_CREATED: CommunityCreated,
     MEMBER_INVITED: MemberInvited,
     MEMBER_JOINED: MemberJoined,
@@ -248,7 +285,7 @@ def step(s: Fold, e: Entry, verify: Verify) -> None:
 
 def _decoded(e: Entry) -> msgspec.Struct | None:
     try:
-        return msgspec.msgpack.decode(e.body, type=BODY_TYPES[e.type])
+        return msgspec.msgpack.decode(e.body, type=EVENTS[e.type])
     except (msgspec.ValidationError, msgspec.DecodeError, KeyError):
         return None
 

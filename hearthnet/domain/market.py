@@ -15,6 +15,13 @@ Category = Literal["offer", "request", "info", "emergency"]
 Reason = Literal["fulfilled", "withdrawn", "user_request", "stale"]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+Tags = Annotated[list[Tag], msgspec.Meta(max_length=10)]
+Ttl = Annotated[int, msgspec.Meta(ge=60, le=MAX_TTL)]
+EventIdHex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+TRUSTED_LEVELS = ("trusted", "anchor")
+"""The levels whose `stale` marks take another member's post off the board."""
 
 
 class Location(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,16 +37,63 @@ class PostCreated(msgspec.Struct, frozen=True, kw_only=True):
 
     client_id: ClientId
     category: Category = "offer"
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    body: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    title: Title
+    body: Text = ""
     location: Location | None = None
-    tags: Annotated[list[Tag], msgspec.Meta(max_length=10)] = []
-    ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=MAX_TTL)] = DEFAULT_TTL
+    tags: Tags = []
+    ttl_seconds: Ttl = DEFAULT_TTL
 
 
 class PostExpired(msgspec.Struct, frozen=True, kw_only=True):
     """A post was taken off the board (hex event id of the post)."""
 
     client_id: ClientId
-    target_event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    target_event_id: EventIdHex
     reason: Reason = "user_request"
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {POST_CREATED: PostCreated, POST_EXPIRED: PostExpired}
+
+
+class Post(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: put something on the board (`client_id` makes a retry a no-op)."""
+
+    client_id: ClientId
+    category: Category = "offer"
+    title: Title
+    body: Text = ""
+    location: Location | None = None
+    tags: Tags = []
+    ttl_seconds: Ttl = DEFAULT_TTL
+
+    def created(self) -> PostCreated:
+        """The event this command records."""
+        return PostCreated(
+            client_id=self.client_id,
+            category=self.category,
+            title=self.title,
+            body=self.body,
+            location=self.location,
+            tags=self.tags,
+            ttl_seconds=self.ttl_seconds,
+        )
+
+
+class Expire(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: take a post off the board (the author), or mark it stale (a trusted member)."""
+
+    event_id: EventIdHex
+    client_id: str = ""
+    reason: Reason = "user_request"
+
+
+def expiry_refusal(post_author: str, expirer: str, reason: Reason, expirer_level: str) -> str:
+    """Why an expiry does not take a post off the board ('' when it does). `expirer_level` is
+    the expirer's level as an active member, '' otherwise. BOARD_SQL applies the same rule."""
+    if expirer == post_author:
+        return ""
+    if reason != "stale":
+        return "only the author expires a post (others: stale)"
+    if expirer_level not in TRUSTED_LEVELS:
+        return "marking another's post stale needs a trusted member"
+    return ""

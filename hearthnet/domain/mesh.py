@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 PEER_SEEN = "peer.seen"
@@ -13,3 +15,12 @@ class PeerChanged(msgspec.Struct, frozen=True, kw_only=True):
 
     node_id: str
     url: str
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {PEER_SEEN: PeerChanged, PEER_LOST: PeerChanged}
+
+
+class AddPeer(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: start syncing with the node at this URL."""
+
+    url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+", max_length=300)]

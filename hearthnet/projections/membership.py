@@ -31,7 +31,7 @@ MEMBERS = Table(
 INVITES = Table(
     "invites", ("event_id", "inviter", "invitee", "level", "expires_at", "status", "lamport")
 )
-TYPES = frozenset(c.BODY_TYPES)
+TYPES = frozenset(c.EVENTS)
 
 
 class MembershipProjection:

@@ -34,7 +34,7 @@ class ReadInput(msgspec.Struct, kw_only=True):
 
 
 async def send(call: Call, node: NodeContext) -> dict[str, Any]:
-    msg: c.MessageSent = call.input
+    msg: c.Send = call.input
     valid_node(msg.recipient, "recipient")
     if msg.recipient == node.me:
         raise BusError("bad_request", "a message to yourself is not a message")
@@ -49,7 +49,7 @@ async def send(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     if same:
         return {**same[0], "delivered": "queued", "duplicate": True}
-    recorded = await node.append(c.MESSAGE_SENT, encode_body(msg))
+    recorded = await node.append(c.MESSAGE_SENT, encode_body(msg.sent()))
     return {
         "event_id": recorded.id.hex(),
         "lamport": recorded.event.lamport,
@@ -95,7 +95,7 @@ async def acknowledge_delivery(node: NodeContext) -> None:
 
 
 CAPABILITIES = (
-    Capability("chat.send", "self", c.MessageSent, send, idempotent=True),
+    Capability("chat.send", "self", c.Send, send, idempotent=True),
     Capability("chat.history", "self", HistoryInput, history),
     Capability("chat.read", "self", ReadInput, read),
 )

@@ -7,15 +7,13 @@ appended: one the policy would not accept is refused and appends nothing.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-import msgspec
+from typing import TYPE_CHECKING, Any
 
 from hearthnet.domain import community as cm
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
-from hearthnet.domain.types import b64url, parse_node_id
+from hearthnet.domain.types import InvalidIdentifier, b64url, parse_node_id, parse_peer_url
 from hearthnet.services.bus import Capability
 from hearthnet.services.context import Nothing, valid_node
 
@@ -24,43 +22,13 @@ if TYPE_CHECKING:
     from hearthnet.services.context import NodeContext
 
 
-class InviteInput(msgspec.Struct, kw_only=True):
-    """Invite a node."""
-
-    invitee_node_id: str
-    display_name: Annotated[str, msgspec.Meta(max_length=500)] = ""
-    initial_level: Literal["member", "trusted"] = "member"
-    ttl_hours: Annotated[float, msgspec.Meta(ge=0.01, le=720)] = 24.0
-
-
-class RevokeInput(msgspec.Struct, kw_only=True):
-    """Remove a member, with the co-signatures the policy asks for."""
-
-    target_node_id: str
-    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
-    co_signers: list[cm.CoSignature] = []
-
-
-class LevelInput(msgspec.Struct, kw_only=True):
-    """Promote or demote a member, with co-signatures."""
-
-    target_node_id: str
-    new_level: cm.Level
-    co_signers: list[cm.CoSignature] = []
-
-
-class CosignInput(msgspec.Struct, kw_only=True):
-    """A membership change for this node to co-sign."""
-
-    change: Literal["revoke", "promote", "demote"]
-    target_node_id: str
-    reason: Literal["compromised", "inactive", "policy_violation", "other"] = "other"
-    new_level: cm.Level = "trusted"
-
-
 async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
-    q: InviteInput = call.input
+    q: cm.InviteMember = call.input
     valid_node(q.invitee_node_id, "invitee_node_id")
+    try:
+        endpoints = [parse_peer_url(u) for u in q.bootstrap_endpoints] or node.endpoints()
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", f"bootstrap_endpoints: {exc}") from None
     known = await node.query(
         "SELECT status FROM members WHERE node_id = :who", {"who": q.invitee_node_id}
     )
@@ -87,7 +55,7 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
         invitee_node_id=q.invitee_node_id,
         initial_level=q.initial_level,
         invite_event_id=recorded.id.hex(),
-        bootstrap_endpoints=node.endpoints(),
+        bootstrap_endpoints=endpoints,
         expires_at=rfc3339(body.expires_at),
     )
     return {
@@ -163,7 +131,7 @@ async def _apply_change(node: NodeContext, type_: str, body: Any, target: str) -
 
 
 async def revoke(call: Call, node: NodeContext) -> dict[str, Any]:
-    q: RevokeInput = call.input
+    q: cm.Revoke = call.input
     body = cm.MemberRevoked(
         target_node_id=valid_node(q.target_node_id, "target_node_id"),
         reason=q.reason,
@@ -173,7 +141,7 @@ async def revoke(call: Call, node: NodeContext) -> dict[str, Any]:
 
 
 async def _change_level(call: Call, node: NodeContext, type_: str) -> dict[str, Any]:
-    q: LevelInput = call.input
+    q: cm.ChangeLevel = call.input
     body = cm.MemberLevelChanged(
         target_node_id=valid_node(q.target_node_id, "target_node_id"),
         new_level=q.new_level,
@@ -205,7 +173,7 @@ async def members(call: Call, node: NodeContext) -> dict[str, Any]:
 
 
 async def cosign(call: Call, node: NodeContext) -> dict[str, Any]:
-    q: CosignInput = call.input
+    q: cm.Cosign = call.input
     target = valid_node(q.target_node_id, "target_node_id")
     type_, body = cm.membership_change(q.change, target, reason=q.reason, new_level=q.new_level)
     community = await node.query("SELECT community_id FROM community", {})
@@ -215,10 +183,10 @@ async def cosign(call: Call, node: NodeContext) -> dict[str, Any]:
 
 
 CAPABILITIES = (
-    Capability("community.invite", "self", InviteInput, invite),
-    Capability("community.revoke", "self", RevokeInput, revoke),
-    Capability("community.promote", "self", LevelInput, promote),
-    Capability("community.demote", "self", LevelInput, demote),
+    Capability("community.invite", "self", cm.InviteMember, invite),
+    Capability("community.revoke", "self", cm.Revoke, revoke),
+    Capability("community.promote", "self", cm.ChangeLevel, promote),
+    Capability("community.demote", "self", cm.ChangeLevel, demote),
     Capability("community.members", "member", Nothing, members),
-    Capability("community.cosign", "self", CosignInput, cosign),
+    Capability("community.cosign", "self", cm.Cosign, cosign),
 )

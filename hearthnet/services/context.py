@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import msgspec
@@ -10,8 +12,6 @@ from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
-
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.ports import Signer, Verify
     from hearthnet.domain.records import Recorded
@@ -84,3 +84,17 @@ async def own_level(node: NodeContext) -> str:
         "SELECT level FROM members WHERE node_id = :me AND status = 'active'", {"me": node.me}
     )
     return str(rows[0]["level"]) if rows else ""
+
+
+ViewsReaction = Callable[[NodeContext], Awaitable[None]]
+"""Runs each time the views took in new events (chat: acknowledge delivery)."""
+PeerReaction = Callable[[NodeContext, str, str, bool], Awaitable[None]]
+"""Runs when a peer (node id, url) is seen (True) or lost (False)."""
+
+
+@dataclass(frozen=True)
+class Reactions:
+    """A feature's reactions to what happens on the node, as named handlers."""
+
+    on_views_updated: tuple[ViewsReaction, ...] = ()
+    on_peer_change: tuple[PeerReaction, ...] = ()

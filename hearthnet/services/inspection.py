@@ -1,20 +1,19 @@
-"""Capabilities for looking at the node: the log inspector and the mesh.
+"""The log inspector's capabilities.
 
 `log.page` pages the timeline view newest first with a keyset cursor, so a log of any size
-costs one indexed query per page; `log.verify` streams its progress; `mesh.peers` says who
-this node syncs with and what each serves.
+costs one indexed query per page; `log.event` shows one event with its verification;
+`log.verify` streams its progress.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import msgspec
 
 from hearthnet.domain.capability import BusError
-from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix, parse_peer_url
+from hearthnet.domain.types import InvalidIdentifier, parse_event_id_prefix
 from hearthnet.services.bus import Capability
 
 if TYPE_CHECKING:
@@ -41,14 +40,6 @@ class InspectionContext(Protocol):
         """Audit the whole log, reporting (done, total) as it goes."""
         ...
 
-    def peers(self) -> Awaitable[list[dict[str, Any]]]:
-        """Known peers, their sync state and what each serves."""
-        ...
-
-    def add_peer(self, url: str) -> object:
-        """Start syncing with a peer."""
-        ...
-
 
 class PageInput(msgspec.Struct, kw_only=True):
     """Which page of the log: filters, and the cursor where the previous page ended."""
@@ -65,12 +56,6 @@ class EventInput(msgspec.Struct, kw_only=True):
     """One event, by its id or an unambiguous hex prefix of it."""
 
     event_id: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
-
-
-class PeerInput(msgspec.Struct, kw_only=True):
-    """A peer to add."""
-
-    url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+", max_length=300)]
 
 
 class Nothing(msgspec.Struct, kw_only=True):
@@ -165,29 +150,9 @@ async def verify(call: Call, node: InspectionContext) -> AsyncIterator[tuple[str
     yield "result", audit.result()
 
 
-async def peers(call: Call, node: InspectionContext) -> dict[str, Any]:
-    now = int(time.time() * 1000)
-    peers = await node.peers()
-    for p in peers:
-        p["lag_s"] = round((now - p["last_sync_ms"]) / 1000, 1) if p["last_sync_ms"] else None
-    return {"peers": peers}
-
-
-async def add_peer(call: Call, node: InspectionContext) -> dict[str, Any]:
-    q: PeerInput = call.input
-    try:
-        url = parse_peer_url(q.url)
-    except InvalidIdentifier as exc:
-        raise BusError("bad_request", str(exc)) from None
-    node.add_peer(url)
-    return {"url": url, "added": True}
-
-
 CAPABILITIES = (
     Capability("log.page", "member", PageInput, page),
     Capability("log.event", "member", EventInput, event),
     Capability("log.feeds", "member", Nothing, feeds),
     Capability("log.verify", "self", Nothing, verify, streaming=True),
-    Capability("mesh.peers", "self", Nothing, peers),
-    Capability("mesh.peer.add", "self", PeerInput, add_peer),
 )

@@ -28,14 +28,6 @@ class ListInput(msgspec.Struct, kw_only=True):
     limit: Limit = 50
 
 
-class ExpireInput(msgspec.Struct, kw_only=True):
-    """Take a post off the board."""
-
-    event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-    client_id: str = ""
-    reason: m.Reason = "user_request"
-
-
 class SearchInput(msgspec.Struct, kw_only=True):
     """Find posts by words."""
 
@@ -59,15 +51,15 @@ async def _board(node: NodeContext, where: str = "", **params: Any) -> list[dict
 
 
 async def post(call: Call, node: NodeContext) -> dict[str, Any]:
-    post: m.PostCreated = call.input
+    command: m.Post = call.input
     same = await node.query(
         "SELECT event_id, lamport FROM posts WHERE author = :me AND "
         "client_id = :cid ORDER BY lamport, event_id LIMIT 1",
-        {"me": node.me, "cid": post.client_id},
+        {"me": node.me, "cid": command.client_id},
     )
     if same:
         return {**same[0], "duplicate": True}
-    recorded = await node.append(m.POST_CREATED, encode_body(post))
+    recorded = await node.append(m.POST_CREATED, encode_body(command.created()))
     return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
 
 
@@ -111,16 +103,17 @@ async def search(call: Call, node: NodeContext) -> dict[str, Any]:
 
 
 async def expire(call: Call, node: NodeContext) -> dict[str, Any]:
-    q: ExpireInput = call.input
+    q: m.Expire = call.input
     found = await node.query(
         "SELECT author, client_id FROM posts WHERE event_id = :id", {"id": q.event_id}
     )
     if not found:
         raise BusError("not_found", f"no post {q.event_id}")
-    if found[0]["author"] != node.me and q.reason != "stale":
-        raise BusError("unauthorized", "only the author expires a post (others: stale)")
-    if found[0]["author"] != node.me and await own_level(node) not in ("trusted", "anchor"):
-        raise BusError("unauthorized", "marking another's post stale needs a trusted member")
+    author = found[0]["author"]
+    level = "" if author == node.me else await own_level(node)
+    refusal = m.expiry_refusal(author, node.me, q.reason, level)
+    if refusal:
+        raise BusError("unauthorized", refusal)
     body = m.PostExpired(
         client_id=q.client_id or found[0]["client_id"],
         target_event_id=q.event_id,
@@ -131,8 +124,8 @@ async def expire(call: Call, node: NodeContext) -> dict[str, Any]:
 
 
 CAPABILITIES = (
-    Capability("market.post", "self", m.PostCreated, post, idempotent=True),
+    Capability("market.post", "self", m.Post, post, idempotent=True),
     Capability("market.list", "member", ListInput, list_posts),
     Capability("market.search", "member", SearchInput, search),
-    Capability("market.expire", "self", ExpireInput, expire),
+    Capability("market.expire", "self", m.Expire, expire),
 )

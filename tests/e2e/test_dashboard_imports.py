@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 PROBE = """
 import sys
 from click.testing import CliRunner
-from hearthnet.cli.main import cli
+from hearthnet.bootstrap import CLI, WIRING
 runner = CliRunner()
 for args in (["init", "--name", "Probe"], ["log", "stats", "--json"], ["id"], ["doctor"],
              ["log", "verify"], ["member", "list"], ["run", "--help"]):
-    runner.invoke(cli, args)
+    runner.invoke(CLI, args, obj=WIRING)
 print("nicegui" in sys.modules, "ui.app" in sys.modules)
 """
 

@@ -12,13 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from nicegui.testing.user_simulation import user_simulation
 
-from hearthnet.bootstrap import (
-    BrowserOnboarding,
-    NodeRuntime,
-    RunOptions,
-    found_community,
-    open_node,
-)
+from hearthnet.adapters.onboarding import BrowserOnboarding, found_community
+from hearthnet.adapters.runtime import NodeRuntime, RunOptions
+from hearthnet.bootstrap import dashboard_pages, dashboard_ports, node_runtime, open_node
 from hearthnet.domain import chat
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import encode_body
@@ -95,15 +91,17 @@ class Onboarding:
 async def running_dashboard(home: Path) -> AsyncIterator[Dashboard]:
     """Run the node of a data directory that has a community; a simulated user on its pages."""
     node = open_node(home)
-    runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+    runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
     await runtime.start()
 
     async def already_running() -> None:
         raise AssertionError("this node has a community")
 
-    host = DashboardHost(runtime.me, BrowserOnboarding(node, already_running), runtime.ports())
+    host = DashboardHost(
+        runtime.me, BrowserOnboarding(node, already_running), dashboard_ports(runtime)
+    )
     try:
-        async with user_simulation(root=lambda: root(host)) as user:
+        async with user_simulation(root=lambda: root(host, dashboard_pages())) as user:
             yield Dashboard(user, runtime)
     finally:
         await runtime.stop()
@@ -127,15 +125,15 @@ async def onboarding(tmp_path: Path) -> AsyncIterator[Onboarding]:
     runtimes: list[NodeRuntime] = []
 
     async def start() -> None:
-        runtime = NodeRuntime(node, RunOptions(port=free_port(), discovery=False))
+        runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
         await runtime.start()
         runtimes.append(runtime)
-        host.node = runtime.ports()
+        host.node = dashboard_ports(runtime)
 
     assert node.signer is not None
     host = DashboardHost(node_id(node.signer.public_key), BrowserOnboarding(node, start))
     try:
-        async with user_simulation(root=lambda: root(host)) as user:
+        async with user_simulation(root=lambda: root(host, dashboard_pages())) as user:
             yield Onboarding(user, host, runtimes)
     finally:
         for runtime in runtimes:

@@ -69,6 +69,26 @@ def test_the_copy_keeps_every_contract(tmp_path: Path) -> None:
             "import hearthnet.services.community",
             "the services' features do not import each other",
         ),
+        (
+            "hearthnet.cli.market",
+            "import hearthnet.bootstrap",
+            "layers of DESIGN section 8",
+        ),
+        (
+            "hearthnet.projections.chat",
+            "import httpx",
+            "projections import only the domain",
+        ),
+        (
+            "hearthnet.cli.market",
+            "import hearthnet.cli.chat",
+            "the CLI's features do not import each other",
+        ),
+        (
+            "ui.pages.market",
+            "import ui.pages.chat",
+            "the dashboard's pages do not import each other",
+        ),
     ],
 )
 def test_a_wrong_import_breaks_its_contract(

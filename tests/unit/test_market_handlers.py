@@ -53,14 +53,14 @@ def _call(input_: msgspec.Struct) -> Call:
 async def test_a_member_cannot_mark_anothers_post_stale_and_appends_nothing() -> None:
     node = FakeNode(level="member")
     with pytest.raises(BusError) as refused:
-        await market.expire(_call(market.ExpireInput(event_id=POST_ID, reason="stale")), node)
+        await market.expire(_call(m.Expire(event_id=POST_ID, reason="stale")), node)
     assert refused.value.code == "unauthorized"
     assert node.appended == []
 
 
 async def test_a_trusted_member_marks_it_stale() -> None:
     node = FakeNode(level="trusted")
-    out = await market.expire(_call(market.ExpireInput(event_id=POST_ID, reason="stale")), node)
+    out = await market.expire(_call(m.Expire(event_id=POST_ID, reason="stale")), node)
     assert out["lamport"] == 7
     [(type_, body)] = node.appended
     assert type_ == m.POST_EXPIRED
@@ -70,7 +70,7 @@ async def test_a_trusted_member_marks_it_stale() -> None:
 async def test_only_the_author_withdraws_a_post() -> None:
     node = FakeNode()
     with pytest.raises(BusError):
-        await market.expire(_call(market.ExpireInput(event_id=POST_ID, reason="withdrawn")), node)
+        await market.expire(_call(m.Expire(event_id=POST_ID, reason="withdrawn")), node)
     mine = FakeNode(author=ME)
-    await market.expire(_call(market.ExpireInput(event_id=POST_ID, reason="withdrawn")), mine)
+    await market.expire(_call(m.Expire(event_id=POST_ID, reason="withdrawn")), mine)
     assert [t for t, _ in mine.appended] == [m.POST_EXPIRED]

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from ui.live import call, follow
+from ui.pages import Page
 from ui.qr import qr_svg
 from ui.strings import t
 
@@ -185,3 +186,6 @@ def build(ports: NodePorts, me: str) -> None:
             )
 
     follow(refresh, ports, lambda kind: kind.startswith("community."))
+
+
+PAGE = Page("/community", "community", "groups", build)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
+from ui.pages import Page
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -142,3 +143,6 @@ def build(ports: NodePorts, me: str) -> None:
             await refresh()
 
     follow(refresh, ports, lambda kind: kind.startswith("peer."), every=2.0)
+
+
+PAGE = Page("/", "mesh", "hub", build)

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
+from ui.pages import Page
 from ui.strings import t
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
 
 CATEGORIES = ("offer", "request", "info", "emergency")
-PAGE = 50
+PAGE_SIZE = 50
 
 
 def parse_tags(text: str) -> list[str]:
@@ -31,7 +32,7 @@ def tags_ok(text: str) -> bool:
 
 def build(ports: NodePorts, me: str) -> None:
     """The board page."""
-    shown = {"limit": PAGE}
+    shown = {"limit": PAGE_SIZE}
     with ui.row().classes("w-full items-center gap-2"):
         ui.label(t("board")).classes("text-xl font-bold")
         ui.space()
@@ -158,9 +159,12 @@ def build(ports: NodePorts, me: str) -> None:
         more.set_visibility(not query and len(found["posts"]) >= shown["limit"])
 
     async def show_more() -> None:
-        shown["limit"] = min(500, shown["limit"] + PAGE)
+        shown["limit"] = min(500, shown["limit"] + PAGE_SIZE)
         await refresh()
 
     for field in (category, tag, words):
         field.on_value_change(refresh)
     follow(refresh, ports, lambda kind: kind.startswith("market.") or kind.startswith("community."))
+
+
+PAGE = Page("/board", "board", "storefront", build)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
+from ui.pages import Page
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -150,3 +151,6 @@ def build(ports: NodePorts, me: str) -> None:
 
     who.on_value_change(picked)
     follow(refresh, ports, lambda kind: kind.startswith("chat.") or kind.startswith("community."))
+
+
+PAGE = Page("/messages", "messages", "chat", build)

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
+from ui.pages import Page
 from ui.strings import t
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
 
-PAGE = 50
+PAGE_SIZE = 50
 
 
 def parse_since(text: str) -> int | None:
@@ -41,7 +42,7 @@ def shown_time(ts: int) -> str:
         return f"{ts} ms"
 
 
-def build(ports: NodePorts) -> None:
+def build(ports: NodePorts, me: str) -> None:
     """The log page."""
     cursors: list[str] = [""]
     following = {"next": ""}
@@ -97,7 +98,7 @@ def build(ports: NodePorts) -> None:
     detail = ui.dialog()
 
     async def load() -> None:
-        wanted: dict[str, Any] = {"limit": PAGE, "before": cursors[-1]}
+        wanted: dict[str, Any] = {"limit": PAGE_SIZE, "before": cursors[-1]}
         if kind.value:
             wanted["type"] = kind.value
         if author.value:
@@ -223,3 +224,6 @@ def build(ports: NodePorts) -> None:
         field.on_value_change(filters_changed)
     follow(refresh_feeds)
     follow(on_live, ports)
+
+
+PAGE = Page("/log", "log", "receipt_long", build)
