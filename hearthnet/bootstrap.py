@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -23,7 +24,6 @@ from hearthnet.cli import inspection as inspection_cli
 from hearthnet.cli import market as market_cli
 from hearthnet.cli import mesh as mesh_cli
 from hearthnet.cli import node as node_cli
-from hearthnet.cli.doctor import doctor
 from hearthnet.cli.main import command_line, run
 from hearthnet.cli.session import Wiring
 from hearthnet.domain import chat as chat_events
@@ -69,17 +69,13 @@ class Feature:
     """The module of its dashboard page (its `PAGE`), loaded only when a dashboard is served."""
 
 
-def _membership() -> Projection:
-    return MembershipProjection(verify_ed25519)
-
-
 FEATURES = (
     Feature(
         "mesh",
         mesh_events.EVENTS,
         capabilities=mesh.CAPABILITIES,
         reactions=Reactions(on_peer_change=(mesh.record_peer_change,)),
-        commands=(mesh_cli.peers, mesh_cli.peer),
+        commands=mesh_cli.COMMANDS,
         page="ui.pages.mesh",
     ),
     Feature(
@@ -87,7 +83,7 @@ FEATURES = (
         market_events.EVENTS,
         (MarketProjection,),
         market.CAPABILITIES,
-        commands=(market_cli.market,),
+        commands=market_cli.COMMANDS,
         page="ui.pages.market",
     ),
     Feature(
@@ -96,42 +92,25 @@ FEATURES = (
         (ChatProjection,),
         chat.CAPABILITIES,
         Reactions(on_views_updated=(chat.acknowledge_delivery,)),
-        (chat_cli.chat,),
+        chat_cli.COMMANDS,
         "ui.pages.chat",
     ),
     Feature(
         "inspection",
         projections=(FeedsProjection, TimelineProjection),
         capabilities=inspection.CAPABILITIES,
-        commands=(inspection_cli.log,),
+        commands=inspection_cli.COMMANDS,
         page="ui.pages.inspection",
     ),
     Feature(
         "community",
         community_events.EVENTS,
-        (_membership,),
+        (partial(MembershipProjection, verify_ed25519),),
         community.CAPABILITIES,
-        commands=(
-            community_cli.init,
-            community_cli.join,
-            community_cli.show_id,
-            community_cli.invite,
-            community_cli.member,
-        ),
+        commands=community_cli.COMMANDS,
         page="ui.pages.community",
     ),
-    Feature(
-        "node",
-        capabilities=node_service.CAPABILITIES,
-        commands=(
-            node_cli.run,
-            node_cli.status,
-            node_cli.caps,
-            node_cli.call_cmd,
-            node_cli.version,
-            doctor,
-        ),
-    ),
+    Feature("node", capabilities=node_service.CAPABILITIES, commands=node_cli.COMMANDS),
 )
 """Every feature a node runs, in the order of the dashboard's navigation."""
 

@@ -18,6 +18,7 @@ import msgspec
 from hearthnet.adapters.crypto import blake3_256, verify_ed25519
 from hearthnet.adapters.event_log import EventLog
 from hearthnet.adapters.recorders import FORK_TOPIC, feed_uuid
+from hearthnet.adapters.store import open_recorder
 from hearthnet.domain import admission, envelope
 from hearthnet.domain.chain import ForkProof, proves_fork
 from hearthnet.domain.envelope import MalformedEvent
@@ -102,6 +103,28 @@ class Segment:
     """originator -> (seq, id, lamport) of its last event here."""
 
 
+def _storage_problems(
+    owners: dict[str, bytes],
+    originator: str,
+    version: int,
+    topic: str,
+    link: ChainLink,
+    found: list[str],
+) -> None:
+    """Add to `found` where the stored row disagrees with the signed event it holds."""
+    owner = owners.get(originator)
+    if owner is None:
+        owner = owners[originator] = link.author
+        if feed_uuid(link.author).hex != originator:
+            found.append("stored in another author's feed")
+    elif owner != link.author:
+        found.append("stored in another author's feed")
+    if version != link.seq:
+        found.append(f"stored at seq {version} but signed as seq {link.seq}")
+    if topic != link.type:
+        found.append("stored under another event type")
+
+
 def _audit_segment(
     log: EventLog,
     start: int,
@@ -132,17 +155,7 @@ def _audit_segment(
             found: list[str] = []
             if sig_problems and sig_problems[i]:
                 found.append(str(sig_problems[i]))
-            owner = owners.get(originator)
-            if owner is None:
-                owner = owners[originator] = link.author
-                if feed_uuid(link.author).hex != originator:
-                    found.append("stored in another author's feed")
-            elif owner != link.author:
-                found.append("stored in another author's feed")
-            if version != link.seq:
-                found.append(f"stored at seq {version} but signed as seq {link.seq}")
-            if topic != link.type:
-                found.append("stored under another event type")
+            _storage_problems(owners, originator, version, topic, link, found)
             last = heads.get(originator)
             if last is None:
                 first[originator] = (position, eid, link.author, link.seq, link.prev, link.lamport)
@@ -185,8 +198,6 @@ def _who(author: bytes) -> str:
 
 
 def _segment_in_worker(url: str, start: int, stop: int, signatures: bool) -> Segment:
-    from hearthnet.adapters.store import open_recorder
-
     log = EventLog(open_recorder(url), verify_ed25519, blake3_256)
     try:
         return _audit_segment(log, start, stop, signatures)

@@ -59,3 +59,6 @@ def chat_history(peer: str, limit: int, as_json: bool) -> None:
 def chat_read(event_id: str) -> None:
     """Mark a message to you as read."""
     emit_json(call("chat.read", {"event_id": event_id})["output"])
+
+
+COMMANDS = (chat,)

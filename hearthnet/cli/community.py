@@ -220,3 +220,6 @@ def member_cosign(change: str, node_id: str, reason: str, level: str) -> None:
         {"change": change, "target_node_id": node_id, "reason": reason, "new_level": level},
     )
     click.echo(out["cosig"])
+
+
+COMMANDS = (init, join, show_id, invite, member)

@@ -351,3 +351,6 @@ def query(sql: str, as_json: bool) -> None:
         emit_json([dict(zip(columns, r, strict=True)) for r in rows])
     else:
         emit_table(None, columns, rows)
+
+
+COMMANDS = (log,)

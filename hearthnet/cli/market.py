@@ -101,3 +101,6 @@ def market_expire(event_id: str, reason: str, as_json: bool) -> None:
     """Take a post off the board (your own; `stale` for trusted members)."""
     out = call("market.expire", {"event_id": event_id, "reason": reason})["output"]
     emit_json(out) if as_json else emit_fields(out)
+
+
+COMMANDS = (market,)

@@ -66,3 +66,6 @@ def peer_add(url: str, as_json: bool) -> None:
         emit_json({"url": url, "saved": True, "node_running": live})
     else:
         emit_fields({"added": url, "node running": live})
+
+
+COMMANDS = (peers, peer)

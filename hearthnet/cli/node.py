@@ -10,6 +10,7 @@ import click
 
 from hearthnet import __version__
 from hearthnet.adapters.runtime import RunOptions
+from hearthnet.cli.doctor import doctor
 from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
 from hearthnet.cli.running import call, running_node, stream
 from hearthnet.cli.session import node_session, wiring
@@ -130,3 +131,6 @@ def version(as_json: bool) -> None:
         emit_json(info)
     else:
         click.echo(" ".join(f"{k} {v}" for k, v in info.items()))
+
+
+COMMANDS = (run, status, caps, call_cmd, version, doctor)

@@ -149,8 +149,7 @@ class Negentropy:
             raise NegentropyError(f"not a negentropy message (version byte {version:#x})")
         if version != PROTOCOL_VERSION:
             return Reconciliation(bytes([PROTOCOL_VERSION]), [], [])
-        have: list[bytes] = []
-        need: list[bytes] = []
+        have, need = list[bytes](), list[bytes]()
         full = bytearray([PROTOCOL_VERSION])
         size = len(self.storage)
         prev_bound, prev_index, skip = Bound(0), 0, False
@@ -191,12 +190,7 @@ class Negentropy:
                         break
                 else:
                     skip = True
-                    for _, i in self.storage.items[lower:upper]:
-                        if i in their_ids:
-                            their_ids.discard(i)
-                        else:
-                            have.append(i)
-                    need.extend(their_ids)
+                    self._diff(lower, upper, their_ids, have, need)
             else:
                 raise NegentropyError(f"unknown range mode {mode}")
             if len(full) + len(out) > self.frame_size_limit - 200:
@@ -206,6 +200,17 @@ class Negentropy:
             full += out
             prev_index, prev_bound = upper, bound
         return Reconciliation(bytes(full) if len(full) > 1 else None, have, need)
+
+    def _diff(
+        self, lower: int, upper: int, theirs: set[bytes], have: list[bytes], need: list[bytes]
+    ) -> None:
+        """Compare their ids with ours in [lower, upper): what only we have, only they have."""
+        for _, i in self.storage.items[lower:upper]:
+            if i in theirs:
+                theirs.discard(i)
+            else:
+                have.append(i)
+        need.extend(theirs)
 
     def _answer_ids(self, lower: int, upper: int, bound: Bound, used: int, out: bytearray) -> int:
         """Answer an IdList with ours for [lower, upper); return where it ends (before upper

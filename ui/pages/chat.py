@@ -35,122 +35,130 @@ def state_of(message: dict[str, Any]) -> str:
     return "delivered" if message["delivered_at"] else "sent"
 
 
-def build(ports: NodePorts, me: str) -> None:
-    """The messages page."""
-    open_peer = {"peer": ""}
-    names: dict[str, str] = {}
-    ui.label(t("messages")).classes("text-xl font-bold")
-    with ui.row().classes("w-full items-start gap-4 flex-wrap sm:flex-nowrap"):
-        with ui.column().classes("w-full sm:w-72 gap-2"):
-            who = ui.select({}, label=t("new_conversation"), with_input=True).classes("w-full")
-            who.mark("pick-member")
-            overview = ui.column().classes("w-full gap-1").mark("conversations")
-        with ui.column().classes("grow w-full gap-2"):
-            heading = ui.label("").classes("text-lg font-bold")
-            thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
-            with ui.row().classes("w-full items-start gap-2"):
-                text = (
-                    ui.textarea(
-                        t("message"),
-                        validation={
-                            t("required"): lambda v: bool((v or "").strip()),
-                            t("too_long", n=4000): lambda v: len(v or "") <= 4000,
-                        },
-                    )
-                    .props("autogrow rows=1")
-                    .classes("grow")
-                    .mark("message-text")
-                )
-                ui.button(t("send"), icon="send", on_click=lambda: send()).mark("send")
+class MessagesPage:
+    """One connection's messages page: the conversations, the open thread, the composer."""
 
-    def name(node: str) -> str:
-        return names.get(node) or node[8:24]
+    def __init__(self, ports: NodePorts, me: str) -> None:
+        self.ports, self.me, self.peer = ports, me, ""
+        self.names: dict[str, str] = {}
+        ui.label(t("messages")).classes("text-xl font-bold")
+        with ui.row().classes("w-full items-start gap-4 flex-wrap sm:flex-nowrap"):
+            with ui.column().classes("w-full sm:w-72 gap-2"):
+                self.who = ui.select({}, label=t("new_conversation"), with_input=True)
+                self.who.classes("w-full").mark("pick-member")
+                self.overview = ui.column().classes("w-full gap-1").mark("conversations")
+            with ui.column().classes("grow w-full gap-2"):
+                self._thread()
+        self.who.on_value_change(self.picked)
+        follow(self.refresh, ports, lambda kind: kind.startswith(("chat.", "community.")))
 
-    async def open_thread(peer: str) -> None:
-        open_peer["peer"] = peer
-        await refresh()
+    def _thread(self) -> None:
+        self.heading = ui.label("").classes("text-lg font-bold")
+        self.thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
+        valid = {
+            t("required"): lambda v: bool((v or "").strip()),
+            t("too_long", n=4000): lambda v: len(v or "") <= 4000,
+        }
+        with ui.row().classes("w-full items-start gap-2"):
+            self.text = ui.textarea(t("message"), validation=valid).props("autogrow rows=1")
+            self.text.classes("grow").mark("message-text")
+            ui.button(t("send"), icon="send", on_click=self.send).mark("send")
 
-    async def refresh() -> None:
-        members = await call(ports, "community.members", {})
-        history = await call(ports, "chat.history", {"limit": 500})
+    def name(self, node: str) -> str:
+        """A member's display name, or the start of their id."""
+        return self.names.get(node) or node[8:24]
+
+    async def open_thread(self, peer: str) -> None:
+        """Show the conversation with one member."""
+        self.peer = peer
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """The member picker, the conversations and the open thread."""
+        members = await call(self.ports, "community.members", {})
+        history = await call(self.ports, "chat.history", {"limit": 500})
         if members is None or history is None:
             return
-        names.update({m["node_id"]: m["display_name"] for m in members["members"]})
-        who.set_options(
+        self.names.update({m["node_id"]: m["display_name"] for m in members["members"]})
+        self.who.set_options(
             {
-                m["node_id"]: name(m["node_id"])
+                m["node_id"]: self.name(m["node_id"])
                 for m in members["members"]
-                if m["node_id"] != me and m["status"] == "active"
+                if m["node_id"] != self.me and m["status"] == "active"
             }
         )
-        overview.clear()
-        with overview:
-            found = conversations(me, history["messages"])
+        self.overview.clear()
+        with self.overview:
+            found = conversations(self.me, history["messages"])
             if not found:
                 ui.label(t("no_conversations")).classes("opacity-70")
             for c in found:
-                with (
-                    ui.card()
-                    .classes("w-full p-2 cursor-pointer")
-                    .on("click", lambda p=c["peer"]: open_thread(p))
-                    .mark(f"conversation-{c['peer'][8:20]}")
-                ):
-                    with ui.row().classes("w-full items-center"):
-                        ui.label(name(c["peer"])).classes("font-bold")
-                        ui.space()
-                        if c["unread"]:
-                            ui.badge(t("unread", n=c["unread"]), color="negative")
-                    body = c["last"]["body"]
-                    ui.label(body if isinstance(body, str) else "🔒").classes("text-sm truncate")
-        await show_thread()
+                self._conversation(c)
+        await self.show_thread()
 
-    async def show_thread() -> None:
-        peer = open_peer["peer"]
-        heading.set_text(name(peer) if peer else "")
+    def _conversation(self, c: dict[str, Any]) -> None:
+        card = ui.card().classes("w-full p-2 cursor-pointer")
+        card.on("click", lambda p=c["peer"]: self.open_thread(p))
+        with card.mark(f"conversation-{c['peer'][8:20]}"):
+            with ui.row().classes("w-full items-center"):
+                ui.label(self.name(c["peer"])).classes("font-bold")
+                ui.space()
+                if c["unread"]:
+                    ui.badge(t("unread", n=c["unread"]), color="negative")
+            body = c["last"]["body"]
+            ui.label(body if isinstance(body, str) else "🔒").classes("text-sm truncate")
+
+    async def show_thread(self) -> None:
+        """The open conversation, oldest first; what the other wrote is marked read."""
+        peer = self.peer
+        self.heading.set_text(self.name(peer) if peer else "")
         if not peer:
-            thread.clear()
+            self.thread.clear()
             return
-        history = await call(ports, "chat.history", {"peer": peer, "limit": 200})
+        history = await call(self.ports, "chat.history", {"peer": peer, "limit": 200})
         if history is None:
             return
         unread = []
-        thread.clear()
-        with thread:
+        self.thread.clear()
+        with self.thread:
             for m in reversed(history["messages"]):
-                mine = m["sender"] == me
+                mine = m["sender"] == self.me
                 body = m["body"] if isinstance(m["body"], str) else "🔒"
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
                 ui.chat_message(
                     body,
-                    name=t("this_node") if mine else name(peer),
+                    name=t("this_node") if mine else self.name(peer),
                     stamp=f"{stamp} · {t(state_of(m))}" if mine else stamp,
                     sent=mine,
                 ).classes("w-full")
                 if not mine and m["read_at"] is None:
                     unread.append(m["event_id"])
         for event_id in unread:
-            await call(ports, "chat.read", {"event_id": event_id})
+            await call(self.ports, "chat.read", {"event_id": event_id})
 
-    async def send() -> None:
-        peer = open_peer["peer"]
-        if not peer or not text.validate():
-            text.validate()
+    async def send(self) -> None:
+        """Send what the composer holds to the open conversation."""
+        if not self.peer or not self.text.validate():
+            self.text.validate()
             return
-        sent = await call(
-            ports,
-            "chat.send",
-            {"client_id": uuid.uuid4().hex, "recipient": peer, "body": text.value.strip()},
-        )
-        if sent is not None:
-            text.set_value("")
-            await refresh()
+        message = {
+            "client_id": uuid.uuid4().hex,
+            "recipient": self.peer,
+            "body": self.text.value.strip(),
+        }
+        if await call(self.ports, "chat.send", message) is not None:
+            self.text.set_value("")
+            await self.refresh()
 
-    async def picked() -> None:
-        if who.value:
-            await open_thread(who.value)
+    async def picked(self) -> None:
+        """A member was picked: open their conversation."""
+        if self.who.value:
+            await self.open_thread(self.who.value)
 
-    who.on_value_change(picked)
-    follow(refresh, ports, lambda kind: kind.startswith("chat.") or kind.startswith("community."))
+
+def build(ports: NodePorts, me: str) -> None:
+    """The messages page."""
+    MessagesPage(ports, me)
 
 
 PAGE = Page("/messages", "messages", "chat", build)

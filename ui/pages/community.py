@@ -41,151 +41,136 @@ def parse_cosigs(text: str) -> list[dict[str, str]] | None:
     return out
 
 
-def build(ports: NodePorts, me: str) -> None:
-    """The community page."""
-    ui.label(t("community")).classes("text-xl font-bold")
-    with ui.row().classes("w-full items-center gap-2"):
-        ui.label(t("your_id")).classes("font-bold")
-        ui.label(me).classes("hn-mono text-sm").mark("my-id")
-    ui.label(t("members")).classes("text-lg font-bold")
-    members = (
-        ui.table(
-            columns=[
-                {"name": "name", "label": t("name"), "field": "display_name", "align": "left"},
-                {"name": "node", "label": t("node"), "field": "short", "align": "left"},
-                {"name": "level", "label": t("level"), "field": "level"},
-                {"name": "status", "label": t("status"), "field": "status"},
-            ],
-            rows=[],
-            row_key="node_id",
-        )
-        .classes("w-full")
-        .props("dense flat")
-        .mark("members")
-    )
+class CommunityPage:
+    """One connection's community page: members, the invite form and membership changes."""
 
-    with ui.card().classes("w-full"):
-        ui.label(t("invite")).classes("text-lg font-bold")
-        with ui.row().classes("w-full items-start gap-2"):
-            invitee = ui.input(
-                t("invitee"), validation={t("node_id_invalid"): lambda v: is_node_id(v or "")}
-            )
-            invitee.classes("grow min-w-64").mark("invitee")
-            nickname = ui.input(t("display_name")).classes("w-48").mark("invitee-name")
-            level = ui.select(["member", "trusted"], value="member", label=t("level"))
-            hours = ui.number(t("hours"), value=24, min=1, max=720, precision=0).classes("w-32")
-        ui.button(t("create_invite"), icon="qr_code", on_click=lambda: invite()).mark("invite")
-        invitation = ui.column().classes("w-full items-center")
+    def __init__(self, ports: NodePorts, me: str) -> None:
+        self.ports = ports
+        ui.label(t("community")).classes("text-xl font-bold")
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.label(t("your_id")).classes("font-bold")
+            ui.label(me).classes("hn-mono text-sm").mark("my-id")
+        ui.label(t("members")).classes("text-lg font-bold")
+        columns = [
+            {"name": "name", "label": t("name"), "field": "display_name", "align": "left"},
+            {"name": "node", "label": t("node"), "field": "short", "align": "left"},
+            {"name": "level", "label": t("level"), "field": "level"},
+            {"name": "status", "label": t("status"), "field": "status"},
+        ]
+        self.members = ui.table(columns=columns, rows=[], row_key="node_id").classes("w-full")
+        self.members.props("dense flat").mark("members")
+        self._invite_form()
+        self._change_form()
+        follow(self.refresh, ports, lambda kind: kind.startswith("community."))
 
-    with ui.card().classes("w-full"):
-        ui.label(t("membership")).classes("text-lg font-bold")
-        with ui.row().classes("w-full items-start gap-2"):
-            target = ui.select({}, label=t("target"), with_input=True).classes("grow min-w-64")
-            target.mark("change-target")
-            change = (
-                ui.select(
-                    {"promote": t("promote"), "demote": t("demote"), "revoke": t("revoke")},
-                    value="promote",
-                    label=t("change"),
-                )
-                .classes("w-36")
-                .mark("change-kind")
-            )
-            new_level = ui.select(
-                ["member", "trusted", "anchor"], value="trusted", label=t("level")
-            )
-            reason = ui.select(list(REASONS), value="other", label=t("reason"))
-        cosigs = (
-            ui.textarea(
-                t("cosigs"),
-                validation={t("cosig_invalid"): lambda v: parse_cosigs(v or "") is not None},
-            )
-            .classes("w-full")
-            .mark("cosigs")
-        )
-        with ui.row():
-            ui.button(t("apply"), icon="gavel", on_click=lambda: apply()).mark("apply-change")
-            ui.button(t("cosign"), icon="draw", on_click=lambda: cosign()).props("outline").mark(
-                "cosign"
-            )
-        cosigned = ui.column().classes("w-full")
+    def _invite_form(self) -> None:
+        with ui.card().classes("w-full"):
+            ui.label(t("invite")).classes("text-lg font-bold")
+            with ui.row().classes("w-full items-start gap-2"):
+                valid = {t("node_id_invalid"): lambda v: is_node_id(v or "")}
+                self.invitee = ui.input(t("invitee"), validation=valid)
+                self.invitee.classes("grow min-w-64").mark("invitee")
+                self.nickname = ui.input(t("display_name")).classes("w-48").mark("invitee-name")
+                self.level = ui.select(["member", "trusted"], value="member", label=t("level"))
+                self.hours = ui.number(t("hours"), value=24, min=1, max=720, precision=0)
+                self.hours.classes("w-32")
+            ui.button(t("create_invite"), icon="qr_code", on_click=self.invite).mark("invite")
+            self.invitation = ui.column().classes("w-full items-center")
 
-    def change_input() -> dict[str, Any]:
-        return {"target_node_id": target.value or ""}
+    def _change_form(self) -> None:
+        with ui.card().classes("w-full"):
+            ui.label(t("membership")).classes("text-lg font-bold")
+            with ui.row().classes("w-full items-start gap-2"):
+                self.target = ui.select({}, label=t("target"), with_input=True)
+                self.target.classes("grow min-w-64").mark("change-target")
+                kinds = {"promote": t("promote"), "demote": t("demote"), "revoke": t("revoke")}
+                self.change = ui.select(kinds, value="promote", label=t("change"))
+                self.change.classes("w-36").mark("change-kind")
+                levels = ["member", "trusted", "anchor"]
+                self.new_level = ui.select(levels, value="trusted", label=t("level"))
+                self.reason = ui.select(list(REASONS), value="other", label=t("reason"))
+            valid = {t("cosig_invalid"): lambda v: parse_cosigs(v or "") is not None}
+            self.cosigs = ui.textarea(t("cosigs"), validation=valid).classes("w-full")
+            self.cosigs.mark("cosigs")
+            with ui.row():
+                ui.button(t("apply"), icon="gavel", on_click=self.apply).mark("apply-change")
+                cosign = ui.button(t("cosign"), icon="draw", on_click=self.cosign)
+                cosign.props("outline").mark("cosign")
+            self.cosigned = ui.column().classes("w-full")
 
-    async def refresh() -> None:
-        found = await call(ports, "community.members", {})
+    async def refresh(self) -> None:
+        """The members table and the change form's choices."""
+        found = await call(self.ports, "community.members", {})
         if found is None:
             return
-        members.rows = [{**m, "short": m["node_id"][:24]} for m in found["members"]]
-        members.update()
-        target.set_options(
+        self.members.rows = [{**m, "short": m["node_id"][:24]} for m in found["members"]]
+        self.members.update()
+        self.target.set_options(
             {m["node_id"]: m["display_name"] or m["node_id"][8:24] for m in found["members"]}
         )
 
-    async def invite() -> None:
-        if not invitee.validate() or not invitee.value:
+    async def invite(self) -> None:
+        """Record an invitation; show its link and QR code."""
+        if not self.invitee.validate() or not self.invitee.value:
             return
-        made = await call(
-            ports,
-            "community.invite",
-            {
-                "invitee_node_id": invitee.value.strip(),
-                "display_name": nickname.value or "",
-                "initial_level": level.value,
-                "ttl_hours": float(hours.value or 24),
-            },
-        )
+        wanted = {
+            "invitee_node_id": self.invitee.value.strip(),
+            "display_name": self.nickname.value or "",
+            "initial_level": self.level.value,
+            "ttl_hours": float(self.hours.value or 24),
+        }
+        made = await call(self.ports, "community.invite", wanted)
         if made is None:
             return
-        invitation.clear()
-        with invitation:
-            ui.label(t("invite_ready", who=nickname.value or invitee.value[8:24]))
+        self.invitation.clear()
+        with self.invitation:
+            ui.label(t("invite_ready", who=self.nickname.value or self.invitee.value[8:24]))
             ui.html(qr_svg(made["link"]), sanitize=False).classes("w-64 bg-white p-2").mark("qr")
-            ui.input(t("invite_link"), value=made["link"]).props("readonly").classes(
-                "w-full hn-mono"
-            ).mark("invite-link")
+            link = ui.input(t("invite_link"), value=made["link"]).props("readonly")
+            link.classes("w-full hn-mono").mark("invite-link")
 
-    async def apply() -> None:
-        parsed = parse_cosigs(cosigs.value or "")
-        if not target.value or parsed is None:
-            cosigs.validate()
+    async def apply(self) -> None:
+        """Record the membership change with the co-signatures pasted."""
+        parsed = parse_cosigs(self.cosigs.value or "")
+        if not self.target.value or parsed is None:
+            self.cosigs.validate()
             return
-        if change.value == "revoke":
-            ref = "community.revoke"
-            body = {**change_input(), "reason": reason.value, "co_signers": parsed}
+        body: dict[str, Any] = {"target_node_id": self.target.value, "co_signers": parsed}
+        if self.change.value == "revoke":
+            body["reason"] = self.reason.value
         else:
-            ref = f"community.{change.value}"
-            body = {**change_input(), "new_level": new_level.value, "co_signers": parsed}
-        done = await call(ports, ref, body)
+            body["new_level"] = self.new_level.value
+        done = await call(self.ports, f"community.{self.change.value}", body)
         if done is not None:
-            ui.notify(
-                t("changed", who=target.value[8:24], level=done["level"], status=done["status"]),
-                type="positive",
-            )
-            cosigs.set_value("")
-            await refresh()
+            who = self.target.value[8:24]
+            said = t("changed", who=who, level=done["level"], status=done["status"])
+            ui.notify(said, type="positive")
+            self.cosigs.set_value("")
+            await self.refresh()
 
-    async def cosign() -> None:
-        if not target.value:
+    async def cosign(self) -> None:
+        """Co-sign the change with this node's key; show the line to hand on."""
+        if not self.target.value:
             return
         body = {
-            **change_input(),
-            "change": change.value,
-            "new_level": new_level.value,
-            "reason": reason.value,
+            "target_node_id": self.target.value,
+            "change": self.change.value,
+            "new_level": self.new_level.value,
+            "reason": self.reason.value,
         }
-        signed = await call(ports, "community.cosign", body)
+        signed = await call(self.ports, "community.cosign", body)
         if signed is None:
             return
-        cosigned.clear()
-        with cosigned:
+        self.cosigned.clear()
+        with self.cosigned:
             ui.label(t("cosign_hint"))
-            ui.input(value=signed["cosig"]).props("readonly").classes("w-full hn-mono").mark(
-                "cosig"
-            )
+            line = ui.input(value=signed["cosig"]).props("readonly")
+            line.classes("w-full hn-mono").mark("cosig")
 
-    follow(refresh, ports, lambda kind: kind.startswith("community."))
+
+def build(ports: NodePorts, me: str) -> None:
+    """The community page."""
+    CommunityPage(ports, me)
 
 
 PAGE = Page("/community", "community", "groups", build)

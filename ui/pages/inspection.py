@@ -42,74 +42,99 @@ def shown_time(ts: int) -> str:
         return f"{ts} ms"
 
 
-def build(ports: NodePorts, me: str) -> None:
-    """The log page."""
-    cursors: list[str] = [""]
-    following = {"next": ""}
-    ui.label(t("log")).classes("text-xl font-bold")
-    with ui.row().classes("w-full items-end gap-2"):
-        kind = ui.select({"": t("all")}, value="", label=t("type"), with_input=True)
-        kind.classes("w-56").mark("filter-type")
-        author = ui.select({"": t("all")}, value="", label=t("author"), with_input=True)
-        author.classes("w-56").mark("filter-author")
-        since = (
-            ui.input(
-                t("since"), validation={t("bad_time"): lambda v: parse_since(v or "") is not None}
-            )
-            .classes("w-56")
-            .mark("filter-since")
-        )
-        live = ui.badge(t("live"), color="positive").props("outline")
-    columns = [
-        {"name": "lamport", "label": "Lamport", "field": "lamport"},
-        {"name": "time", "label": "ts", "field": "time"},
-        {"name": "type", "label": t("type"), "field": "type", "align": "left"},
-        {"name": "author", "label": t("author"), "field": "who", "align": "left"},
-        {"name": "seq", "label": "seq", "field": "seq"},
-        {"name": "id", "label": "id", "field": "short", "align": "left"},
-        {"name": "fork", "label": "", "field": "fork"},
-    ]
-    table = ui.table(columns=columns, rows=[], row_key="event_id").classes("w-full")
-    table.props("dense flat wrap-cells").mark("events")
-    with ui.row().classes("items-center gap-2"):
-        ui.button(t("newest"), icon="first_page", on_click=lambda: first()).props("flat")
-        older = ui.button(t("older"), icon="chevron_right", on_click=lambda: page_on())
-        older.props("flat").mark("older")
-        ui.space()
-        ui.button(t("verify"), icon="verified", on_click=lambda: verify()).mark("verify")
-    progress = ui.linear_progress(value=0, show_value=False).classes("w-full").mark("progress")
-    outcome = ui.label("").mark("verify-outcome")
-    ui.label(t("feeds")).classes("text-lg font-bold")
-    feeds_table = (
-        ui.table(
-            columns=[
-                {"name": "author", "label": t("author"), "field": "who", "align": "left"},
-                {"name": "events", "label": t("events"), "field": "events"},
-                {"name": "head", "label": "seq", "field": "head_seq"},
-                {"name": "fork", "label": "", "field": "fork"},
-            ],
-            rows=[],
-            row_key="author",
-        )
-        .classes("w-full")
-        .props("dense flat")
-        .mark("feeds")
-    )
-    detail = ui.dialog()
+EVENT_COLUMNS = (
+    ("lamport", "Lamport", "lamport", ""),
+    ("time", "ts", "time", ""),
+    ("type", "type", "type", "left"),
+    ("author", "author", "who", "left"),
+    ("seq", "seq", "seq", ""),
+    ("id", "id", "short", "left"),
+    ("fork", "", "fork", ""),
+)
+FEED_COLUMNS = (
+    ("author", "author", "who", "left"),
+    ("events", "events", "events", ""),
+    ("head", "seq", "head_seq", ""),
+    ("fork", "", "fork", ""),
+)
+TRANSLATED = ("type", "author", "events")
 
-    async def load() -> None:
-        wanted: dict[str, Any] = {"limit": PAGE_SIZE, "before": cursors[-1]}
-        if kind.value:
-            wanted["type"] = kind.value
-        if author.value:
-            wanted["author"] = author.value
-        start = parse_since(since.value or "")
+
+def _columns(spec: tuple[tuple[str, str, str, str], ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "name": name,
+            "label": t(label) if label in TRANSLATED else label,
+            "field": field,
+            **({"align": align} if align else {}),
+        }
+        for name, label, field, align in spec
+    ]
+
+
+class LogPage:
+    """One connection's log page: its filters, the page of events shown and the cursors of
+    the pages before it."""
+
+    def __init__(self, ports: NodePorts) -> None:
+        self.ports = ports
+        self.cursors: list[str] = [""]
+        self.next = ""
+        ui.label(t("log")).classes("text-xl font-bold")
+        self._filters()
+        self._events()
+        self._feeds()
+        self.detail = ui.dialog()
+        for field in (self.kind, self.author, self.since):
+            field.on_value_change(self.filters_changed)
+        follow(self.refresh_feeds)
+        follow(self.on_live, ports)
+
+    def _filters(self) -> None:
+        with ui.row().classes("w-full items-end gap-2"):
+            self.kind = ui.select({"": t("all")}, value="", label=t("type"), with_input=True)
+            self.kind.classes("w-56").mark("filter-type")
+            self.author = ui.select({"": t("all")}, value="", label=t("author"), with_input=True)
+            self.author.classes("w-56").mark("filter-author")
+            valid = {t("bad_time"): lambda v: parse_since(v or "") is not None}
+            self.since = ui.input(t("since"), validation=valid).classes("w-56")
+            self.since.mark("filter-since")
+            self.live = ui.badge(t("live"), color="positive").props("outline")
+
+    def _events(self) -> None:
+        self.table = ui.table(columns=_columns(EVENT_COLUMNS), rows=[], row_key="event_id")
+        self.table.classes("w-full").props("dense flat wrap-cells").mark("events")
+        self.table.on("rowClick", lambda e: self.show(e.args[1]["event_id"]))
+        with ui.row().classes("items-center gap-2"):
+            ui.button(t("newest"), icon="first_page", on_click=self.first).props("flat")
+            self.older = ui.button(t("older"), icon="chevron_right", on_click=self.page_on)
+            self.older.props("flat").mark("older")
+            ui.space()
+            ui.button(t("verify"), icon="verified", on_click=self.verify).mark("verify")
+        self.progress = ui.linear_progress(value=0, show_value=False).classes("w-full")
+        self.progress.mark("progress")
+        self.outcome = ui.label("").mark("verify-outcome")
+
+    def _feeds(self) -> None:
+        ui.label(t("feeds")).classes("text-lg font-bold")
+        self.feeds = ui.table(columns=_columns(FEED_COLUMNS), rows=[], row_key="author")
+        self.feeds.classes("w-full").props("dense flat").mark("feeds")
+        self.feeds.on("rowClick", lambda e: self.author.set_value(e.args[1]["author"]))
+
+    async def load(self) -> None:
+        """Show the page of events after the current cursor, as the filters ask."""
+        wanted: dict[str, Any] = {"limit": PAGE_SIZE, "before": self.cursors[-1]}
+        if self.kind.value:
+            wanted["type"] = self.kind.value
+        if self.author.value:
+            wanted["author"] = self.author.value
+        start = parse_since(self.since.value or "")
         if start:
             wanted["since_ts"] = start
-        found = await call(ports, "log.page", wanted)
+        found = await call(self.ports, "log.page", wanted)
         if found is None:
             return
-        table.rows = [
+        self.table.rows = [
             {
                 **e,
                 "time": shown_time(e["ts"]),
@@ -119,23 +144,20 @@ def build(ports: NodePorts, me: str) -> None:
             }
             for e in found["events"]
         ]
-        table.update()
-        older.set_enabled(bool(found["next"]))
-        following["next"] = found["next"]
-        live.set_visibility(len(cursors) == 1)
+        self.table.update()
+        self.older.set_enabled(bool(found["next"]))
+        self.next = found["next"]
+        self.live.set_visibility(len(self.cursors) == 1)
 
-    async def refresh_feeds() -> None:
-        found = await call(ports, "log.feeds", {})
+    async def refresh_feeds(self) -> None:
+        """The feeds table and the filters' choices."""
+        found = await call(self.ports, "log.feeds", {})
         if found is None:
             return
-        kind.set_options({"": t("all"), **{name: name for name in found["types"]}})
-        author.set_options(
-            {
-                "": t("all"),
-                **{f["author"]: f["display_name"] or f["author"][8:24] for f in found["feeds"]},
-            }
-        )
-        feeds_table.rows = [
+        self.kind.set_options({"": t("all"), **{name: name for name in found["types"]}})
+        names = {f["author"]: f["display_name"] or f["author"][8:24] for f in found["feeds"]}
+        self.author.set_options({"": t("all"), **names})
+        self.feeds.rows = [
             {
                 **f,
                 "who": f["display_name"] or f["author"][8:24],
@@ -143,87 +165,92 @@ def build(ports: NodePorts, me: str) -> None:
             }
             for f in found["feeds"]
         ]
-        feeds_table.update()
+        self.feeds.update()
 
-    async def first() -> None:
-        del cursors[1:]
-        await load()
+    async def first(self) -> None:
+        """Back to the newest page."""
+        del self.cursors[1:]
+        await self.load()
 
-    async def page_on() -> None:
-        cursor, following["next"] = following["next"], ""
+    async def page_on(self) -> None:
+        """One page older."""
+        cursor, self.next = self.next, ""
         if cursor:
-            cursors.append(cursor)
-            await load()
+            self.cursors.append(cursor)
+            await self.load()
 
-    async def on_live() -> None:
-        await refresh_feeds()
-        if len(cursors) == 1:
-            await load()
+    async def on_live(self) -> None:
+        """The log moved on: refresh the feeds, and the events when the newest page shows."""
+        await self.refresh_feeds()
+        if len(self.cursors) == 1:
+            await self.load()
 
-    async def filters_changed() -> None:
-        if since.validate():
-            await first()
+    async def filters_changed(self) -> None:
+        """Start over from the newest page when the filters are valid."""
+        if self.since.validate():
+            await self.first()
 
-    async def show(event_id: str) -> None:
-        found = await call(ports, "log.event", {"event_id": event_id})
+    async def show(self, event_id: str) -> None:
+        """One event's envelope, verification and body in a dialog."""
+        found = await call(self.ports, "log.event", {"event_id": event_id})
         if found is None:
             return
-        checks = found["verification"]
-        detail.clear()
-        with detail, ui.card().classes("w-full max-w-2xl").mark("event-detail"):
+        self.detail.clear()
+        with self.detail, ui.card().classes("w-full max-w-2xl").mark("event-detail"):
             ui.label(f"{t('event')} {found['type']}").classes("text-lg font-bold")
             if found["frozen_at"] is not None:
                 ui.badge(f"{t('forked')} @ seq {found['frozen_at']}", color="negative")
-            with ui.grid(columns=2).classes("w-full gap-x-4 gap-y-1 text-sm"):
-                for key in ("id", "author", "community", "seq", "prev", "lamport", "ts", "size"):
-                    ui.label(key).classes("font-bold")
-                    ui.label(str(found[key])).classes("hn-mono")
-                ui.label(t("signature")).classes("font-bold")
-                ok = all(checks.values())
-                ui.label(
-                    ", ".join(
-                        f"{k}: {t('valid') if v else t('invalid')}" for k, v in checks.items()
-                    )
-                ).classes("text-positive" if ok else "text-negative").mark("signature-status")
+            _envelope(found)
             ui.label(t("body")).classes("font-bold")
             ui.code(json.dumps(found["body"], indent=2, ensure_ascii=False), language="json")
             with ui.row():
-                ui.button(
-                    t("author"),
-                    icon="person",
-                    on_click=lambda: (author.set_value(found["author"]), detail.close()),
-                ).props("flat")
-                ui.button(t("close"), on_click=detail.close).props("flat")
-        detail.open()
+                by_author = lambda: (self.author.set_value(found["author"]), self.detail.close())  # noqa: E731
+                ui.button(t("author"), icon="person", on_click=by_author).props("flat")
+                ui.button(t("close"), on_click=self.detail.close).props("flat")
+        self.detail.open()
 
-    async def verify() -> None:
-        progress.set_value(0)
-        outcome.set_text(t("working"))
-        async for name, data in ports.bus.stream("log.verify", {}):
+    async def verify(self) -> None:
+        """Audit the whole log, with a progress bar and the outcome."""
+        self.progress.set_value(0)
+        self.outcome.set_text(t("working"))
+        async for name, data in self.ports.bus.stream("log.verify", {}):
             if name == "progress" and data["total"]:
-                progress.set_value(data["done"] / data["total"])
+                self.progress.set_value(data["done"] / data["total"])
             elif name == "result":
-                progress.set_value(1)
-                said = (
-                    t("verified", events=data["events"])
-                    if data["ok"]
-                    else t("problems", n=len(data["problems"]))
-                )
-                unfolded = data.get("unfolded", [])
-                if unfolded:
-                    said += " · " + t("unfolded", n=len(unfolded))
-                outcome.set_text(said)
-                healthy = data["ok"] and not unfolded
-                outcome.classes(replace="text-positive" if healthy else "text-negative")
+                self.progress.set_value(1)
+                self._verified(data)
             elif name == "error":
                 ui.notify(f"{data['error']}: {data['message']}", type="negative")
 
-    table.on("rowClick", lambda e: show(e.args[1]["event_id"]))
-    feeds_table.on("rowClick", lambda e: author.set_value(e.args[1]["author"]))
-    for field in (kind, author, since):
-        field.on_value_change(filters_changed)
-    follow(refresh_feeds)
-    follow(on_live, ports)
+    def _verified(self, data: dict[str, Any]) -> None:
+        said = (
+            t("verified", events=data["events"])
+            if data["ok"]
+            else t("problems", n=len(data["problems"]))
+        )
+        unfolded = data.get("unfolded", [])
+        if unfolded:
+            said += " · " + t("unfolded", n=len(unfolded))
+        self.outcome.set_text(said)
+        healthy = data["ok"] and not unfolded
+        self.outcome.classes(replace="text-positive" if healthy else "text-negative")
+
+
+def _envelope(found: dict[str, Any]) -> None:
+    checks = found["verification"]
+    with ui.grid(columns=2).classes("w-full gap-x-4 gap-y-1 text-sm"):
+        for key in ("id", "author", "community", "seq", "prev", "lamport", "ts", "size"):
+            ui.label(key).classes("font-bold")
+            ui.label(str(found[key])).classes("hn-mono")
+        ui.label(t("signature")).classes("font-bold")
+        ok = all(checks.values())
+        said = ", ".join(f"{k}: {t('valid') if v else t('invalid')}" for k, v in checks.items())
+        ui.label(said).classes("text-positive" if ok else "text-negative").mark("signature-status")
+
+
+def build(ports: NodePorts, me: str) -> None:
+    """The log page."""
+    LogPage(ports)
 
 
 PAGE = Page("/log", "log", "receipt_long", build)

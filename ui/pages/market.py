@@ -30,82 +30,85 @@ def tags_ok(text: str) -> bool:
     return len(tags) <= 10 and all(len(tag) <= 32 for tag in tags)
 
 
-def build(ports: NodePorts, me: str) -> None:
-    """The board page."""
-    shown = {"limit": PAGE_SIZE}
-    with ui.row().classes("w-full items-center gap-2"):
-        ui.label(t("board")).classes("text-xl font-bold")
-        ui.space()
-        new_post = ui.button(t("new_post"), icon="add").mark("new-post")
-    with ui.row().classes("w-full items-end gap-2"):
-        category = (
-            ui.select(
-                {"": t("all"), **{c: t(c) for c in CATEGORIES}}, value="", label=t("category")
-            )
-            .classes("w-36")
-            .mark("filter-category")
-        )
-        tag = ui.input(t("tag")).classes("w-36").mark("filter-tag")
-        words = ui.input(t("search")).classes("grow").mark("search")
-    posts_area = ui.column().classes("w-full gap-2")
-    more = ui.button(t("more"), on_click=lambda: show_more()).props("flat").mark("more")
+class BoardPage:
+    """One connection's board: filters, the posts shown and the new-post dialog."""
 
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
-        ui.label(t("new_post")).classes("text-lg font-bold")
-        title = (
-            ui.input(
-                t("title"),
-                validation={
-                    t("required"): lambda v: bool(v and v.strip()),
-                    t("too_long", n=120): lambda v: len(v or "") <= 120,
-                },
-            )
-            .classes("w-full")
-            .mark("post-title")
-        )
-        text = (
-            ui.textarea(
-                t("text"), validation={t("too_long", n=2000): lambda v: len(v or "") <= 2000}
-            )
-            .classes("w-full")
-            .mark("post-body")
-        )
-        kind = ui.select({c: t(c) for c in CATEGORIES}, value="offer", label=t("category"))
-        kind.classes("w-full").mark("post-category")
-        tags = ui.input(t("tags"), validation={t("too_many_tags"): tags_ok}).classes("w-full")
-        tags.mark("post-tags")
-        days = ui.number(t("days"), value=7, min=1, max=30, precision=0).classes("w-full")
-        with ui.row().classes("w-full justify-end"):
-            ui.button(t("cancel"), on_click=dialog.close).props("flat")
-            ui.button(t("publish"), on_click=lambda: publish()).mark("publish")
-    new_post.on_click(dialog.open)
+    def __init__(self, ports: NodePorts, me: str) -> None:
+        self.ports, self.me, self.limit = ports, me, PAGE_SIZE
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.label(t("board")).classes("text-xl font-bold")
+            ui.space()
+            new_post = ui.button(t("new_post"), icon="add").mark("new-post")
+        self._filters()
+        self.posts = ui.column().classes("w-full gap-2")
+        self.more = ui.button(t("more"), on_click=self.show_more).props("flat").mark("more")
+        self._dialog()
+        new_post.on_click(self.dialog.open)
+        for field in (self.category, self.tag, self.words):
+            field.on_value_change(self.refresh)
+        follow(self.refresh, ports, lambda kind: kind.startswith(("market.", "community.")))
 
-    async def publish() -> None:
-        if not all(field.validate() for field in (title, text, tags)) or not title.value.strip():
-            title.validate()
+    def _filters(self) -> None:
+        with ui.row().classes("w-full items-end gap-2"):
+            choices = {"": t("all"), **{c: t(c) for c in CATEGORIES}}
+            self.category = ui.select(choices, value="", label=t("category")).classes("w-36")
+            self.category.mark("filter-category")
+            self.tag = ui.input(t("tag")).classes("w-36").mark("filter-tag")
+            self.words = ui.input(t("search")).classes("grow").mark("search")
+
+    def _dialog(self) -> None:
+        title_ok = {
+            t("required"): lambda v: bool(v and v.strip()),
+            t("too_long", n=120): lambda v: len(v or "") <= 120,
+        }
+        text_ok = {t("too_long", n=2000): lambda v: len(v or "") <= 2000}
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg"):
+            ui.label(t("new_post")).classes("text-lg font-bold")
+            self.title = ui.input(t("title"), validation=title_ok).classes("w-full")
+            self.title.mark("post-title")
+            self.text = ui.textarea(t("text"), validation=text_ok).classes("w-full")
+            self.text.mark("post-body")
+            choices = {c: t(c) for c in CATEGORIES}
+            self.kind = ui.select(choices, value="offer", label=t("category")).classes("w-full")
+            self.kind.mark("post-category")
+            self.tags = ui.input(t("tags"), validation={t("too_many_tags"): tags_ok})
+            self.tags.classes("w-full").mark("post-tags")
+            self.days = ui.number(t("days"), value=7, min=1, max=30, precision=0)
+            self.days.classes("w-full")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("cancel"), on_click=self.dialog.close).props("flat")
+                ui.button(t("publish"), on_click=self.publish).mark("publish")
+
+    async def publish(self) -> None:
+        """Post what the dialog holds, if it is valid."""
+        fields = (self.title, self.text, self.tags)
+        if not all(field.validate() for field in fields) or not self.title.value.strip():
+            self.title.validate()
             return
         post = {
             "client_id": uuid.uuid4().hex,
-            "category": kind.value,
-            "title": title.value.strip(),
-            "body": text.value or "",
-            "tags": parse_tags(tags.value or ""),
-            "ttl_seconds": int(days.value or 7) * 86400,
+            "category": self.kind.value,
+            "title": self.title.value.strip(),
+            "body": self.text.value or "",
+            "tags": parse_tags(self.tags.value or ""),
+            "ttl_seconds": int(self.days.value or 7) * 86400,
         }
-        if await call(ports, "market.post", post) is None:
+        if await call(self.ports, "market.post", post) is None:
             return
         ui.notify(t("posted", title=post["title"]), type="positive")
-        for field in (title, text, tags):
+        for field in fields:
             field.set_value("")
-        dialog.close()
-        await refresh()
+        self.dialog.close()
+        await self.refresh()
 
-    async def expire(event_id: str, reason: str) -> None:
-        if await call(ports, "market.expire", {"event_id": event_id, "reason": reason}):
+    async def expire(self, event_id: str, reason: str) -> None:
+        """Take one of this node's posts off the board."""
+        if await call(self.ports, "market.expire", {"event_id": event_id, "reason": reason}):
             ui.notify(t("expired"), type="info")
-            await refresh()
+            await self.refresh()
 
-    def card(post: dict[str, Any]) -> None:
+    def card(self, post: dict[str, Any]) -> None:
+        """One post."""
         with ui.card().classes("w-full").mark(f"post-{post['event_id'][:12]}"):
             with ui.row().classes("w-full items-center gap-2"):
                 ui.badge(t(post["category"]) if post["category"] in CATEGORIES else "")
@@ -117,54 +120,59 @@ def build(ports: NodePorts, me: str) -> None:
             if post["tags"]:
                 with ui.row().classes("gap-1"):
                     for name in post["tags"]:
-                        ui.chip(name, on_click=lambda n=name: tag.set_value(n)).props("dense")
-            if post["author"] == me:
-                with ui.row().classes("gap-1"):
-                    ui.button(
-                        t("fulfilled"),
-                        icon="check",
-                        on_click=lambda: expire(post["event_id"], "fulfilled"),
-                    ).props("flat dense").mark("fulfil")
-                    ui.button(
-                        t("withdraw"),
-                        icon="close",
-                        on_click=lambda: expire(post["event_id"], "withdrawn"),
-                    ).props("flat dense").mark("withdraw")
+                        pick = lambda n=name: self.tag.set_value(n)  # noqa: E731
+                        ui.chip(name, on_click=pick).props("dense")
+            if post["author"] == self.me:
+                self._own_buttons(post["event_id"])
 
-    async def refresh() -> None:
-        query = (words.value or "").strip()
+    def _own_buttons(self, event_id: str) -> None:
+        with ui.row().classes("gap-1"):
+            fulfil = lambda: self.expire(event_id, "fulfilled")  # noqa: E731
+            withdraw = lambda: self.expire(event_id, "withdrawn")  # noqa: E731
+            ui.button(t("fulfilled"), icon="check", on_click=fulfil).props("flat dense").mark(
+                "fulfil"
+            )
+            ui.button(t("withdraw"), icon="close", on_click=withdraw).props("flat dense").mark(
+                "withdraw"
+            )
+
+    async def refresh(self) -> None:
+        """Show the posts the filters and the words ask for."""
+        query = (self.words.value or "").strip()
+        category, tag = self.category.value, (self.tag.value or "").strip()
         if query:
-            found = await call(ports, "market.search", {"query": query[:200], "k": 100})
+            found = await call(self.ports, "market.search", {"query": query[:200], "k": 100})
         else:
-            wanted: dict[str, Any] = {"limit": shown["limit"]}
-            if category.value:
-                wanted["category"] = category.value
-            if (tag.value or "").strip():
-                wanted["tags"] = [tag.value.strip()]
-            found = await call(ports, "market.list", wanted)
+            wanted: dict[str, Any] = {"limit": self.limit}
+            if category:
+                wanted["category"] = category
+            if tag:
+                wanted["tags"] = [tag]
+            found = await call(self.ports, "market.list", wanted)
         if found is None:
             return
         posts = [
             p
             for p in found["posts"]
-            if (not category.value or p["category"] == category.value)
-            and (not tag.value or tag.value.strip() in p["tags"])
+            if (not category or p["category"] == category) and (not tag or tag in p["tags"])
         ]
-        posts_area.clear()
-        with posts_area:
+        self.posts.clear()
+        with self.posts:
             if not posts:
                 ui.label(t("no_posts")).classes("opacity-70")
             for post in posts:
-                card(post)
-        more.set_visibility(not query and len(found["posts"]) >= shown["limit"])
+                self.card(post)
+        self.more.set_visibility(not query and len(found["posts"]) >= self.limit)
 
-    async def show_more() -> None:
-        shown["limit"] = min(500, shown["limit"] + PAGE_SIZE)
-        await refresh()
+    async def show_more(self) -> None:
+        """Show another page of posts."""
+        self.limit = min(500, self.limit + PAGE_SIZE)
+        await self.refresh()
 
-    for field in (category, tag, words):
-        field.on_value_change(refresh)
-    follow(refresh, ports, lambda kind: kind.startswith("market.") or kind.startswith("community."))
+
+def build(ports: NodePorts, me: str) -> None:
+    """The board page."""
+    BoardPage(ports, me)
 
 
 PAGE = Page("/board", "board", "storefront", build)

@@ -79,6 +79,20 @@ def services(capabilities: list[str]) -> list[str]:
     return sorted({c.split("@")[0].split(".")[0] for c in capabilities})
 
 
+def peer_row(p: dict[str, Any]) -> dict[str, Any]:
+    """A peer as the table shows it."""
+    synced = p["last_sync_ms"]
+    return {
+        "url": p["url"],
+        "node": p["node_id"][:24],
+        "state": p["state"],
+        "source": p["source"],
+        "last_sync": time.strftime("%H:%M:%S", time.localtime(synced / 1000)) if synced else "-",
+        "lag": f"{p['lag_s']} s" if p["lag_s"] is not None else "-",
+        "serves": ", ".join(services(p["capabilities"])),
+    }
+
+
 def build(ports: NodePorts, me: str) -> None:
     """The mesh page."""
     ui.label(t("mesh")).classes("text-xl font-bold")
@@ -96,16 +110,8 @@ def build(ports: NodePorts, me: str) -> None:
     table = ui.table(columns=columns, rows=[], row_key="url").classes("w-full").mark("peers")
     table.props(f'no-data-label="{t("no_peers")}" wrap-cells')
     with ui.row().classes("w-full items-start gap-2"):
-        url = (
-            ui.input(
-                t("peer_url"),
-                validation={
-                    t("url_invalid"): lambda v: (v or "").startswith(("http://", "https://"))
-                },
-            )
-            .classes("grow")
-            .mark("peer-url")
-        )
+        valid = {t("url_invalid"): lambda v: (v or "").startswith(("http://", "https://"))}
+        url = ui.input(t("peer_url"), validation=valid).classes("grow").mark("peer-url")
         ui.button(t("add_peer"), icon="add_link", on_click=lambda: add()).mark("add-peer")
 
     async def refresh() -> None:
@@ -117,20 +123,7 @@ def build(ports: NodePorts, me: str) -> None:
         chart.options.clear()
         chart.options.update(graph_options(me, status.get("name", ""), peers))
         chart.update()
-        table.rows = [
-            {
-                "url": p["url"],
-                "node": p["node_id"][:24],
-                "state": p["state"],
-                "source": p["source"],
-                "last_sync": time.strftime("%H:%M:%S", time.localtime(p["last_sync_ms"] / 1000))
-                if p["last_sync_ms"]
-                else "-",
-                "lag": f"{p['lag_s']} s" if p["lag_s"] is not None else "-",
-                "serves": ", ".join(services(p["capabilities"])),
-            }
-            for p in peers
-        ]
+        table.rows = [peer_row(p) for p in peers]
         table.update()
 
     async def add() -> None:

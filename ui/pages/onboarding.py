@@ -21,41 +21,27 @@ def build(host: DashboardHost) -> None:
     with ui.card().classes("w-full"):
         ui.label(t("your_id")).classes("font-bold")
         ui.label(host.node_id).classes("hn-mono text-sm").mark("my-id")
-        ui.html(qr_svg(f"hearthnet-id://{host.node_id}"), sanitize=False).classes(
-            "w-40 bg-white p-1"
-        )
-    with ui.card().classes("w-full"):
-        ui.label(t("create_community")).classes("text-lg font-bold")
-        name = (
-            ui.input(
-                t("community_name"),
-                validation={
-                    t("required"): lambda v: bool((v or "").strip()),
-                    t("too_long", n=64): lambda v: len((v or "").strip()) <= 64,
-                },
-            )
-            .classes("w-full")
-            .mark("community-name")
-        )
-        threshold = ui.number(t("revoke_threshold"), value=3, min=1, max=20, precision=0)
-        threshold.mark("revoke-threshold")
-        ui.button(t("create"), icon="add_home", on_click=lambda: create()).mark("create")
-    with ui.card().classes("w-full"):
-        ui.label(t("join_community")).classes("text-lg font-bold")
-        link = (
-            ui.textarea(
-                t("invite_link"),
-                validation={
-                    t("link_invalid"): lambda v: (v or "").strip().startswith("hearthnet://v1/")
-                },
-            )
-            .classes("w-full")
-            .mark("invite-link")
-        )
-        display = ui.input(t("display_name")).classes("w-full").mark("display-name")
-        ui.button(t("join"), icon="login", on_click=lambda: join()).mark("join")
+        qr = ui.html(qr_svg(f"hearthnet-id://{host.node_id}"), sanitize=False)
+        qr.classes("w-40 bg-white p-1")
+    founding, joining = ui.card().classes("w-full"), ui.card().classes("w-full")
     spinner = ui.spinner(size="lg")
     spinner.set_visibility(False)
+    with founding:
+        _found(host, spinner)
+    with joining:
+        _join(host, spinner)
+
+
+def _found(host: DashboardHost, spinner: ui.spinner) -> None:
+    ui.label(t("create_community")).classes("text-lg font-bold")
+    valid = {
+        t("required"): lambda v: bool((v or "").strip()),
+        t("too_long", n=64): lambda v: len((v or "").strip()) <= 64,
+    }
+    name = ui.input(t("community_name"), validation=valid).classes("w-full")
+    name.mark("community-name")
+    threshold = ui.number(t("revoke_threshold"), value=3, min=1, max=20, precision=0)
+    threshold.mark("revoke-threshold")
 
     async def create() -> None:
         if not name.validate() or not (name.value or "").strip():
@@ -72,6 +58,15 @@ def build(host: DashboardHost) -> None:
         ui.notify(t("founded", name=done["community_name"]), type="positive")
         ui.navigate.to("/")
 
+    ui.button(t("create"), icon="add_home", on_click=create).mark("create")
+
+
+def _join(host: DashboardHost, spinner: ui.spinner) -> None:
+    ui.label(t("join_community")).classes("text-lg font-bold")
+    valid = {t("link_invalid"): lambda v: (v or "").strip().startswith("hearthnet://v1/")}
+    link = ui.textarea(t("invite_link"), validation=valid).classes("w-full").mark("invite-link")
+    display = ui.input(t("display_name")).classes("w-full").mark("display-name")
+
     async def join() -> None:
         if not link.validate() or not (link.value or "").strip():
             link.validate()
@@ -86,3 +81,5 @@ def build(host: DashboardHost) -> None:
             spinner.set_visibility(False)
         ui.notify(t("joined"), type="positive")
         ui.navigate.to("/")
+
+    ui.button(t("join"), icon="login", on_click=join).mark("join")

@@ -1,0 +1,26 @@
+"""The feature list is the one place a node's features are wired: it must agree with the
+protocol's event catalogue and give every capability, command and page exactly one owner."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hearthnet.bootstrap import CAPABILITIES, CLI, FEATURES, PROJECTIONS, dashboard_pages
+from hearthnet.domain.admission import SCHEMAS
+
+
+def test_the_features_declare_exactly_the_events_every_node_admits() -> None:
+    declared = Counter(t for f in FEATURES for t in f.events)
+    assert [t for t, n in declared.items() if n > 1] == []
+    assert {t: s for f in FEATURES for t, s in f.events.items()} == SCHEMAS
+
+
+def test_each_capability_command_page_and_view_has_one_feature() -> None:
+    names = [c.name for c in CAPABILITIES]
+    assert len(names) == len(set(names))
+    views = [make().name for make in PROJECTIONS]
+    assert len(views) == len(set(views)) == 5
+    commands = [c.name for f in FEATURES for c in f.commands]
+    assert len(commands) == len(set(commands)) and sorted(commands) == sorted(CLI.commands)
+    paths = [p.path for p in dashboard_pages()]
+    assert len(paths) == len(set(paths)) == len([f for f in FEATURES if f.page])
