@@ -104,16 +104,18 @@ class LogWriter:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
+        ingests = [(job, job.report) for job in jobs if job.report is not None]
+        if not ingests:  # only local appends: each has its result already
+            return
         submitted = {c.id for job in jobs for c in job.checked}
         minted = {
             m.future.result().id for m in mints if m.future.done() and not m.future.exception()
         }
         released = {r.id for r in report.stored} - submitted - minted  # waited for this batch
-        for job in jobs:
-            if job.report is not None:
-                ids = {c.id for c in job.checked} | {p[1].id for p in job.proofs} | released
-                released = set()
-                job.report.set_result(report.only(ids))
+        for job, answer in ingests:
+            ids = {c.id for c in job.checked} | {p[1].id for p in job.proofs} | released
+            released = set()
+            answer.set_result(report.only(ids))
 
 
 class _Job(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteDatastore
 
 from hearthnet.adapters.recorders import (
     INDEX_DDL,
@@ -35,7 +35,8 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
         return [*super().construct_create_table_statements(), *ddl]
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        ids = super()._insert_events(c, stored_events, **kwargs)
+        # one executemany for the whole group: nothing reads the notification ids back
+        SQLiteAggregateRecorder._insert_events(self, c, stored_events)
         rows: list[IndexRow] = kwargs.get("index", [])
         c.executemany(
             "INSERT INTO event_index VALUES (?,?,?,?)",
@@ -46,7 +47,7 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             "INSERT INTO fork_index VALUES (?,?,?)",
             [(author, seq, feed_uuid(author).hex) for author, seq in forks],
         )
-        return ids
+        return None
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import unicodedata
 import urllib.parse
 from datetime import UTC, datetime
@@ -47,8 +48,10 @@ def unb64url(text: str) -> bytes:
         raise InvalidIdentifier(f"not base64url: {text[:40]!r}") from exc
 
 
+@functools.lru_cache(maxsize=65536)
 def node_id(key: bytes) -> str:
-    """Return the full node id `ed25519:<base64url 32 bytes>` of a public key."""
+    """Return the full node id `ed25519:<base64url 32 bytes>` of a public key (cached: folds
+    name the same few authors over and over)."""
     return NODE_ID_PREFIX + b64url(key)
 
 
