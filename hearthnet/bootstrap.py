@@ -32,10 +32,9 @@ from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
 from hearthnet.domain.types import node_id
 from hearthnet.projections.chat import ChatProjection
-from hearthnet.projections.feeds import FeedsProjection
+from hearthnet.projections.community import MembershipProjection
+from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
-from hearthnet.projections.membership import MembershipProjection
-from hearthnet.projections.timeline import TimelineProjection
 from hearthnet.services import chat, community, inspection, market, mesh
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions

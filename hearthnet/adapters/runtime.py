@@ -31,7 +31,7 @@ from hearthnet.domain.community import Standing, standing
 from hearthnet.domain.envelope import encode
 from hearthnet.domain.manifest import TTL_MS, Manifest, sign_manifest
 from hearthnet.domain.types import InvalidIdentifier, node_id
-from hearthnet.projections.membership import MembershipProjection
+from hearthnet.projections.community import MembershipProjection
 from hearthnet.services.broadcast import Broadcaster, LogChange
 from hearthnet.services.bus import Bus
 from hearthnet.sync.driver import PeerManager, PeerState

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hearthnet.domain import market as m
+from hearthnet.projections.community import MEMBERS
 from hearthnet.projections.market import BOARD_SQL, EXPIRIES, POSTS
-from hearthnet.projections.membership import MEMBERS
 
 if TYPE_CHECKING:
     from hearthnet.projections.base import Table

@@ -7,7 +7,7 @@ from hearthnet.domain import community as c
 from hearthnet.domain import envelope
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.records import Recorded
-from hearthnet.projections.membership import Fold, MembershipProjection
+from hearthnet.projections.community import Fold, MembershipProjection
 from tests.factories import Author, community, cosign, signer
 
 FAR = 1_790_000_000_000 + 10**9
