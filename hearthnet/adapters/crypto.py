@@ -1,4 +1,5 @@
-"""Ed25519 through libsodium (PyNaCl) and BLAKE3: the one verification policy of every node."""
+"""Ed25519 through libsodium (PyNaCl) and BLAKE3: the one verification policy of every node;
+X25519 and ChaCha20-Poly1305 for what only its recipients may read."""
 
 from __future__ import annotations
 
@@ -49,3 +50,42 @@ class NaclSigner:
     def sign(self, message: bytes) -> bytes:
         """Return the 64-byte signature of message."""
         return bytes(self._key.sign(message).signature)
+
+
+class SealError(ValueError):
+    """A key agreement or a ciphertext that must not be used: say why, never return garbage."""
+
+
+def x25519(private_key: bytes, public_key: bytes) -> bytes:
+    """The X25519 shared secret of a private scalar and a peer's public key. A peer key of low
+    order gives the all-zero secret; that is refused (SealError), as Signal's X3DH requires."""
+    if len(private_key) != 32 or len(public_key) != 32:
+        raise SealError("X25519 keys are 32 bytes")
+    try:
+        return bytes(nacl.bindings.crypto_scalarmult(private_key, public_key))
+    except nacl.exceptions.RuntimeError:
+        raise SealError("the peer's key has low order: no shared secret") from None
+
+
+def x25519_public(private_key: bytes) -> bytes:
+    """The X25519 public key of a private scalar."""
+    return bytes(nacl.bindings.crypto_scalarmult_base(private_key))
+
+
+def seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
+    """ChaCha20-Poly1305 (RFC 8439): the ciphertext with its 16-byte tag appended."""
+    return bytes(
+        nacl.bindings.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad, nonce, key)
+    )
+
+
+def open_sealed(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes = b"") -> bytes:
+    """The plaintext of a ChaCha20-Poly1305 ciphertext; SealError unless its tag checks."""
+    if len(key) != 32 or len(nonce) != 12:
+        raise SealError("ChaCha20-Poly1305 takes a 32-byte key and a 12-byte nonce")
+    try:
+        return bytes(
+            nacl.bindings.crypto_aead_chacha20poly1305_ietf_decrypt(ciphertext, aad, nonce, key)
+        )
+    except nacl.exceptions.CryptoError:
+        raise SealError("the ciphertext or its associated data was altered") from None
