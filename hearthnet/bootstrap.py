@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from hearthnet.adapters import node_home
 from hearthnet.adapters.crypto import verify_ed25519
-from hearthnet.adapters.http_server import serve_until_stopped
+from hearthnet.adapters.http_server import root_app, serve_until_stopped
 from hearthnet.adapters.onboarding import BrowserOnboarding
+from hearthnet.adapters.prekeys import x25519_from_ed25519
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.cli import chat as chat_cli
 from hearthnet.cli import community as community_cli
@@ -28,14 +25,16 @@ from hearthnet.cli.main import command_line, run
 from hearthnet.cli.session import Wiring
 from hearthnet.domain import chat as chat_events
 from hearthnet.domain import community as community_events
+from hearthnet.domain import e2e as e2e_events
 from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
 from hearthnet.domain.types import node_id
 from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.community import MembershipProjection
+from hearthnet.projections.e2e import E2eProjection
 from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
-from hearthnet.services import chat, community, inspection, market, mesh
+from hearthnet.services import chat, community, e2e, inspection, market, mesh
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions
 from ui.ports import DashboardHost, NodePorts
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
 
     import click
     import msgspec
-    from starlette.requests import Request
 
     from hearthnet.projections.base import Projection
     from hearthnet.services.bus import Capability
@@ -109,6 +107,13 @@ FEATURES = (
         commands=community_cli.COMMANDS,
         page="ui.pages.community",
     ),
+    Feature(
+        "e2e",
+        e2e_events.EVENTS,
+        (partial(E2eProjection, x25519_from_ed25519),),
+        e2e.CAPABILITIES,
+        Reactions(on_views_updated=(e2e.keep_prekeys,)),
+    ),
     Feature("node", capabilities=node_service.CAPABILITIES, commands=node_cli.COMMANDS),
 )
 """Every feature a node runs, in the order of the dashboard's navigation."""
@@ -142,17 +147,10 @@ def dashboard_ports(runtime: NodeRuntime) -> NodePorts:
 
 
 async def serve(node: node_home.Node, options: RunOptions) -> None:
-    """Run a node until SIGINT or SIGTERM: API, sync and dashboard on one event loop.
-
-    A node without a community serves only the dashboard's onboarding until one is founded
-    or joined there; then the node starts on the same server.
-    """
-
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"ok": True, "community": node.config.community or None})
-
+    """Run a node until SIGINT or SIGTERM: API, sync and dashboard on one event loop. A node
+    without a community serves the dashboard's onboarding, then starts on the same server."""
     assert node.signer is not None
-    root = Starlette(routes=[Route("/health", health)])
+    root = root_app(lambda: node.config.community)
     host = DashboardHost(node_id(node.signer.public_key), BrowserOnboarding(node, lambda: start()))
     runtimes: list[NodeRuntime] = []
 

@@ -18,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 if TYPE_CHECKING:
     import socket
     from collections.abc import Awaitable, Callable, Iterator
 
+    from starlette.requests import Request
     from starlette.types import ASGIApp
 
 HEADER_TIMEOUT_S = 10.0
@@ -162,6 +166,15 @@ class NodeServer(uvicorn.Server):
     def stop(self) -> None:
         """Finish the requests in flight and return from `serve()`."""
         self.should_exit = True
+
+
+def root_app(community: Callable[[], str]) -> Starlette:
+    """The node's app before anything is mounted: `/health` answers, with the community."""
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"ok": True, "community": community() or None})
+
+    return Starlette(routes=[Route("/health", health)])
 
 
 async def serve_until_stopped(

@@ -11,6 +11,7 @@ from hearthnet.adapters.archive import event_row, stored_events
 from hearthnet.adapters.audit import audit, check_event
 from hearthnet.adapters.crypto import NaclSigner, verify_ed25519
 from hearthnet.adapters.log_writer import LogWriter
+from hearthnet.adapters.prekeys import Prekeys
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import node_id
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from hearthnet.adapters.event_log import EventLog
     from hearthnet.adapters.node_home import Node
     from hearthnet.domain.capability import Descriptor
-    from hearthnet.domain.ports import Verify
+    from hearthnet.domain.ports import Keyring, Verify
     from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Capability
 
@@ -48,6 +49,7 @@ class ServiceContext:
     status: Callable[[], dict[str, Any]]
     log: EventLog
     signer: NaclSigner
+    keyring: Keyring
     endpoints: Callable[[], list[str]]
     offload: Callable[[Callable[[], Any]], Awaitable[Any]]
     """Runs blocking reads of the log on a thread the node waits for before closing."""
@@ -146,6 +148,7 @@ async def call_here(
 
     await refresh()
     await reader.open()
+    keyring = Prekeys(node.home, signer)
     bus = Bus(list)
     me = node_id(signer.public_key)
     context = ServiceContext(
@@ -157,6 +160,7 @@ async def call_here(
         status=lambda: {"node_id": me, "community": node.config.community},
         log=node.log,
         signer=signer,
+        keyring=keyring,
         endpoints=lambda: endpoints,
         offload=offload,
         unfolded=node.views.unfolded,
@@ -167,5 +171,6 @@ async def call_here(
         output: dict[str, Any] = answer["output"]
         return output
     finally:
+        keyring.close()
         await reader.close()
         await asyncio.to_thread(writer.close)

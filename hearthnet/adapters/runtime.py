@@ -24,6 +24,7 @@ from hearthnet.adapters.http_bus import HttpBusRemote
 from hearthnet.adapters.http_peer import HttpPeer
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.node_context import ServiceContext
+from hearthnet.adapters.prekeys import Prekeys
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
@@ -92,6 +93,7 @@ class NodeRuntime:
         self.gate = Gate(self.community, self.me, self.admin_token, Standing())
         self.broadcaster = Broadcaster()
         self.reader = ViewReader(node.home / "views.sqlite")
+        self.keyring = Prekeys(node.home, self.signer)
         self.client = httpx.AsyncClient()
         self._refresh = asyncio.Event()
         self._views_lock = asyncio.Lock()
@@ -139,6 +141,7 @@ class NodeRuntime:
             status=self.describe,
             log=self.node.log,
             signer=self.signer,
+            keyring=self.keyring,
             endpoints=lambda: [self.url],
             offload=self.offload,
             peers=self._peer_rows,
@@ -342,6 +345,7 @@ class NodeRuntime:
             await asyncio.gather(*self._threads, return_exceptions=True)
             await self.client.aclose()
             await self.reader.close()
+            self.keyring.close()
         finally:
             await asyncio.to_thread(self.writer.close)
 

@@ -32,3 +32,16 @@ class Hash(Protocol):
     def __call__(self, data: bytes) -> bytes:
         """Return the 32-byte digest of data."""
         ...
+
+
+class Keyring(Protocol):
+    """A node's private X25519 keys for end-to-end encryption, kept on the node only."""
+
+    def identity_public(self) -> bytes:
+        """The node's X25519 identity key (the X25519 form of its Ed25519 key)."""
+        ...
+
+    async def create(self, kind: str, count: int) -> list[tuple[int, bytes]]:
+        """Make `count` new prekeys of a kind ('signed' or 'one_time'), store their private
+        halves durably, and return their (id, public key)."""
+        ...

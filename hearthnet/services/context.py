@@ -13,7 +13,7 @@ from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 
 if TYPE_CHECKING:
     from hearthnet.domain.capability import Descriptor
-    from hearthnet.domain.ports import Signer, Verify
+    from hearthnet.domain.ports import Keyring, Signer, Verify
     from hearthnet.domain.records import Recorded
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
@@ -33,6 +33,11 @@ class NodeContext(Protocol):
     @property
     def signer(self) -> Signer:
         """This node's key, for invite links and co-signatures."""
+        ...
+
+    @property
+    def keyring(self) -> Keyring:
+        """This node's private X25519 keys (end-to-end encryption)."""
         ...
 
     def endpoints(self) -> list[str]:

@@ -19,7 +19,7 @@ def test_each_capability_command_page_and_view_has_one_feature() -> None:
     names = [c.name for c in CAPABILITIES]
     assert len(names) == len(set(names))
     views = [make().name for make in PROJECTIONS]
-    assert len(views) == len(set(views)) == 5
+    assert len(views) == len(set(views)) == 6
     commands = [c.name for f in FEATURES for c in f.commands]
     assert len(commands) == len(set(commands)) and sorted(commands) == sorted(CLI.commands)
     paths = [p.path for p in dashboard_pages()]

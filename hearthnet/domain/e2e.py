@@ -1,0 +1,51 @@
+"""End-to-end encryption's public keys on the log: each node's X25519 identity key, its signed
+prekey and its one-time prekeys (X3DH), published as events of its own feed.
+
+The identity key is the X25519 form of the author's Ed25519 key, so anyone can check the
+binding; the event's signature signs the prekeys. Private halves never leave the node.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+PREKEYS_PUBLISHED = "e2e.prekeys.published"
+MIN_ONE_TIME = 25
+"""A node keeps at least this many one-time prekeys on offer."""
+ONE_TIME_BATCH = 50
+"""How many it offers after topping up."""
+SIGNED_PREKEY_MS = 7 * 24 * 3600 * 1000
+"""A signed prekey is replaced after a week."""
+
+Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+KeyId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
+class Prekey(msgspec.Struct, frozen=True, kw_only=True):
+    """A public X25519 prekey and the id its private half is kept under."""
+
+    id: KeyId
+    key: Key32
+
+
+class PrekeysPublished(msgspec.Struct, frozen=True, kw_only=True):
+    """A node's keys for X3DH: its identity key, its current signed prekey, new one-time
+    prekeys, and one-time prekeys it no longer offers (retired, still on the log)."""
+
+    identity: Key32
+    signed_prekey: Prekey
+    one_time: Annotated[list[Prekey], msgspec.Meta(max_length=100)] = []
+    retired: Annotated[list[KeyId], msgspec.Meta(max_length=1000)] = []
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {PREKEYS_PUBLISHED: PrekeysPublished}
+
+
+def due(signed_prekey_at: int | None, on_offer: int, now: int) -> tuple[bool, int]:
+    """Whether a node must publish now, and how many one-time prekeys to add: none published
+    yet, a signed prekey older than a week, or fewer than MIN_ONE_TIME on offer."""
+    top_up = ONE_TIME_BATCH - on_offer if on_offer < MIN_ONE_TIME else 0
+    stale = signed_prekey_at is None or now - signed_prekey_at >= SIGNED_PREKEY_MS
+    return stale or top_up > 0, top_up

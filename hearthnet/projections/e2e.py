@@ -1,0 +1,83 @@
+"""Who can be written to privately: each node's identity key and signed prekey, and the
+one-time prekeys it has offered (retired ones stay, marked).
+
+An author's publications fold in feed order, so the latest signed prekey and what is still
+on offer are the same on every node. A publication whose identity key is not the X25519 form
+of its author's Ed25519 key is refused by this view (recorded as not folded): nobody can
+be made to encrypt to a key its holder did not publish.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from hearthnet.domain import e2e
+from hearthnet.domain.bodies import decode_body
+from hearthnet.domain.types import node_id
+from hearthnet.projections.base import Row, Table, Writes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from hearthnet.domain.records import ForkRecord, Recorded
+
+KEYS = Table(
+    "e2e_keys",
+    ("node_id", "identity", "signed_prekey_id", "signed_prekey", "signed_at", "lamport"),
+)
+ONE_TIME = Table("e2e_one_time", ("node_id", "prekey_id", "key", "retired"), key=2)
+
+
+class E2eProjection:
+    """Folds e2e.prekeys.published into the key directory."""
+
+    name = "e2e"
+    tables = (KEYS, ONE_TIME)
+
+    def __init__(self, to_x25519: Callable[[bytes], bytes]) -> None:
+        self._to_x25519 = to_x25519
+        self._keys: dict[str, Row] = {}
+        self._one_time: dict[tuple[str, int], bytes] = {}
+        self._key_rows: list[Row] = []
+        self._one_time_rows: list[Row] = []
+
+    def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
+        """Take up each node's keys and its one-time prekeys."""
+        self._keys = {str(r[0]): r for r in rows.get(KEYS.name, [])}
+        self._one_time = {
+            (str(r[0]), cast("int", r[1])): cast("bytes", r[2]) for r in rows.get(ONE_TIME.name, [])
+        }
+
+    def apply(self, recorded: Recorded) -> None:
+        """Take in one publication of keys (others are not this view's)."""
+        e = recorded.event
+        if e.type != e2e.PREKEYS_PUBLISHED:
+            return
+        body = decode_body(e.body, e2e.PrekeysPublished)
+        if body is None:
+            return
+        if body.identity != self._to_x25519(e.author):
+            raise ValueError("the identity key is not the X25519 form of the author's key")
+        author, spk = node_id(e.author), body.signed_prekey
+        before = self._keys.get(author)
+        same = before is not None and (before[2], before[3]) == (spk.id, spk.key)
+        signed_at = before[4] if same and before is not None else e.ts
+        row = (author, body.identity, spk.id, spk.key, signed_at, e.lamport)
+        self._keys[author] = row
+        self._key_rows.append(row)
+        for k in body.one_time:
+            self._one_time[(author, k.id)] = k.key
+            self._one_time_rows.append((author, k.id, k.key, 0))
+        for gone in body.retired:
+            key = self._one_time.get((author, gone))
+            if key is not None:
+                self._one_time_rows.append((author, gone, key, 1))
+
+    def fork(self, proof: ForkRecord) -> None:
+        """Forks need nothing here: the runner rebuilds without the frozen events."""
+
+    def flush(self) -> Writes:
+        """Return the changed rows."""
+        writes = Writes({KEYS.name: self._key_rows, ONE_TIME.name: self._one_time_rows})
+        self._key_rows, self._one_time_rows = [], []
+        return writes

@@ -1,0 +1,83 @@
+"""End-to-end encryption's keys: this node keeps its prekeys published and topped up, and
+any member can read another's published keys."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from hearthnet.domain import e2e
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.capability import BusError
+from hearthnet.services.bus import Capability
+from hearthnet.services.context import valid_node
+
+if TYPE_CHECKING:
+    from hearthnet.services.bus import Call
+    from hearthnet.services.context import NodeContext
+
+
+class KeysInput(msgspec.Struct, kw_only=True):
+    """Whose published keys."""
+
+    node_id: str
+
+
+async def keep_prekeys(node: NodeContext) -> None:
+    """Reaction: publish this node's keys when it has none on the log, when its signed prekey
+    is a week old, or when fewer than 25 one-time prekeys are on offer (an active member
+    only: others cannot write)."""
+    member = await node.query(
+        "SELECT 1 FROM members WHERE node_id = :me AND status = 'active'", {"me": node.me}
+    )
+    if not member:
+        return
+    mine = await node.query(
+        "SELECT signed_prekey_id, signed_prekey, signed_at FROM e2e_keys WHERE node_id = :me",
+        {"me": node.me},
+    )
+    offered = await node.query(
+        "SELECT count(*) AS n FROM e2e_one_time WHERE node_id = :me AND retired = 0",
+        {"me": node.me},
+    )
+    now = int(time.time() * 1000)
+    due, top_up = e2e.due(mine[0]["signed_at"] if mine else None, offered[0]["n"], now)
+    if not due:
+        return
+    if mine and now - mine[0]["signed_at"] < e2e.SIGNED_PREKEY_MS:
+        spk = e2e.Prekey(id=mine[0]["signed_prekey_id"], key=mine[0]["signed_prekey"])
+    else:
+        [(spk_id, spk_key)] = await node.keyring.create("signed", 1)
+        spk = e2e.Prekey(id=spk_id, key=spk_key)
+    one_time = [e2e.Prekey(id=i, key=k) for i, k in await node.keyring.create("one_time", top_up)]
+    body = e2e.PrekeysPublished(
+        identity=node.keyring.identity_public(), signed_prekey=spk, one_time=one_time
+    )
+    await node.record(e2e.PREKEYS_PUBLISHED, encode_body(body))
+
+
+async def keys(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: KeysInput = call.input
+    who = valid_node(q.node_id, "node_id")
+    found = await node.query(
+        "SELECT identity, signed_prekey_id, signed_at FROM e2e_keys WHERE node_id = :who",
+        {"who": who},
+    )
+    if not found:
+        raise BusError("not_found", f"{who} has published no keys")
+    offered = await node.query(
+        "SELECT count(*) AS n FROM e2e_one_time WHERE node_id = :who AND retired = 0",
+        {"who": who},
+    )
+    return {
+        "node_id": who,
+        "identity": found[0]["identity"].hex(),
+        "signed_prekey_id": found[0]["signed_prekey_id"],
+        "signed_at": found[0]["signed_at"],
+        "one_time_offered": offered[0]["n"],
+    }
+
+
+CAPABILITIES = (Capability("e2e.keys", "member", KeysInput, keys),)

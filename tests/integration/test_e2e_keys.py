@@ -1,0 +1,157 @@
+"""Keys for end-to-end encryption on the log: a running node publishes its identity key,
+a signed prekey and fifty one-time prekeys, tops them up when they run low, keeps the private
+halves in its own key file only, and a member cannot publish an identity that is not theirs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import pytest
+
+from hearthnet.adapters.onboarding import found_community
+from hearthnet.adapters.prekeys import x25519_from_ed25519
+from hearthnet.adapters.runtime import NodeRuntime, RunOptions
+from hearthnet.bootstrap import node_runtime, open_node
+from hearthnet.domain import admission, e2e
+from hearthnet.domain import community as c
+from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.capability import BusError
+from hearthnet.domain.types import parse_node_id
+from tests.e2e.cluster import free_port
+from tests.factories import Author, signer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
+
+
+@contextlib.asynccontextmanager
+async def running(home: Path) -> AsyncIterator[NodeRuntime]:
+    node = open_node(home, create_key=True)
+    if not node.config.community:
+        found_community(node, "Schlüsseldorf")
+    runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+        node.close()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.suppress(BusError, AssertionError):
+            found = await check()
+            if found:
+                return found
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def keys_of(runtime: NodeRuntime, who: str) -> dict[str, Any]:
+    return await runtime.local_bus().call("e2e.keys", {"node_id": who})
+
+
+async def publications(runtime: NodeRuntime) -> int:
+    rows = await runtime.reader.query(
+        "SELECT count(*) AS n FROM timeline WHERE type = :t", {"t": e2e.PREKEYS_PUBLISHED}
+    )
+    return int(rows[0]["n"])
+
+
+async def test_a_node_publishes_its_keys_and_keeps_the_private_halves(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        mine = await eventually(lambda: keys_of(runtime, runtime.me), "keys published")
+        assert bytes.fromhex(mine["identity"]) == x25519_from_ed25519(runtime.signer.public_key)
+        assert mine["one_time_offered"] == e2e.ONE_TIME_BATCH
+    key_file = tmp_path / "keys" / "prekeys.sqlite"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(key_file) as db:
+        privates = [bytes(r[0]) for r in db.execute("SELECT private FROM prekey_private")]
+    assert len(privates) == e2e.ONE_TIME_BATCH + 1
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.parent.name != "keys":
+            data = path.read_bytes()
+            assert not [p for p in privates if p in data], f"a private key in {path}"
+
+
+async def test_one_time_prekeys_are_topped_up_and_a_restart_publishes_nothing_new(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path) as runtime:
+        mine = await eventually(lambda: keys_of(runtime, runtime.me), "keys published")
+        rows = await runtime.reader.query(
+            "SELECT signed_prekey_id, signed_prekey FROM e2e_keys WHERE node_id = :me",
+            {"me": runtime.me},
+        )
+        spk = e2e.Prekey(id=rows[0]["signed_prekey_id"], key=rows[0]["signed_prekey"])
+        used = e2e.PrekeysPublished(
+            identity=bytes.fromhex(mine["identity"]), signed_prekey=spk, retired=list(range(1, 31))
+        )
+        await runtime.context.append(e2e.PREKEYS_PUBLISHED, encode_body(used))
+
+        async def topped_up() -> bool:
+            return (await keys_of(runtime, runtime.me))["one_time_offered"] == 50
+
+        await eventually(topped_up, "one-time prekeys topped up")
+        ids = await runtime.reader.query(
+            "SELECT max(prekey_id) AS top FROM e2e_one_time WHERE node_id = :me", {"me": runtime.me}
+        )
+        assert ids[0]["top"] == 80, "new keys, never a retired one again"
+        before = await publications(runtime)
+        assert before == 3
+    async with running(tmp_path) as runtime:
+        await runtime.refresh_views()
+        assert await publications(runtime) == before
+        assert (await keys_of(runtime, runtime.me))["signed_prekey_id"] == spk.id
+
+
+async def test_a_member_cannot_publish_another_nodes_identity(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        founder = await eventually(lambda: keys_of(runtime, runtime.me), "keys published")
+        mallory = Author(signer(7), parse_node_id(runtime.community))
+        invite = await runtime.local_bus().call(
+            "community.invite", {"invitee_node_id": mallory.id, "display_name": "Mallory"}
+        )
+        mallory.clock[0] = runtime.node.log.max_lamport
+        joined = c.MemberJoined(invite_event_id=invite["event_id"])
+        forged = e2e.PrekeysPublished(
+            identity=bytes.fromhex(founder["identity"]),
+            signed_prekey=e2e.Prekey(id=1, key=b"\x09" * 32),
+        )
+        now = int(time.time() * 1000)
+        report = await runtime.writer.ingest(
+            [
+                mallory.event(c.MEMBER_JOINED, encode_body(joined), ts=now),
+                mallory.event(e2e.PREKEYS_PUBLISHED, encode_body(forged), ts=now),
+            ]
+        )
+        assert len(report.stored) == 2, "stored: the log keeps it as evidence"
+        await runtime.refresh_views()
+        with pytest.raises(BusError) as none:
+            await keys_of(runtime, mallory.id)
+        assert none.value.code == "not_found"
+        [refused] = [u for u in runtime.node.views.unfolded() if u["projection"] == "e2e"]
+        assert "identity key is not the X25519 form" in str(refused["reason"])
+
+
+def test_a_publication_is_bounded_before_anything_is_stored() -> None:
+    spk = e2e.Prekey(id=1, key=b"\x01" * 32)
+    many = [e2e.Prekey(id=i, key=b"\x02" * 32) for i in range(1, 102)]
+    body = msgspec.msgpack.encode(
+        e2e.PrekeysPublished(identity=b"\x03" * 32, signed_prekey=spk, one_time=many)
+    )
+    with pytest.raises(admission.Refused):
+        admission.check_body(e2e.PREKEYS_PUBLISHED, body)
+    short = msgspec.msgpack.encode(
+        {"identity": b"\x03" * 31, "signed_prekey": {"id": 1, "key": b"\x01" * 32}}
+    )
+    with pytest.raises(admission.Refused):
+        admission.check_body(e2e.PREKEYS_PUBLISHED, short)
