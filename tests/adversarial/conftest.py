@@ -16,7 +16,7 @@ from hearthnet.adapters.request_auth import sign_request
 from hearthnet.bootstrap import open_node
 from hearthnet.domain.types import parse_node_id
 from hearthnet.sync.protocol import Bundle, PushReply
-from tests.e2e.cluster import NodeProcess, cli, free_port, new_key, target_of
+from tests.e2e.cluster import NodeProcess, cli, free_port, keys_everywhere, new_key, target_of
 from tests.factories import Author
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def village(tmp_path: Path) -> Iterator[Village]:
         ):
             assert time.monotonic() < deadline, "the anchor never took in the join"
             time.sleep(0.1)
+        keys_everywhere([anchor])
         yield Village(anchor, b_home, community["community_id"], target_of(anchor.url))
     finally:
         anchor.stop()

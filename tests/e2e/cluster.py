@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,6 +137,22 @@ class NodeProcess:
 
     def peers(self) -> list[dict[str, Any]]:
         return json.loads(cli(self.home, "peers", "--json").stdout)  # type: ignore[no-any-return]
+
+
+def keys_everywhere(nodes: Sequence[NodeProcess], timeout: float = 60.0) -> None:
+    """Wait until every node holds every node's published keys: the one event a node writes
+    by itself once it is a member, so that a test starts from a settled log."""
+    ids = [n.call("node.status", {})["node_id"] for n in nodes]
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        for who in ids:
+            while True:
+                try:
+                    node.call("e2e.keys", {"node_id": who})
+                    break
+                except httpx.HTTPStatusError:
+                    assert time.monotonic() < deadline, f"{node.url} never got {who}'s keys"
+                    time.sleep(0.1)
 
 
 class Proxy:

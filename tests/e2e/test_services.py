@@ -12,7 +12,7 @@ import pytest
 
 from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.request_auth import sign_request
-from tests.e2e.cluster import NodeProcess, cli, free_port, new_key, target_of
+from tests.e2e.cluster import NodeProcess, cli, free_port, keys_everywhere, new_key, target_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,6 +57,7 @@ def trio(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess, NodeProcess
                 len([p for p in n.peers() if p["state"] == "connected"]) == 2 for n in nodes
             )
         )
+        keys_everywhere(nodes)
         yield nodes[0], nodes[1], nodes[2], community
     finally:
         for n in nodes:

@@ -4,6 +4,7 @@ NiceGUI simulated user on the pages."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
@@ -87,12 +88,23 @@ class Onboarding:
     runtimes: list[NodeRuntime]
 
 
+async def keys_published(runtime: NodeRuntime) -> None:
+    """Wait until the node has published its keys (its own event after the genesis), so
+    every page starts from the same log."""
+    deadline = time.monotonic() + 30
+    mine = {"me": runtime.me}
+    while not await runtime.reader.query("SELECT 1 FROM e2e_keys WHERE node_id = :me", mine):
+        assert time.monotonic() < deadline, "the node never published its keys"
+        await asyncio.sleep(0.05)
+
+
 @contextlib.asynccontextmanager
 async def running_dashboard(home: Path) -> AsyncIterator[Dashboard]:
     """Run the node of a data directory that has a community; a simulated user on its pages."""
     node = open_node(home)
     runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
     await runtime.start()
+    await keys_published(runtime)
 
     async def already_running() -> None:
         raise AssertionError("this node has a community")

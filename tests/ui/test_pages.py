@@ -261,7 +261,7 @@ async def test_log_pages_filters_and_shows_an_event(dashboard: Dashboard) -> Non
     assert table.rows[0]["type"] == "market.post.created"
     newest = table.rows[0]["lamport"]
     user.find(marker="older").click()
-    await eventually(lambda: len(table.rows) == 11 and table.rows[0]["lamport"] == newest - 50)
+    await eventually(lambda: len(table.rows) == 12 and table.rows[0]["lamport"] == newest - 50)
     assert table.rows[-1]["type"] == "community.created"
     user.find(marker="filter-type").click()
     user.find("community.created").click()
@@ -276,10 +276,10 @@ async def test_log_refuses_a_bad_time_filter(dashboard: Dashboard) -> None:
     user = dashboard.user
     await user.open("/log")
     table = one(user, "events")
-    await eventually(lambda: len(table.rows) == 1)
+    await eventually(lambda: len(table.rows) == 2)  # the genesis and this node's keys
     user.find(marker="filter-since").type("gestern")
     await eventually(lambda: one(user, "filter-since").error is not None)
-    assert len(table.rows) == 1
+    assert len(table.rows) == 2
     user.find(marker="filter-since").clear().type("2999-01-01")
     await eventually(lambda: len(table.rows) == 0)
 
@@ -288,7 +288,7 @@ async def test_log_verify_shows_progress_and_a_clean_result(dashboard: Dashboard
     user = dashboard.user
     await user.open("/log")
     user.find(marker="verify").click()
-    await user.should_see("Log verified: 1 events, clean", retries=RETRIES)
+    await user.should_see("Log verified: 2 events, clean", retries=RETRIES)
     assert one(user, "progress").value == 1
 
 
@@ -316,9 +316,9 @@ async def test_log_tails_events_from_another_node_and_marks_forks(dashboard: Das
     user = dashboard.user
     await user.open("/log")
     table = one(user, "events")
-    await eventually(lambda: len(table.rows) == 3)
-    await dashboard.from_neighbour("test.note", b"\x80")
     await eventually(lambda: len(table.rows) == 4)
+    await dashboard.from_neighbour("test.note", b"\x80")
+    await eventually(lambda: len(table.rows) == 5)
     forked = neighbour.fork(2, neighbour_prev(dashboard, neighbour))
     report = await dashboard.runtime.writer.ingest([forked])
     assert report.stored or report.forks, report
