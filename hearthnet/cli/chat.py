@@ -61,4 +61,13 @@ def chat_read(event_id: str) -> None:
     emit_json(call("chat.read", {"event_id": event_id})["output"])
 
 
+@chat.command("verify")
+@click.argument("node_id")
+@json_option
+def chat_verify(node_id: str, as_json: bool) -> None:
+    """Print the safety number to compare with a member in person (both see the same)."""
+    out = call("e2e.safety_number", {"node_id": node_id})["output"]
+    emit_json(out) if as_json else click.echo(out["safety_number"])
+
+
 COMMANDS = (chat,)

@@ -3,6 +3,7 @@ any member can read another's published keys."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -80,4 +81,22 @@ async def keys(call: Call, node: NodeContext) -> dict[str, Any]:
     }
 
 
-CAPABILITIES = (Capability("e2e.keys", "member", KeysInput, keys),)
+async def safety_number(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: KeysInput = call.input
+    who = valid_node(q.node_id, "node_id")
+    rows = await node.query(
+        "SELECT node_id, identity FROM e2e_keys WHERE node_id IN (:me, :who)",
+        {"me": node.me, "who": who},
+    )
+    found = {r["node_id"]: bytes(r["identity"]) for r in rows}
+    missing = sorted({node.me, who} - set(found))
+    if missing:
+        raise BusError("not_found", f"{missing[0]} has published no keys")
+    number = await asyncio.to_thread(e2e.safety_number, node.me, found[node.me], who, found[who])
+    return {"node_id": who, "safety_number": number}
+
+
+CAPABILITIES = (
+    Capability("e2e.keys", "member", KeysInput, keys),
+    Capability("e2e.safety_number", "self", KeysInput, safety_number),
+)

@@ -68,6 +68,10 @@ def test_board_messages_and_failover(
     trio: tuple[NodeProcess, NodeProcess, NodeProcess, str],
 ) -> None:
     a, b, c, _ = trio
+    a_id, b_id = (json.loads(cli(n.home, "id", "--json").stdout)["node_id"] for n in (a, b))
+    on_a = cli(a.home, "chat", "verify", b_id).stdout.strip()
+    assert on_a == cli(b.home, "chat", "verify", a_id).stdout.strip(), "both see one number"
+    assert [len(group) for group in on_a.split()] == [5] * 12
     posted = out(a, "market", "post", "--title", "Leiter zu verleihen", "--tag", "werkzeug")
     mine = out(a, "market", "list")
     assert [p["event_id"] for p in mine] == [posted["event_id"]], "read-your-writes"
@@ -83,8 +87,6 @@ def test_board_messages_and_failover(
     )
     assert second_post["output"]["event_id"] == first_post["output"]["event_id"]
     assert second_post["output"]["duplicate"] is True
-
-    b_id = json.loads(cli(b.home, "id", "--json").stdout)["node_id"]
 
     def b_feed() -> int:
         return next(h["seq"] for h in out(b, "log", "stats")["heads"] if h["author"] == b_id)

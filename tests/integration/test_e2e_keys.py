@@ -21,7 +21,7 @@ from hearthnet.domain import admission, e2e
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
-from hearthnet.domain.types import parse_node_id
+from hearthnet.domain.types import node_id, parse_node_id
 from tests.e2e.cluster import free_port
 from tests.factories import Author, signer
 
@@ -155,3 +155,38 @@ def test_a_publication_is_bounded_before_anything_is_stored() -> None:
     )
     with pytest.raises(admission.Refused):
         admission.check_body(e2e.PREKEYS_PUBLISHED, short)
+
+
+def test_the_safety_number_is_the_same_on_both_sides_and_follows_the_keys() -> None:
+    a, b = "ed25519:" + "A" * 43, "ed25519:" + "B" * 43
+    number = e2e.safety_number(a, b"\x01" * 32, b, b"\x02" * 32)
+    assert number == e2e.safety_number(b, b"\x02" * 32, a, b"\x01" * 32)
+    assert [len(g) for g in number.split()] == [5] * 12
+    assert number != e2e.safety_number(a, b"\x01" * 32, b, b"\x03" * 32)
+
+
+async def test_a_member_s_safety_number_on_a_running_node(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        mine = await eventually(lambda: keys_of(runtime, runtime.me), "keys published")
+        friend = Author(signer(8), parse_node_id(runtime.community))
+        invite = await runtime.local_bus().call("community.invite", {"invitee_node_id": friend.id})
+        friend.clock[0] = runtime.node.log.max_lamport
+        theirs = x25519_from_ed25519(friend.key.public_key)
+        keys = e2e.PrekeysPublished(
+            identity=theirs, signed_prekey=e2e.Prekey(id=1, key=b"\x05" * 32)
+        )
+        now = int(time.time() * 1000)
+        joined = c.MemberJoined(invite_event_id=invite["event_id"])
+        await runtime.writer.ingest(
+            [
+                friend.event(c.MEMBER_JOINED, encode_body(joined), ts=now),
+                friend.event(e2e.PREKEYS_PUBLISHED, encode_body(keys), ts=now),
+            ]
+        )
+        await runtime.refresh_views()
+        shown = await runtime.local_bus().call("e2e.safety_number", {"node_id": friend.id})
+        ours = bytes.fromhex(mine["identity"])
+        assert shown["safety_number"] == e2e.safety_number(friend.id, theirs, runtime.me, ours)
+        with pytest.raises(BusError, match="has published no keys"):
+            stranger = node_id(signer(9).public_key)
+            await runtime.local_bus().call("e2e.safety_number", {"node_id": stranger})
