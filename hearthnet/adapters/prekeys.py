@@ -80,5 +80,7 @@ class Prekeys:
         return made
 
     def close(self) -> None:
-        """Close the key file."""
-        self._db.close()
+        """Close the key file, once keys being made are stored (a node stopping does not wait
+        for its reactions' threads)."""
+        with self._lock:
+            self._db.close()

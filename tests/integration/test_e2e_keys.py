@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
 
+from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.adapters.onboarding import found_community
-from hearthnet.adapters.prekeys import x25519_from_ed25519
+from hearthnet.adapters.prekeys import Prekeys, x25519_from_ed25519
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.bootstrap import node_runtime, open_node
 from hearthnet.domain import admission, e2e
@@ -190,3 +192,16 @@ async def test_a_member_s_safety_number_on_a_running_node(tmp_path: Path) -> Non
         with pytest.raises(BusError, match="has published no keys"):
             stranger = node_id(signer(9).public_key)
             await runtime.local_bus().call("e2e.safety_number", {"node_id": stranger})
+
+
+def test_closing_the_keyring_waits_for_keys_being_stored(tmp_path: Path) -> None:
+    keyring = Prekeys(tmp_path, NaclSigner.generate())
+    with keyring._lock:  # as while a reaction's thread stores new keys
+        closing = threading.Thread(target=keyring.close)
+        closing.start()
+        closing.join(0.2)
+        assert closing.is_alive(), "close must not pull the file from under a write"
+    closing.join(30)
+    assert not closing.is_alive()
+    with pytest.raises(sqlite3.ProgrammingError):
+        keyring._create("one_time", 1)
