@@ -60,6 +60,13 @@ _WORDS: dict[str, tuple[str, str]] = {
     "by": ("by {who}", "von {who}"),
     "conversations": ("Conversations", "Gespräche"),
     "new_conversation": ("Write to", "Schreiben an"),
+    "safety_number": ("Safety number", "Sicherheitsnummer"),
+    "safety_hint": (
+        "Compare it with {who} in person: the same 60 digits on both screens mean that each "
+        "of you holds the other's real keys.",
+        "Vergleicht sie persönlich mit {who}: Dieselben 60 Ziffern auf beiden Bildschirmen "
+        "heißen, dass ihr die echten Schlüssel des anderen habt.",
+    ),
     "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from hearthnet.adapters.prekeys import x25519_from_ed25519
 from hearthnet.adapters.verification import Checked
-from hearthnet.domain import envelope
+from hearthnet.domain import e2e, envelope
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import parse_invite
@@ -223,6 +224,24 @@ async def test_messages_thread_send_and_read_state(dashboard: Dashboard) -> None
 
     await eventually(lambda: len(stamps_of_mine()) == 1)
     assert stamps_of_mine()[0].endswith("· sent")
+
+
+async def test_a_conversation_shows_the_safety_number_to_compare(dashboard: Dashboard) -> None:
+    neighbour = await dashboard.add_neighbour("Anna")
+    theirs = x25519_from_ed25519(neighbour.key.public_key)
+    keys = e2e.PrekeysPublished(identity=theirs, signed_prekey=e2e.Prekey(id=1, key=b"\x05" * 32))
+    await dashboard.from_neighbour(e2e.PREKEYS_PUBLISHED, encode_body(keys))
+    await dashboard.message_from_neighbour("Hallo")
+    user = dashboard.user
+    await user.open("/messages")
+    await user.should_see("1 unread", retries=RETRIES)
+    user.find(marker=f"conversation-{neighbour.id[8:20]}").click()
+    await user.should_see(marker="safety-number", retries=RETRIES)
+    user.find(marker="safety-number").click()
+    await user.should_see(marker="safety-digits", retries=RETRIES)
+    mine = x25519_from_ed25519(dashboard.runtime.signer.public_key)
+    expected = e2e.safety_number(neighbour.id, theirs, dashboard.runtime.me, mine)
+    assert one(user, "safety-digits").text == expected
 
 
 async def test_messages_refuse_an_empty_message(dashboard: Dashboard) -> None:

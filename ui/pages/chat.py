@@ -11,6 +11,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
+from ui.qr import qr_svg
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -53,7 +54,14 @@ class MessagesPage:
         follow(self.refresh, ports, lambda kind: kind.startswith(("chat.", "community.")))
 
     def _thread(self) -> None:
-        self.heading = ui.label("").classes("text-lg font-bold")
+        with ui.row().classes("w-full items-center gap-2"):
+            self.heading = ui.label("").classes("text-lg font-bold")
+            ui.space()
+            self.verify = ui.button(t("safety_number"), icon="verified_user")
+            self.verify.props("flat dense").mark("safety-number")
+            self.verify.on_click(self.show_safety_number)
+            self.verify.set_visibility(False)
+        self.safety = ui.dialog()
         self.thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
         valid = {
             t("required"): lambda v: bool((v or "").strip()),
@@ -112,6 +120,7 @@ class MessagesPage:
         """The open conversation, oldest first; what the other wrote is marked read."""
         peer = self.peer
         self.heading.set_text(self.name(peer) if peer else "")
+        self.verify.set_visibility(bool(peer))
         if not peer:
             self.thread.clear()
             return
@@ -135,6 +144,22 @@ class MessagesPage:
                     unread.append(m["event_id"])
         for event_id in unread:
             await call(self.ports, "chat.read", {"event_id": event_id})
+
+    async def show_safety_number(self) -> None:
+        """The number to compare in person with the open conversation's member, and its QR."""
+        found = await call(self.ports, "e2e.safety_number", {"node_id": self.peer})
+        if found is None:
+            return
+        number = found["safety_number"]
+        self.safety.clear()
+        with self.safety, ui.card().classes("items-center").mark("safety-dialog"):
+            ui.label(t("safety_number")).classes("text-lg font-bold")
+            ui.label(number).classes("hn-mono text-lg text-center max-w-xs").mark("safety-digits")
+            qr = ui.html(qr_svg(f"hearthnet-safety://v1/{number.replace(' ', '')}"), sanitize=False)
+            qr.classes("w-48 bg-white p-2")
+            ui.label(t("safety_hint", who=self.name(self.peer))).classes("text-sm max-w-xs")
+            ui.button(t("close"), on_click=self.safety.close).props("flat")
+        self.safety.open()
 
     async def send(self) -> None:
         """Send what the composer holds to the open conversation."""
