@@ -45,11 +45,10 @@ EVENTS: dict[str, type[msgspec.Struct]] = {PREKEYS_PUBLISHED: PrekeysPublished}
 
 
 def due(signed_prekey_at: int | None, on_offer: int, now: int) -> tuple[bool, int]:
-    """Whether a node must publish now, and how many one-time prekeys to add: none published
-    yet, a signed prekey older than a week, or fewer than MIN_ONE_TIME on offer."""
-    top_up = ONE_TIME_BATCH - on_offer if on_offer < MIN_ONE_TIME else 0
-    stale = signed_prekey_at is None or now - signed_prekey_at >= SIGNED_PREKEY_MS
-    return stale or top_up > 0, top_up
+    """What a node must publish now: a new signed prekey (none yet, or a week old), and how
+    many one-time prekeys to add (to ONE_TIME_BATCH, once fewer than MIN_ONE_TIME are left)."""
+    rotate = signed_prekey_at is None or now - signed_prekey_at >= SIGNED_PREKEY_MS
+    return rotate, ONE_TIME_BATCH - on_offer if on_offer < MIN_ONE_TIME else 0
 
 
 SAFETY_ITERATIONS = 5200

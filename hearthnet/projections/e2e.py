@@ -1,15 +1,17 @@
-"""Who can be written to privately: each node's identity key and signed prekey, and the
-one-time prekeys it has offered (retired ones stay, marked).
+"""Who can be written to privately: each node's identity key and signed prekey, the
+one-time prekeys it has offered, and those it retired.
 
-An author's publications fold in feed order, so the latest signed prekey and what is still
-on offer are the same on every node. A publication whose identity key is not the X25519 form
-of its author's Ed25519 key is refused by this view (recorded as not folded): nobody can
-be made to encrypt to a key its holder did not publish.
+An author's publications fold in feed order, so the latest signed prekey is the same on
+every node; a one-time prekey is on offer until a publication of its author retires it. Only
+each author's current keys are held in memory, however many keys a member publishes. A
+publication whose identity key is not the X25519 form of its author's Ed25519 key is refused
+by this view (recorded as not folded): nobody can be made to encrypt to a key its holder did
+not publish.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from hearthnet.domain import e2e
 from hearthnet.domain.bodies import decode_body
@@ -25,28 +27,31 @@ KEYS = Table(
     "e2e_keys",
     ("node_id", "identity", "signed_prekey_id", "signed_prekey", "signed_at", "lamport"),
 )
-ONE_TIME = Table("e2e_one_time", ("node_id", "prekey_id", "key", "retired"), key=2)
+ONE_TIME = Table("e2e_one_time", ("node_id", "prekey_id", "key"), key=2, restore=False)
+RETIRED = Table("e2e_retired", ("node_id", "prekey_id"), key=2, restore=False)
+OFFERED_SQL = """
+SELECT count(*) AS n FROM e2e_one_time o WHERE o.node_id = :who AND NOT EXISTS (
+  SELECT 1 FROM e2e_retired r WHERE r.node_id = o.node_id AND r.prekey_id = o.prekey_id)
+"""
+"""How many one-time prekeys a node (`:who`) has on offer."""
 
 
 class E2eProjection:
     """Folds e2e.prekeys.published into the key directory."""
 
     name = "e2e"
-    tables = (KEYS, ONE_TIME)
+    tables = (KEYS, ONE_TIME, RETIRED)
 
     def __init__(self, to_x25519: Callable[[bytes], bytes]) -> None:
         self._to_x25519 = to_x25519
         self._keys: dict[str, Row] = {}
-        self._one_time: dict[tuple[str, int], bytes] = {}
         self._key_rows: list[Row] = []
         self._one_time_rows: list[Row] = []
+        self._retired_rows: list[Row] = []
 
     def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
-        """Take up each node's keys and its one-time prekeys."""
+        """Take up each node's current keys (one-time prekeys stay in their tables)."""
         self._keys = {str(r[0]): r for r in rows.get(KEYS.name, [])}
-        self._one_time = {
-            (str(r[0]), cast("int", r[1])): cast("bytes", r[2]) for r in rows.get(ONE_TIME.name, [])
-        }
 
     def apply(self, recorded: Recorded) -> None:
         """Take in one publication of keys (others are not this view's)."""
@@ -65,19 +70,20 @@ class E2eProjection:
         row = (author, body.identity, spk.id, spk.key, signed_at, e.lamport)
         self._keys[author] = row
         self._key_rows.append(row)
-        for k in body.one_time:
-            self._one_time[(author, k.id)] = k.key
-            self._one_time_rows.append((author, k.id, k.key, 0))
-        for gone in body.retired:
-            key = self._one_time.get((author, gone))
-            if key is not None:
-                self._one_time_rows.append((author, gone, key, 1))
+        self._one_time_rows += [(author, k.id, k.key) for k in body.one_time]
+        self._retired_rows += [(author, gone) for gone in body.retired]
 
     def fork(self, proof: ForkRecord) -> None:
         """Forks need nothing here: the runner rebuilds without the frozen events."""
 
     def flush(self) -> Writes:
         """Return the changed rows."""
-        writes = Writes({KEYS.name: self._key_rows, ONE_TIME.name: self._one_time_rows})
-        self._key_rows, self._one_time_rows = [], []
+        writes = Writes(
+            {
+                KEYS.name: self._key_rows,
+                ONE_TIME.name: self._one_time_rows,
+                RETIRED.name: self._retired_rows,
+            }
+        )
+        self._key_rows, self._one_time_rows, self._retired_rows = [], [], []
         return writes

@@ -12,6 +12,7 @@ import msgspec
 from hearthnet.domain import e2e
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
+from hearthnet.projections.e2e import OFFERED_SQL
 from hearthnet.services.bus import Capability
 from hearthnet.services.context import valid_node
 
@@ -39,19 +40,16 @@ async def keep_prekeys(node: NodeContext) -> None:
         "SELECT signed_prekey_id, signed_prekey, signed_at FROM e2e_keys WHERE node_id = :me",
         {"me": node.me},
     )
-    offered = await node.query(
-        "SELECT count(*) AS n FROM e2e_one_time WHERE node_id = :me AND retired = 0",
-        {"me": node.me},
-    )
+    offered = await node.query(OFFERED_SQL, {"who": node.me})
     now = int(time.time() * 1000)
-    due, top_up = e2e.due(mine[0]["signed_at"] if mine else None, offered[0]["n"], now)
-    if not due:
+    rotate, top_up = e2e.due(mine[0]["signed_at"] if mine else None, offered[0]["n"], now)
+    if not rotate and not top_up:
         return
-    if mine and now - mine[0]["signed_at"] < e2e.SIGNED_PREKEY_MS:
-        spk = e2e.Prekey(id=mine[0]["signed_prekey_id"], key=mine[0]["signed_prekey"])
-    else:
+    if rotate:
         [(spk_id, spk_key)] = await node.keyring.create("signed", 1)
         spk = e2e.Prekey(id=spk_id, key=spk_key)
+    else:
+        spk = e2e.Prekey(id=mine[0]["signed_prekey_id"], key=mine[0]["signed_prekey"])
     one_time = [e2e.Prekey(id=i, key=k) for i, k in await node.keyring.create("one_time", top_up)]
     body = e2e.PrekeysPublished(
         identity=node.keyring.identity_public(), signed_prekey=spk, one_time=one_time
@@ -68,10 +66,7 @@ async def keys(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     if not found:
         raise BusError("not_found", f"{who} has published no keys")
-    offered = await node.query(
-        "SELECT count(*) AS n FROM e2e_one_time WHERE node_id = :who AND retired = 0",
-        {"who": who},
-    )
+    offered = await node.query(OFFERED_SQL, {"who": who})
     return {
         "node_id": who,
         "identity": found[0]["identity"].hex(),
