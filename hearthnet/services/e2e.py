@@ -79,6 +79,8 @@ async def keys(call: Call, node: NodeContext) -> dict[str, Any]:
 async def safety_number(call: Call, node: NodeContext) -> dict[str, Any]:
     q: KeysInput = call.input
     who = valid_node(q.node_id, "node_id")
+    if who == node.me:
+        raise BusError("bad_request", "a safety number compares this node with another member")
     rows = await node.query(
         "SELECT node_id, identity FROM e2e_keys WHERE node_id IN (:me, :who)",
         {"me": node.me, "who": who},

@@ -160,6 +160,8 @@ async def test_a_member_s_safety_number_on_a_running_node(tmp_path: Path) -> Non
         shown = await runtime.local_bus().call("e2e.safety_number", {"node_id": friend.id})
         ours = bytes.fromhex(mine["identity"])
         assert shown["safety_number"] == e2e.safety_number(friend.id, theirs, runtime.me, ours)
+        with pytest.raises(BusError, match="with another member"):
+            await runtime.local_bus().call("e2e.safety_number", {"node_id": runtime.me})
         with pytest.raises(BusError, match="has published no keys"):
             stranger = node_id(signer(9).public_key)
             await runtime.local_bus().call("e2e.safety_number", {"node_id": stranger})
