@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from hearthnet.adapters import node_home
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.http_server import root_app, serve_until_stopped
+from hearthnet.adapters.keyring import x25519_from_ed25519
 from hearthnet.adapters.onboarding import BrowserOnboarding
-from hearthnet.adapters.prekeys import x25519_from_ed25519
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.cli import chat as chat_cli
 from hearthnet.cli import community as community_cli
@@ -88,7 +88,9 @@ FEATURES = (
         chat_events.EVENTS,
         (ChatProjection,),
         chat.CAPABILITIES,
-        Reactions(on_views_updated=(chat.acknowledge_delivery,)),
+        Reactions(
+            on_views_updated=(chat.open_private, chat.repair_sessions, chat.acknowledge_delivery)
+        ),
         chat_cli.COMMANDS,
         "ui.pages.chat",
     ),

@@ -67,6 +67,34 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Vergleicht sie persönlich mit {who}: Dieselben 60 Ziffern auf beiden Bildschirmen "
         "heißen, dass ihr die echten Schlüssel des anderen habt.",
     ),
+    "safety_fixed": (
+        "This number cannot change: it comes from {who}'s node key. If {who} ever shows you "
+        "another one, you are not talking to the same node.",
+        "Diese Nummer kann sich nicht ändern: Sie stammt vom Knotenschlüssel von {who}. Zeigt "
+        "{who} dir je eine andere, sprichst du nicht mit demselben Knoten.",
+    ),
+    "private_direct": (
+        "End-to-end encrypted: only you and {who} can read these messages.",
+        "Ende-zu-Ende-verschlüsselt: Nur du und {who} könnt diese Nachrichten lesen.",
+    ),
+    "private_group": (
+        "End-to-end encrypted: only the group's members can read it, and only what was "
+        "written while they were members.",
+        "Ende-zu-Ende-verschlüsselt: Nur die Mitglieder der Gruppe können sie lesen, und nur, "
+        "was geschrieben wurde, während sie Mitglied waren.",
+    ),
+    "unreadable": ("Could not be opened: {why}", "Konnte nicht geöffnet werden: {why}"),
+    "opening": ("being opened…", "wird geöffnet…"),
+    "groups": ("Groups", "Gruppen"),
+    "new_group": ("New group", "Neue Gruppe"),
+    "group_name": ("Group name", "Name der Gruppe"),
+    "group_members": ("Members", "Mitglieder"),
+    "create_group": ("Create", "Anlegen"),
+    "add": ("Add", "Hinzufügen"),
+    "remove": ("Remove", "Entfernen"),
+    "leave": ("Leave group", "Gruppe verlassen"),
+    "no_groups": ("No groups yet.", "Noch keine Gruppen."),
+    "members_n": ("{n} members", "{n} Mitglieder"),
     "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from hearthnet.adapters.archive import event_row, stored_events
 from hearthnet.adapters.audit import audit, check_event
 from hearthnet.adapters.crypto import NaclSigner, verify_ed25519
+from hearthnet.adapters.keyring import LocalKeyring
 from hearthnet.adapters.log_writer import LogWriter
-from hearthnet.adapters.prekeys import Prekeys
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import node_id
@@ -148,7 +148,7 @@ async def call_here(
 
     await refresh()
     await reader.open()
-    keyring = Prekeys(node.home, signer)
+    keyring = LocalKeyring(node.home, signer)
     bus = Bus(list)
     me = node_id(signer.public_key)
     context = ServiceContext(

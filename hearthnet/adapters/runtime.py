@@ -22,9 +22,9 @@ from hearthnet.adapters.http_access import Gate
 from hearthnet.adapters.http_api import NodeApi, create_app
 from hearthnet.adapters.http_bus import HttpBusRemote
 from hearthnet.adapters.http_peer import HttpPeer
+from hearthnet.adapters.keyring import LocalKeyring
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.node_context import ServiceContext
-from hearthnet.adapters.prekeys import Prekeys
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
@@ -93,7 +93,7 @@ class NodeRuntime:
         self.gate = Gate(self.community, self.me, self.admin_token, Standing())
         self.broadcaster = Broadcaster()
         self.reader = ViewReader(node.home / "views.sqlite")
-        self.keyring = Prekeys(node.home, self.signer)
+        self.keyring = LocalKeyring(node.home, self.signer)
         self.client = httpx.AsyncClient()
         self._refresh = asyncio.Event()
         self._views_lock = asyncio.Lock()

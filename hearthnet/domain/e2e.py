@@ -13,6 +13,7 @@ from typing import Annotated
 import msgspec
 
 PREKEYS_PUBLISHED = "e2e.prekeys.published"
+SESSION_BROKEN = "e2e.session.broken"
 MIN_ONE_TIME = 25
 """A node keeps at least this many one-time prekeys on offer."""
 ONE_TIME_BATCH = 50
@@ -41,7 +42,19 @@ class PrekeysPublished(msgspec.Struct, frozen=True, kw_only=True):
     retired: Annotated[list[KeyId], msgspec.Meta(max_length=1000)] = []
 
 
-EVENTS: dict[str, type[msgspec.Struct]] = {PREKEYS_PUBLISHED: PrekeysPublished}
+class SessionBroken(msgspec.Struct, frozen=True, kw_only=True):
+    """The author could not take up a session that `peer` opened with it (its one-time
+    prekey was used by another, say): the peer opens a new one and sends again."""
+
+    peer: str
+    session: Annotated[bytes, msgspec.Meta(min_length=8, max_length=8)]
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {
+    PREKEYS_PUBLISHED: PrekeysPublished,
+    SESSION_BROKEN: SessionBroken,
+}
 
 
 def due(signed_prekey_at: int | None, on_offer: int, now: int) -> tuple[bool, int]:
@@ -70,3 +83,28 @@ def safety_number(a: str, a_identity: bytes, b: str, b_identity: bytes) -> str:
     halves = sorted([_fingerprint(a, a_identity), _fingerprint(b, b_identity)])
     digits = "".join(halves)
     return " ".join(digits[i : i + 5] for i in range(0, 60, 5))
+
+
+PADDED_SIZES = (192, 512, 1536, 4096, 7040)
+"""A private body's plaintext is padded to the first of these that holds it, so that its length
+tells little (ISO/IEC 7816-4 padding: 0x80, then zeros)."""
+
+
+class TooLong(ValueError):
+    """A private body that does not fit in an event."""
+
+
+def pad(plaintext: bytes) -> bytes:
+    """The plaintext padded to its size class."""
+    for size in PADDED_SIZES:
+        if len(plaintext) < size:
+            return plaintext + b"\x80" + bytes(size - len(plaintext) - 1)
+    raise TooLong(f"{len(plaintext)} bytes; a private body holds at most {PADDED_SIZES[-1] - 1}")
+
+
+def unpad(padded: bytes) -> bytes:
+    """The plaintext of a padded body; ValueError when the padding is not well formed."""
+    stripped = padded.rstrip(b"\x00")
+    if not stripped.endswith(b"\x80"):
+        raise ValueError("the body's padding is not well formed")
+    return stripped[:-1]

@@ -1,5 +1,5 @@
 """Who can be written to privately: each node's identity key and signed prekey, the
-one-time prekeys it has offered, and those it retired.
+one-time prekeys it has offered, those it retired, and the sessions members could not take up.
 
 An author's publications fold in feed order, so the latest signed prekey is the same on
 every node; a one-time prekey is on offer until a publication of its author retires it. Only
@@ -29,18 +29,32 @@ KEYS = Table(
 )
 ONE_TIME = Table("e2e_one_time", ("node_id", "prekey_id", "key"), key=2, restore=False)
 RETIRED = Table("e2e_retired", ("node_id", "prekey_id"), key=2, restore=False)
+BROKEN = Table(
+    "e2e_broken", ("event_id", "author", "peer", "session"), indexes=(("peer",),), restore=False
+)
 OFFERED_SQL = """
 SELECT count(*) AS n FROM e2e_one_time o WHERE o.node_id = :who AND NOT EXISTS (
   SELECT 1 FROM e2e_retired r WHERE r.node_id = o.node_id AND r.prekey_id = o.prekey_id)
 """
 """How many one-time prekeys a node (`:who`) has on offer."""
+BUNDLE_SQL = """
+SELECT k.identity, k.signed_prekey_id, k.signed_prekey, o.prekey_id AS one_time_id,
+  o.key AS one_time
+FROM e2e_keys k LEFT JOIN e2e_one_time o ON o.node_id = k.node_id AND o.prekey_id = (
+  SELECT x.prekey_id FROM e2e_one_time x WHERE x.node_id = k.node_id AND NOT EXISTS (
+    SELECT 1 FROM e2e_retired r WHERE r.node_id = x.node_id AND r.prekey_id = x.prekey_id)
+  ORDER BY random() LIMIT 1)
+WHERE k.node_id = :who
+"""
+"""A node's keys to open a session with: its identity key, its signed prekey and one of its
+one-time prekeys on offer, picked at random so that two writers rarely pick the same."""
 
 
 class E2eProjection:
     """Folds e2e.prekeys.published into the key directory."""
 
     name = "e2e"
-    tables = (KEYS, ONE_TIME, RETIRED)
+    tables = (KEYS, ONE_TIME, RETIRED, BROKEN)
 
     def __init__(self, to_x25519: Callable[[bytes], bytes]) -> None:
         self._to_x25519 = to_x25519
@@ -48,6 +62,7 @@ class E2eProjection:
         self._key_rows: list[Row] = []
         self._one_time_rows: list[Row] = []
         self._retired_rows: list[Row] = []
+        self._broken_rows: list[Row] = []
 
     def restore(self, rows: Mapping[str, Sequence[Row]]) -> None:
         """Take up each node's current keys (one-time prekeys stay in their tables)."""
@@ -56,6 +71,13 @@ class E2eProjection:
     def apply(self, recorded: Recorded) -> None:
         """Take in one publication of keys (others are not this view's)."""
         e = recorded.event
+        if e.type == e2e.SESSION_BROKEN:
+            broken = decode_body(e.body, e2e.SessionBroken)
+            if broken is not None:
+                self._broken_rows.append(
+                    (recorded.id.hex(), node_id(e.author), broken.peer, broken.session)
+                )
+            return
         if e.type != e2e.PREKEYS_PUBLISHED:
             return
         body = decode_body(e.body, e2e.PrekeysPublished)
@@ -83,7 +105,13 @@ class E2eProjection:
                 KEYS.name: self._key_rows,
                 ONE_TIME.name: self._one_time_rows,
                 RETIRED.name: self._retired_rows,
+                BROKEN.name: self._broken_rows,
             }
         )
         self._key_rows, self._one_time_rows, self._retired_rows = [], [], []
+        self._broken_rows = []
         return writes
+
+
+BROKEN_SQL = "SELECT event_id, author, session FROM e2e_broken WHERE peer = :me"
+"""Sessions this node opened that their peer could not take up."""

@@ -29,8 +29,9 @@ class KeysInput(msgspec.Struct, kw_only=True):
 
 async def keep_prekeys(node: NodeContext) -> None:
     """Reaction: publish this node's keys when it has none on the log, when its signed prekey
-    is a week old, or when fewer than 25 one-time prekeys are on offer (an active member
-    only: others cannot write)."""
+    is a week old, when fewer than 25 one-time prekeys are on offer, or when one-time prekeys
+    were used up (they are retired: nobody picks them again). An active member only: others
+    cannot write."""
     member = await node.query(
         "SELECT 1 FROM members WHERE node_id = :me AND status = 'active'", {"me": node.me}
     )
@@ -41,9 +42,11 @@ async def keep_prekeys(node: NodeContext) -> None:
         {"me": node.me},
     )
     offered = await node.query(OFFERED_SQL, {"who": node.me})
+    used = await node.keyring.consumed()
     now = int(time.time() * 1000)
-    rotate, top_up = e2e.due(mine[0]["signed_at"] if mine else None, offered[0]["n"], now)
-    if not rotate and not top_up:
+    on_offer = offered[0]["n"] - len(used)
+    rotate, top_up = e2e.due(mine[0]["signed_at"] if mine else None, on_offer, now)
+    if not rotate and not top_up and not used:
         return
     if rotate:
         [(spk_id, spk_key)] = await node.keyring.create("signed", 1)
@@ -52,9 +55,13 @@ async def keep_prekeys(node: NodeContext) -> None:
         spk = e2e.Prekey(id=mine[0]["signed_prekey_id"], key=mine[0]["signed_prekey"])
     one_time = [e2e.Prekey(id=i, key=k) for i, k in await node.keyring.create("one_time", top_up)]
     body = e2e.PrekeysPublished(
-        identity=node.keyring.identity_public(), signed_prekey=spk, one_time=one_time
+        identity=node.keyring.identity_public(),
+        signed_prekey=spk,
+        one_time=one_time,
+        retired=used[:1000],
     )
     await node.record(e2e.PREKEYS_PUBLISHED, encode_body(body))
+    await node.keyring.retired(used[:1000])
 
 
 async def keys(call: Call, node: NodeContext) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import blake3_256
-from hearthnet.adapters.prekeys import x25519_from_ed25519
+from hearthnet.adapters.keyring import x25519_from_ed25519
 from hearthnet.domain import e2e, envelope
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.records import Recorded
@@ -65,7 +65,13 @@ def test_a_flood_of_keys_keeps_only_each_authors_current_keys_in_memory() -> Non
         writes = view.flush()
         assert len(writes.upserts["e2e_one_time"]) == 100
     held = {name: len(v) for name, v in vars(view).items() if isinstance(v, (dict, list))}
-    assert held == {"_keys": 1, "_key_rows": 0, "_one_time_rows": 0, "_retired_rows": 0}
+    assert held == {
+        "_keys": 1,
+        "_key_rows": 0,
+        "_one_time_rows": 0,
+        "_retired_rows": 0,
+        "_broken_rows": 0,
+    }
 
 
 def test_oversized_publications_are_refused_on_push(village: Village) -> None:

@@ -15,8 +15,8 @@ import msgspec
 import pytest
 
 from hearthnet.adapters.crypto import NaclSigner
+from hearthnet.adapters.keyring import LocalKeyring, x25519_from_ed25519
 from hearthnet.adapters.onboarding import found_community
-from hearthnet.adapters.prekeys import Prekeys, x25519_from_ed25519
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.bootstrap import node_runtime, open_node
 from hearthnet.domain import admission, e2e
@@ -73,7 +73,7 @@ async def test_a_node_publishes_its_keys_and_keeps_the_private_halves(tmp_path: 
         mine = await eventually(lambda: keys_of(runtime, runtime.me), "keys published")
         assert bytes.fromhex(mine["identity"]) == x25519_from_ed25519(runtime.signer.public_key)
         assert mine["one_time_offered"] == e2e.ONE_TIME_BATCH
-    key_file = tmp_path / "keys" / "prekeys.sqlite"
+    key_file = tmp_path / "keys" / "e2e.sqlite"
     assert key_file.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(key_file) as db:
         privates = [bytes(r[0]) for r in db.execute("SELECT private FROM prekey_private")]
@@ -168,7 +168,7 @@ async def test_a_member_s_safety_number_on_a_running_node(tmp_path: Path) -> Non
 
 
 def test_closing_the_keyring_waits_for_keys_being_stored(tmp_path: Path) -> None:
-    keyring = Prekeys(tmp_path, NaclSigner.generate())
+    keyring = LocalKeyring(tmp_path, NaclSigner.generate())
     with keyring._lock:  # as while a reaction's thread stores new keys
         closing = threading.Thread(target=keyring.close)
         closing.start()
@@ -178,3 +178,19 @@ def test_closing_the_keyring_waits_for_keys_being_stored(tmp_path: Path) -> None
     assert not closing.is_alive()
     with pytest.raises(sqlite3.ProgrammingError):
         keyring._create("one_time", 1)
+
+
+async def test_a_replaced_signed_prekey_is_deleted_after_its_grace_period(tmp_path: Path) -> None:
+    keyring = LocalKeyring(tmp_path, NaclSigner.generate())
+    try:
+        await keyring.create("signed", 1)
+        old = int(time.time() * 1000) - 36 * 24 * 3600 * 1000
+        keyring._db.execute("UPDATE prekey_private SET created_at = ?", (old,))
+        await keyring.create("signed", 1)
+        held = keyring._db.execute("SELECT id FROM prekey_private ORDER BY id").fetchall()
+        assert held == [(1,), (2,)], "the previous one stays for late first messages"
+        await keyring.create("signed", 1)
+        held = keyring._db.execute("SELECT id FROM prekey_private ORDER BY id").fetchall()
+        assert held == [(2,), (3,)], "an old one with two newer ones is gone"
+    finally:
+        keyring.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,10 +16,11 @@ from nicegui.testing.user_simulation import user_simulation
 from hearthnet.adapters.onboarding import BrowserOnboarding, found_community
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.bootstrap import dashboard_pages, dashboard_ports, node_runtime, open_node
-from hearthnet.domain import chat
+from hearthnet.domain import chat, e2e
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.types import node_id, parse_node_id
+from tests.correspondent import Correspondent
 from tests.e2e.cluster import free_port
 from tests.factories import Author, signer
 from ui.app import root
@@ -45,38 +46,51 @@ class Dashboard:
 
     user: User
     runtime: NodeRuntime
+    scratch: Path
     neighbour: Author | None = None
+    correspondent: Correspondent | None = None
+    others: list[Correspondent] = field(default_factory=list)
 
-    async def add_neighbour(self, name: str = "Nachbarin") -> Author:
-        """Invite a second member and record their join, as their own node would."""
-        neighbour = Author(signer(2), parse_node_id(self.runtime.community))
+    async def add_member(self, n: int, name: str) -> Correspondent:
+        """Invite a member and record their join and keys, as their own node would."""
+        author = Author(signer(n), parse_node_id(self.runtime.community))
         invite = await call_as_node(
             self.runtime,
             "community.invite",
-            {"invitee_node_id": neighbour.id, "display_name": name},
+            {"invitee_node_id": author.id, "display_name": name},
         )
-        neighbour.clock[0] = self.runtime.node.log.max_lamport
+        member = Correspondent(author, self.scratch / f"member{n}")
+        self.others.append(member)
         joined = c.MemberJoined(invite_event_id=invite["event_id"], display_name=name)
-        raw = neighbour.event(c.MEMBER_JOINED, encode_body(joined), ts=int(time.time() * 1000))
-        await self.runtime.writer.ingest([raw])
-        await self.runtime.refresh_views()
-        self.neighbour = neighbour
-        return neighbour
+        await self.write(author, c.MEMBER_JOINED, encode_body(joined))
+        await self.write(author, e2e.PREKEYS_PUBLISHED, await member.keys())
+        return member
 
-    async def from_neighbour(self, type_: str, body: bytes) -> str:
-        """Store an event the neighbour wrote (as if synced); return its id."""
-        assert self.neighbour is not None
-        self.neighbour.clock[0] = max(self.neighbour.clock[0], self.runtime.node.log.max_lamport)
-        raw = self.neighbour.event(type_, body, ts=int(time.time() * 1000))
+    async def add_neighbour(self, name: str = "Nachbarin") -> Author:
+        """The neighbour joins (the member most tests talk with)."""
+        self.correspondent = await self.add_member(2, name)
+        self.neighbour = self.correspondent.author
+        return self.neighbour
+
+    async def write(self, author: Author, type_: str, body: bytes) -> str:
+        """Store an event a member wrote (as if synced); return its id."""
+        author.clock[0] = max(author.clock[0], self.runtime.node.log.max_lamport)
+        raw = author.event(type_, body, ts=int(time.time() * 1000))
         report = await self.runtime.writer.ingest([raw])
         assert report.stored, report
         await self.runtime.refresh_views()
         return self.runtime.node.log.hash(raw).hex()
 
+    async def from_neighbour(self, type_: str, body: bytes) -> str:
+        """Store an event the neighbour wrote (as if synced); return its id."""
+        assert self.neighbour is not None
+        return await self.write(self.neighbour, type_, body)
+
     async def message_from_neighbour(self, text: str, client_id: str = "n1") -> str:
-        """The neighbour writes to this node."""
-        body = chat.MessageSent(client_id=client_id, recipient=self.runtime.me, body=text)
-        return await self.from_neighbour(chat.MESSAGE_SENT, encode_body(body))
+        """The neighbour writes to this node, sealed."""
+        assert self.correspondent is not None
+        body = await self.correspondent.message(self.runtime, text, client_id)
+        return await self.from_neighbour(chat.MESSAGE_SENT, body)
 
 
 @dataclass
@@ -114,7 +128,12 @@ async def running_dashboard(home: Path) -> AsyncIterator[Dashboard]:
     )
     try:
         async with user_simulation(root=lambda: root(host, dashboard_pages())) as user:
-            yield Dashboard(user, runtime)
+            dashboard = Dashboard(user, runtime, home.parent)
+            try:
+                yield dashboard
+            finally:
+                for member in dashboard.others:
+                    member.close()
     finally:
         await runtime.stop()
         node.close()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from hearthnet.adapters.prekeys import x25519_from_ed25519
+from hearthnet.adapters.keyring import x25519_from_ed25519
 from hearthnet.adapters.verification import Checked
 from hearthnet.domain import e2e, envelope
 from hearthnet.domain import market as m
@@ -335,9 +335,9 @@ async def test_log_tails_events_from_another_node_and_marks_forks(dashboard: Das
     user = dashboard.user
     await user.open("/log")
     table = one(user, "events")
-    await eventually(lambda: len(table.rows) == 4)
-    await dashboard.from_neighbour("test.note", b"\x80")
     await eventually(lambda: len(table.rows) == 5)
+    await dashboard.from_neighbour("test.note", b"\x80")
+    await eventually(lambda: len(table.rows) == 6)
     forked = neighbour.fork(2, neighbour_prev(dashboard, neighbour))
     report = await dashboard.runtime.writer.ingest([forked])
     assert report.stored or report.forks, report

@@ -1,5 +1,6 @@
-"""Messages: conversations with unread counts, a thread, sending, and each message's
-delivery and read state."""
+"""Messages: direct conversations with unread counts and group threads, all sealed end to
+end; the open one, sending, each message's delivery and read state, safety numbers, and a
+group's members."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def conversations(me: str, messages: list[dict[str, Any]]) -> list[dict[str, Any
     return list(out.values())
 
 
+def text_of(message: dict[str, Any]) -> str:
+    """A message's text, or why it is not there (not opened yet, or not openable)."""
+    if message["body"]:
+        return str(message["body"])
+    if message.get("error") == "not opened yet":
+        return t("opening")
+    return t("unreadable", why=message["error"]) if message.get("error") else ""
+
+
 def state_of(message: dict[str, Any]) -> str:
     """sent, delivered or read."""
     if message["read_at"]:
@@ -37,31 +47,46 @@ def state_of(message: dict[str, Any]) -> str:
 
 
 class MessagesPage:
-    """One connection's messages page: the conversations, the open thread, the composer."""
+    """One connection's messages page: direct conversations and group threads (all sealed
+    end to end, shown with a lock), the open one, and the composer."""
 
     def __init__(self, ports: NodePorts, me: str) -> None:
-        self.ports, self.me, self.peer = ports, me, ""
+        self.ports, self.me = ports, me
+        self.peer = self.thread_id = ""
         self.names: dict[str, str] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
         ui.label(t("messages")).classes("text-xl font-bold")
         with ui.row().classes("w-full items-start gap-4 flex-wrap sm:flex-nowrap"):
             with ui.column().classes("w-full sm:w-72 gap-2"):
                 self.who = ui.select({}, label=t("new_conversation"), with_input=True)
                 self.who.classes("w-full").mark("pick-member")
                 self.overview = ui.column().classes("w-full gap-1").mark("conversations")
+                with ui.row().classes("w-full items-center"):
+                    ui.label(t("groups")).classes("font-bold")
+                    ui.space()
+                    ui.button(t("new_group"), icon="group_add", on_click=self.new_group).props(
+                        "flat dense"
+                    ).mark("new-group")
+                self.group_list = ui.column().classes("w-full gap-1").mark("groups")
             with ui.column().classes("grow w-full gap-2"):
-                self._thread()
+                self._conversation_area()
+        self.dialog = ui.dialog()
         self.who.on_value_change(self.picked)
         follow(self.refresh, ports, lambda kind: kind.startswith(("chat.", "community.")))
 
-    def _thread(self) -> None:
+    def _conversation_area(self) -> None:
         with ui.row().classes("w-full items-center gap-2"):
+            self.lock = ui.icon("lock", color="positive").mark("private-lock")
+            self.lock_tip = ui.tooltip("")
+            self.lock_tip.move(self.lock)
             self.heading = ui.label("").classes("text-lg font-bold")
             ui.space()
             self.verify = ui.button(t("safety_number"), icon="verified_user")
             self.verify.props("flat dense").mark("safety-number")
             self.verify.on_click(self.show_safety_number)
-            self.verify.set_visibility(False)
-        self.safety = ui.dialog()
+            self.manage = ui.button(t("group_members"), icon="group", on_click=self.show_members)
+            self.manage.props("flat dense").mark("group-members")
+        self.privacy = ui.label("").classes("text-xs opacity-70").mark("privacy-note")
         self.thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
         valid = {
             t("required"): lambda v: bool((v or "").strip()),
@@ -78,23 +103,29 @@ class MessagesPage:
 
     async def open_thread(self, peer: str) -> None:
         """Show the conversation with one member."""
-        self.peer = peer
+        self.peer, self.thread_id = peer, ""
+        await self.refresh()
+
+    async def open_group(self, thread_id: str) -> None:
+        """Show one group thread."""
+        self.peer, self.thread_id = "", thread_id
         await self.refresh()
 
     async def refresh(self) -> None:
-        """The member picker, the conversations and the open thread."""
+        """The member picker, the conversations, the groups and the open one."""
         members = await call(self.ports, "community.members", {})
         history = await call(self.ports, "chat.history", {"limit": 500})
-        if members is None or history is None:
+        groups = await call(self.ports, "chat.thread.list", {})
+        if members is None or history is None or groups is None:
             return
         self.names.update({m["node_id"]: m["display_name"] for m in members["members"]})
-        self.who.set_options(
-            {
-                m["node_id"]: self.name(m["node_id"])
-                for m in members["members"]
-                if m["node_id"] != self.me and m["status"] == "active"
-            }
-        )
+        self.active = {
+            m["node_id"]: self.name(m["node_id"])
+            for m in members["members"]
+            if m["node_id"] != self.me and m["status"] == "active"
+        }
+        self.who.set_options(self.active)
+        self.groups = {g["thread_id"]: g for g in groups["threads"]}
         self.overview.clear()
         with self.overview:
             found = conversations(self.me, history["messages"])
@@ -102,28 +133,58 @@ class MessagesPage:
                 ui.label(t("no_conversations")).classes("opacity-70")
             for c in found:
                 self._conversation(c)
-        await self.show_thread()
+        self.group_list.clear()
+        with self.group_list:
+            if not self.groups:
+                ui.label(t("no_groups")).classes("opacity-70")
+            for g in self.groups.values():
+                self._group(g)
+        await self.show_open()
 
     def _conversation(self, c: dict[str, Any]) -> None:
         card = ui.card().classes("w-full p-2 cursor-pointer")
         card.on("click", lambda p=c["peer"]: self.open_thread(p))
         with card.mark(f"conversation-{c['peer'][8:20]}"):
-            with ui.row().classes("w-full items-center"):
+            with ui.row().classes("w-full items-center gap-1"):
+                ui.icon("lock", size="xs", color="positive")
                 ui.label(self.name(c["peer"])).classes("font-bold")
                 ui.space()
                 if c["unread"]:
                     ui.badge(t("unread", n=c["unread"]), color="negative")
-            body = c["last"]["body"]
-            ui.label(body if isinstance(body, str) else "🔒").classes("text-sm truncate")
+            ui.label(text_of(c["last"])).classes("text-sm truncate")
 
-    async def show_thread(self) -> None:
-        """The open conversation, oldest first; what the other wrote is marked read."""
-        peer = self.peer
-        self.heading.set_text(self.name(peer) if peer else "")
-        self.verify.set_visibility(bool(peer))
-        if not peer:
+    def _group(self, g: dict[str, Any]) -> None:
+        card = ui.card().classes("w-full p-2 cursor-pointer")
+        card.on("click", lambda tid=g["thread_id"]: self.open_group(tid))
+        with card.mark(f"group-{g['thread_id'][:12]}"), ui.row().classes("items-center gap-1"):
+            ui.icon("lock", size="xs", color="positive")
+            ui.label(g["name"]).classes("font-bold")
+            ui.label(t("members_n", n=len(g["members"]))).classes("text-xs opacity-70")
+
+    async def show_open(self) -> None:
+        """The open conversation or group, oldest first."""
+        group = self.groups.get(self.thread_id)
+        shown = bool(self.peer or group)
+        self.heading.set_text(self.name(self.peer) if self.peer else group["name"] if group else "")
+        tip = t("private_direct", who=self.name(self.peer)) if self.peer else t("private_group")
+        self.privacy.set_text(tip if shown else "")
+        self.lock_tip.text = tip
+        for element, visible in (
+            (self.lock, shown),
+            (self.verify, bool(self.peer)),
+            (self.manage, bool(group)),
+        ):
+            element.set_visibility(visible)
+        if self.peer:
+            await self.show_direct()
+        elif group:
+            await self.show_group()
+        else:
             self.thread.clear()
-            return
+
+    async def show_direct(self) -> None:
+        """The direct conversation; what the other wrote is marked read."""
+        peer = self.peer
         history = await call(self.ports, "chat.history", {"peer": peer, "limit": 200})
         if history is None:
             return
@@ -132,10 +193,9 @@ class MessagesPage:
         with self.thread:
             for m in reversed(history["messages"]):
                 mine = m["sender"] == self.me
-                body = m["body"] if isinstance(m["body"], str) else "🔒"
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
                 ui.chat_message(
-                    body,
+                    text_of(m),
                     name=t("this_node") if mine else self.name(peer),
                     stamp=f"{stamp} · {t(state_of(m))}" if mine else stamp,
                     sent=mine,
@@ -145,33 +205,116 @@ class MessagesPage:
         for event_id in unread:
             await call(self.ports, "chat.read", {"event_id": event_id})
 
+    async def show_group(self) -> None:
+        """The open group thread, with each message's author."""
+        history = await call(self.ports, "chat.thread.history", {"thread_id": self.thread_id})
+        if history is None:
+            return
+        self.thread.clear()
+        with self.thread:
+            for m in history["messages"]:
+                mine = m["sender"] == self.me
+                stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
+                name = t("this_node") if mine else self.name(m["sender"])
+                ui.chat_message(text_of(m), name=name, stamp=stamp, sent=mine).classes("w-full")
+
     async def show_safety_number(self) -> None:
         """The number to compare in person with the open conversation's member, and its QR."""
         found = await call(self.ports, "e2e.safety_number", {"node_id": self.peer})
         if found is None:
             return
-        number = found["safety_number"]
-        self.safety.clear()
-        with self.safety, ui.card().classes("items-center").mark("safety-dialog"):
+        number, who = found["safety_number"], self.name(self.peer)
+        self.dialog.clear()
+        with self.dialog, ui.card().classes("items-center").mark("safety-dialog"):
             ui.label(t("safety_number")).classes("text-lg font-bold")
             ui.label(number).classes("hn-mono text-lg text-center max-w-xs").mark("safety-digits")
             qr = ui.html(qr_svg(f"hearthnet-safety://v1/{number.replace(' ', '')}"), sanitize=False)
             qr.classes("w-48 bg-white p-2")
-            ui.label(t("safety_hint", who=self.name(self.peer))).classes("text-sm max-w-xs")
-            ui.button(t("close"), on_click=self.safety.close).props("flat")
-        self.safety.open()
+            ui.label(t("safety_hint", who=who)).classes("text-sm max-w-xs")
+            ui.label(t("safety_fixed", who=who)).classes("text-xs opacity-70 max-w-xs")
+            ui.button(t("close"), on_click=self.dialog.close).props("flat")
+        self.dialog.open()
+
+    async def new_group(self) -> None:
+        """Ask for a name and members; open the new group."""
+        self.dialog.clear()
+        with self.dialog, ui.card().classes("w-80").mark("group-dialog"):
+            ui.label(t("new_group")).classes("text-lg font-bold")
+            name = ui.input(t("group_name")).classes("w-full").mark("group-name")
+            members = ui.select(self.active, multiple=True, label=t("group_members"))
+            members.classes("w-full").props("use-chips").mark("group-pick")
+
+            async def create() -> None:
+                if not (name.value or "").strip() or not members.value:
+                    return
+                body = {
+                    "client_id": uuid.uuid4().hex,
+                    "name": name.value.strip(),
+                    "members": list(members.value),
+                }
+                made = await call(self.ports, "chat.thread.create", body)
+                if made is not None:
+                    self.dialog.close()
+                    await self.open_group(made["thread_id"])
+
+            ui.button(t("create_group"), on_click=create).mark("group-create")
+        self.dialog.open()
+
+    async def show_members(self) -> None:
+        """The open group's members: remove (its creator), add, leave."""
+        group = self.groups.get(self.thread_id)
+        if group is None:
+            return
+        self.dialog.clear()
+        with self.dialog, ui.card().classes("w-80").mark("members-dialog"):
+            ui.label(group["name"]).classes("text-lg font-bold")
+            for member in group["members"]:
+                with ui.row().classes("w-full items-center"):
+                    ui.label(t("this_node") if member == self.me else self.name(member))
+                    ui.space()
+                    if group["creator"] == self.me and member != self.me:
+                        ui.button(
+                            t("remove"),
+                            on_click=lambda m=member: self.change("chat.thread.remove_member", m),
+                        ).props("flat dense color=negative").mark(f"remove-{member[8:20]}")
+            others = {k: v for k, v in self.active.items() if k not in group["members"]}
+            pick = ui.select(others, label=t("add"), with_input=True).classes("w-full")
+            pick.mark("member-pick")
+            ui.button(
+                t("add"), on_click=lambda: self.change("chat.thread.add_member", pick.value)
+            ).mark("member-add")
+            ui.button(t("leave"), on_click=self.leave).props("flat color=negative").mark("leave")
+        self.dialog.open()
+
+    async def change(self, capability: str, member: str | None) -> None:
+        """Add or remove a member of the open group."""
+        if not member:
+            return
+        body = {"thread_id": self.thread_id, "member": member}
+        if await call(self.ports, capability, body) is not None:
+            self.dialog.close()
+            await self.refresh()
+
+    async def leave(self) -> None:
+        """Leave the open group."""
+        if await call(self.ports, "chat.thread.leave", {"thread_id": self.thread_id}) is not None:
+            self.dialog.close()
+            self.thread_id = ""
+            await self.refresh()
 
     async def send(self) -> None:
-        """Send what the composer holds to the open conversation."""
-        if not self.peer or not self.text.validate():
+        """Send what the composer holds to the open conversation or group, sealed."""
+        if not (self.peer or self.thread_id) or not self.text.validate():
             self.text.validate()
             return
-        message = {
-            "client_id": uuid.uuid4().hex,
-            "recipient": self.peer,
-            "body": self.text.value.strip(),
-        }
-        if await call(self.ports, "chat.send", message) is not None:
+        text = self.text.value.strip()
+        if self.peer:
+            body = {"client_id": uuid.uuid4().hex, "recipient": self.peer, "body": text}
+            sent = await call(self.ports, "chat.send", body)
+        else:
+            body = {"client_id": uuid.uuid4().hex, "thread_id": self.thread_id, "body": text}
+            sent = await call(self.ports, "chat.thread.send", body)
+        if sent is not None:
             self.text.set_value("")
             await self.refresh()
 
