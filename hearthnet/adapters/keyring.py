@@ -168,11 +168,16 @@ class LocalKeyring:
         if raw is not None:
             session = _session.decode(raw)
         elif bundle is None:
-            raise LookupError(f"{peer} has published no keys")
+            raise LookupError(
+                f"{peer} has published no keys yet (it has not been online since it joined)"
+            )
         else:
             if self._one("SELECT 1 FROM broken WHERE peer = ? LIMIT 1", (peer,)):
                 bundle = msgspec.structs.replace(bundle, one_time_id=0, one_time=b"")
-            session = ratchet.initiate(self._identity, bundle)
+            try:
+                session = ratchet.initiate(self._identity, bundle)
+            except SealError as exc:
+                raise LookupError(f"{peer}'s published keys cannot be used: {exc}") from None
         session, header, ciphertext = ratchet.encrypt(session, plaintext)
         self._store(peer, session)
         return _encode(header), ciphertext, session.id

@@ -100,11 +100,8 @@ async def _seal_to(node: NodeContext, peer: str, plaintext: bytes) -> tuple[c.Se
         header, ciphertext, session = await node.keyring.seal(
             peer, await _bundle(node, peer), plaintext
         )
-    except LookupError:
-        raise BusError(
-            "not_found",
-            f"{peer} has published no keys yet (it has not been online since it joined)",
-        ) from None
+    except LookupError as exc:
+        raise BusError("not_found", str(exc)) from None
     return c.Sealed(header=header, ciphertext=ciphertext), session
 
 

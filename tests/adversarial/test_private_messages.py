@@ -166,3 +166,17 @@ async def test_a_body_too_long_for_an_event_is_refused_before_anything_is_sealed
             )
         assert await history(runtime) == []
         assert await runtime.keyring.bodies([(runtime.me, "long")]) == {}
+
+
+async def test_a_member_publishing_unusable_keys_gets_a_clear_refusal(tmp_path: Path) -> None:
+    async with village(tmp_path, 1) as (runtime, [friend]):
+        low_order = e2e.PrekeysPublished(
+            identity=friend.keyring.identity_public(),
+            signed_prekey=e2e.Prekey(id=9, key=bytes(32)),
+        )
+        await write(runtime, friend, e2e.PREKEYS_PUBLISHED, encode_body(low_order))
+        with pytest.raises(BusError, match="cannot be used: the peer's key has low order"):
+            await runtime.local_bus().call(
+                "chat.send", {"client_id": "x", "recipient": friend.author.id, "body": "hallo"}
+            )
+        assert await history(runtime) == []

@@ -61,3 +61,11 @@ def test_the_corpus_is_importable_and_reproducible(tmp_path: Path) -> None:
     assert a.read_bytes() == b.read_bytes()
     lines = run(tmp_path, "-m", "hearthnet", "log", "import", str(a), "--json")
     assert '"stored":400' in lines[0] and '"rejected":0' in lines[0]
+
+
+def test_the_private_benchmark_compares_sealed_with_plain(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.private", "5")
+    overhead = next(line for line in lines if line.startswith("overhead_bytes_first="))
+    first, later = (int(part.split("=")[1]) for part in overhead.split()[:2])
+    assert 0 < later < first <= 120, overhead
+    assert re.fullmatch(r"private_latency_ratio=\d+\.\d+", lines[-1]), lines[-1]
