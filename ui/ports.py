@@ -50,8 +50,11 @@ class Broadcaster(Protocol):
 class Onboarding(Protocol):
     """Found or join a community from the browser (raises InviteError with its code)."""
 
-    async def create(self, name: str, revoke_threshold: int) -> dict[str, Any]:
-        """Found a community with this node as its anchor; return once the node runs it."""
+    async def create(
+        self, name: str, revoke_threshold: int, display_name: str = ""
+    ) -> dict[str, Any]:
+        """Found a community with this node as its anchor (its founder named display_name);
+        return once the node runs it."""
         ...
 
     async def join(self, link: str, display_name: str) -> dict[str, Any]:

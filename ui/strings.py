@@ -95,6 +95,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "leave": ("Leave group", "Gruppe verlassen"),
     "no_groups": ("No groups yet.", "Noch keine Gruppen."),
     "members_n": ("{n} members", "{n} Mitglieder"),
+    "your_name": ("Your name", "Dein Name"),
+    "you": ("you", "du"),
     "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),

@@ -16,8 +16,8 @@ from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.config import save_config
 from hearthnet.domain import community as c
-from hearthnet.domain.bodies import encode_body
-from hearthnet.domain.envelope import encode
+from hearthnet.domain.bodies import decode_body, encode_body
+from hearthnet.domain.envelope import decode_stored, encode
 from hearthnet.domain.invite import InviteError, check_invite, parse_invite
 from hearthnet.domain.types import node_id, parse_node_id
 from hearthnet.sync.protocol import Bundle
@@ -30,8 +30,11 @@ if TYPE_CHECKING:
     from hearthnet.domain.invite import Invite
 
 
-def found_community(node: Node, name: str, revoke_threshold: int = 3) -> dict[str, Any]:
-    """Found a community with this node as its anchor: the genesis event, the saved config."""
+def found_community(
+    node: Node, name: str, revoke_threshold: int = 3, founder_name: str = ""
+) -> dict[str, Any]:
+    """Found a community with this node as its anchor (named `founder_name` in it): the
+    genesis event, the saved config."""
     name = name.strip()
     if not 1 <= len(name) <= 64:
         raise InviteError("bad_request", "a community's name is 1 to 64 characters")
@@ -45,7 +48,10 @@ def found_community(node: Node, name: str, revoke_threshold: int = 3) -> dict[st
         )
     me = node_id(signer.public_key)
     genesis = c.CommunityCreated(
-        name=name, founder_node_id=me, policy=c.Policy(min_signatures_to_revoke=revoke_threshold)
+        name=name,
+        founder_node_id=me,
+        policy=c.Policy(min_signatures_to_revoke=revoke_threshold),
+        founder_name=founder_name.strip()[:64],
     )
     node.log.community = signer.public_key
     recorded = node.log.append_local(signer, c.COMMUNITY_CREATED, encode_body(genesis))
@@ -117,9 +123,12 @@ async def _join_through(
     if community != invite.community_id:
         raise SyncError(f"{url} serves another community")
     stats = await synchronise(LocalReplica(node.log, writer), peer)
-    if not await asyncio.to_thread(node.log.find, bytes.fromhex(invite.invite_event_id)):
+    found = await asyncio.to_thread(node.log.find, bytes.fromhex(invite.invite_event_id))
+    if not found:
         raise InviteError("sync_failed", "the synced log does not hold the invitation")
-    body = c.MemberJoined(invite_event_id=invite.invite_event_id, display_name=display_name)
+    invited = decode_body(decode_stored(found[0]).body, c.MemberInvited)
+    name = display_name.strip() or (invited.display_name if invited else "")
+    body = c.MemberJoined(invite_event_id=invite.invite_event_id, display_name=name)
     recorded = await writer.append(signer, c.MEMBER_JOINED, encode_body(body))
     with contextlib.suppress(SyncError):  # else the next sync carries the join
         await peer.push(Bundle(events=[encode(recorded.event)]))
@@ -139,10 +148,14 @@ class BrowserOnboarding:
         self.node, self.start = node, start
         self._lock = asyncio.Lock()
 
-    async def create(self, name: str, revoke_threshold: int) -> dict[str, Any]:
-        """Found a community; return once the node runs it."""
+    async def create(
+        self, name: str, revoke_threshold: int, display_name: str = ""
+    ) -> dict[str, Any]:
+        """Found a community (its founder named `display_name`); return once the node runs it."""
         async with self._lock:
-            out = await asyncio.to_thread(found_community, self.node, name, revoke_threshold)
+            out = await asyncio.to_thread(
+                found_community, self.node, name, revoke_threshold, display_name
+            )
             await self.start()
         return out
 

@@ -7,7 +7,7 @@ import uuid
 import click
 
 from hearthnet.cli.output import emit_fields, emit_json, emit_table, json_option
-from hearthnet.cli.running import call
+from hearthnet.cli.running import call, names
 
 
 @click.group()
@@ -38,14 +38,15 @@ def chat_history(peer: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(messages)
     else:
+        who = names()
         emit_table(
             "messages",
             ["id", "from", "to", "body", "delivered", "read"],
             [
                 (
                     m["event_id"][:12],
-                    m["sender"][:20],
-                    m["recipient"][:20],
+                    who.get(m["sender"], m["sender"][8:20]),
+                    who.get(m["recipient"], m["recipient"][8:20]),
                     m["body"] or f"[{m['error']}]",
                     "yes" if m["delivered_at"] else "",
                     "yes" if m["read_at"] else "",
@@ -108,12 +109,17 @@ def thread_history(thread_id: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(out)
         return
-    click.echo(f"{out['name']}: {', '.join(m[:20] for m in out['members'])}")
+    who = names()
+    click.echo(f"{out['name']}: {', '.join(who.get(m, m[8:20]) for m in out['members'])}")
     emit_table(
         "messages",
         ["id", "from", "body"],
         [
-            (m["event_id"][:12], m["sender"][:20], m["body"] or f"[{m['error']}]")
+            (
+                m["event_id"][:12],
+                who.get(m["sender"], m["sender"][8:20]),
+                m["body"] or f"[{m['error']}]",
+            )
             for m in out["messages"]
         ],
     )

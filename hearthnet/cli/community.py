@@ -25,6 +25,7 @@ from hearthnet.domain.types import (
 
 @click.command()
 @click.option("--name", help="The community's name (1-64 characters).")
+@click.option("--display-name", default="", help="Your name in the community.")
 @click.option("--join", "link", help="Join a community by invite link instead of founding one.")
 @click.option(
     "--revoke-threshold",
@@ -33,10 +34,12 @@ from hearthnet.domain.types import (
     help="Trusted co-signatures needed to revoke a member (default 3).",
 )
 @json_option
-def init(name: str | None, link: str | None, revoke_threshold: int, as_json: bool) -> None:
+def init(
+    name: str | None, display_name: str, link: str | None, revoke_threshold: int, as_json: bool
+) -> None:
     """Create this node's key and found a new community (or join one with --join)."""
     if link is not None:
-        out = _join(link, name or "")
+        out = _join(link, display_name or name or "")
         if as_json:
             emit_json(out)
         else:
@@ -48,7 +51,7 @@ def init(name: str | None, link: str | None, revoke_threshold: int, as_json: boo
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--name")
     with node_session(create_key=True) as node:
         try:
-            out = found_community(node, name, revoke_threshold)
+            out = found_community(node, name, revoke_threshold, display_name)
         except InviteError as exc:
             raise Failure(str(exc)) from None
     if as_json:
@@ -157,9 +160,20 @@ def member_list(as_json: bool) -> None:
     else:
         emit_table(
             "members",
-            ["node", "level", "status", "name"],
-            [(r["node_id"], r["level"], r["status"], r["display_name"]) for r in rows],
+            ["name", "node", "level", "status"],
+            [(r["display_name"], r["node_id"], r["level"], r["status"]) for r in rows],
         )
+
+
+@member.command("name")
+@click.argument("display_name")
+@json_option
+def member_name(display_name: str, as_json: bool) -> None:
+    """Set your name in the community (every member sees it instead of your id)."""
+    if not 1 <= len(display_name.strip()) <= 64:
+        raise click.BadParameter("must be 1 to 64 characters", param_hint="DISPLAY_NAME")
+    out = act("community.profile.update", {"display_name": display_name})
+    emit_json(out) if as_json else click.echo(out["display_name"])
 
 
 def _cosigners(values: tuple[str, ...]) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from hearthnet.cli.output import emit_fields, emit_json, emit_table, json_option
-from hearthnet.cli.running import call
+from hearthnet.cli.running import call, names
 
 
 @click.group()
@@ -73,15 +73,16 @@ def _posts(posts: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         emit_json(posts)
     else:
+        who = names()
         emit_table(
             "board",
-            ["id", "category", "title", "author", "tags"],
+            ["id", "category", "title", "by", "tags"],
             [
                 (
                     p["event_id"][:12],
                     p["category"],
                     p["title"],
-                    p["author"][:20],
+                    who.get(p["author"], p["author"][8:20]),
                     ",".join(p["tags"]),
                 )
                 for p in posts

@@ -124,3 +124,11 @@ def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
     if response.status_code != 200:
         raise Failure(f"the node refused: {response.text[:300]}")
     return response.json()
+
+
+def names() -> dict[str, str]:
+    """Each member's display name (its short id when it has none), and "you" for this node,
+    from the running node."""
+    out = call("community.members")["output"]
+    found = {m["node_id"]: m["display_name"] or m["node_id"][8:20] for m in out["members"]}
+    return {**found, out["me"]: "you"}

@@ -32,6 +32,7 @@ MEMBER_JOINED = "community.member.joined"
 MEMBER_REVOKED = "community.member.revoked"
 MEMBER_PROMOTED = "community.member.promoted"
 MEMBER_DEMOTED = "community.member.demoted"
+PROFILE_UPDATED = "community.profile.updated"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
@@ -55,6 +56,7 @@ class CommunityCreated(msgspec.Struct, frozen=True, kw_only=True):
     name: Name
     founder_node_id: str
     policy: Policy = Policy()
+    founder_name: Text = ""
 
 
 class MemberInvited(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +73,12 @@ class MemberJoined(msgspec.Struct, frozen=True, kw_only=True):
 
     invite_event_id: str
     display_name: Text = ""
+
+
+class ProfileUpdated(msgspec.Struct, frozen=True, kw_only=True):
+    """A member names itself (also the command that records it)."""
+
+    display_name: Name
 
 
 class CoSignature(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,6 +147,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     MEMBER_REVOKED: MemberRevoked,
     MEMBER_PROMOTED: MemberLevelChanged,
     MEMBER_DEMOTED: MemberLevelChanged,
+    PROFILE_UPDATED: ProfileUpdated,
 }
 
 
@@ -268,7 +277,7 @@ def step(s: Fold, e: Entry, verify: Verify) -> None:
         founding = isinstance(body, CommunityCreated) and e.author == e.community
         if founding and isinstance(body, CommunityCreated) and body.founder_node_id == author:
             s.community, s.community_id = body, author
-            s.members[author] = Member("anchor", author, e.lamport)
+            s.members[author] = Member("anchor", author, e.lamport, body.founder_name)
         return
     if node_id(e.community) != s.community_id:
         return
@@ -281,6 +290,9 @@ def step(s: Fold, e: Entry, verify: Verify) -> None:
             _revoke(s, e, author, body, verify)
         case MemberLevelChanged():
             _change_level(s, e, author, body, verify)
+        case ProfileUpdated():
+            if (member := s.active(author)) is not None:
+                member.display_name = body.display_name
 
 
 def _decoded(e: Entry) -> msgspec.Struct | None:

@@ -15,7 +15,7 @@ from hearthnet.domain.capability import BusError
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
 from hearthnet.domain.types import InvalidIdentifier, b64url, parse_node_id, parse_peer_url
 from hearthnet.services.bus import Capability
-from hearthnet.services.context import Nothing, valid_node
+from hearthnet.services.context import Nothing, own_level, valid_node
 
 if TYPE_CHECKING:
     from hearthnet.services.bus import Call
@@ -169,6 +169,7 @@ async def members(call: Call, node: NodeContext) -> dict[str, Any]:
         "members": rows,
         "community_id": found["community_id"],
         "community_name": found["name"],
+        "me": node.me,
     }
 
 
@@ -182,7 +183,21 @@ async def cosign(call: Call, node: NodeContext) -> dict[str, Any]:
     return {"node_id": node.me, "signature": signature, "cosig": f"{node.me}={signature}"}
 
 
+async def rename(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: cm.ProfileUpdated = call.input
+    name = q.display_name.strip()
+    if not name:
+        raise BusError("bad_request", "a name needs at least one letter")
+    if not await own_level(node):
+        raise BusError("unauthorized", "only an active member has a name in the community")
+    recorded = await node.append(
+        cm.PROFILE_UPDATED, encode_body(cm.ProfileUpdated(display_name=name))
+    )
+    return {"event_id": recorded.id.hex(), "display_name": name}
+
+
 CAPABILITIES = (
+    Capability("community.profile.update", "self", cm.ProfileUpdated, rename),
     Capability("community.invite", "self", cm.InviteMember, invite),
     Capability("community.revoke", "self", cm.Revoke, revoke),
     Capability("community.promote", "self", cm.ChangeLevel, promote),

@@ -196,3 +196,15 @@ def test_a_corrupted_database_is_a_clear_error(home: Path) -> None:
     (home / "log.sqlite").write_bytes(b"this is not a database" * 100)
     done = hn(home, "log", "verify", check=1)
     assert "error" in done.stderr
+
+
+def test_a_founder_has_a_name_and_can_change_it(tmp_path: Path) -> None:
+    h = tmp_path / "named"
+    hn(h, "init", "--name", "Hof Nord", "--display-name", "Greta", "--json")
+    [me] = json.loads(hn(h, "member", "list", "--json").stdout)
+    assert me["display_name"] == "Greta"
+    assert hn(h, "member", "name", "Greta M.").stdout.strip() == "Greta M."
+    [me] = json.loads(hn(h, "member", "list", "--json").stdout)
+    assert me["display_name"] == "Greta M."
+    refused = hn(h, "member", "name", "   ", check=2)
+    assert "1 to 64 characters" in refused.stderr

@@ -43,9 +43,17 @@ def trio(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess, NodeProcess
     try:
         for i, home in enumerate(homes[1:], 1):
             link = cli(
-                homes[0], "invite", "create", "--node-id", new_key(home), "--endpoint", nodes[0].url
+                homes[0],
+                "invite",
+                "create",
+                "--node-id",
+                new_key(home),
+                "--endpoint",
+                nodes[0].url,
+                "--display-name",
+                f"Nachbar {i}",
             ).stdout.strip()
-            cli(home, "join", link)
+            cli(home, "join", link)  # no --name: the invitation's name is taken
             extra = ("--without", "market.search", "--without", "log.events") if i == 2 else ()
             nodes.append(
                 NodeProcess(
@@ -68,6 +76,8 @@ def test_board_messages_and_failover(
     trio: tuple[NodeProcess, NodeProcess, NodeProcess, str],
 ) -> None:
     a, b, c, _ = trio
+    named = {m["display_name"] for m in out(a, "member", "list")}
+    assert {"Nachbar 1", "Nachbar 2"} <= named, named
     a_id, b_id = (json.loads(cli(n.home, "id", "--json").stdout)["node_id"] for n in (a, b))
     on_a = cli(a.home, "chat", "verify", b_id).stdout.strip()
     assert on_a == cli(b.home, "chat", "verify", a_id).stdout.strip(), "both see one number"

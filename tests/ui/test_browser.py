@@ -70,6 +70,7 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
         with chromium() as browser:
             page_a, outside_a = open_page(browser, a.url)
             page_a.get_by_label("Community name").fill("Deichdorf")
+            page_a.get_by_label("Your name", exact=True).fill("Anke")
             page_a.get_by_role("button", name="Create").click()
             expect(page_a.get_by_text("Deichdorf").first).to_be_visible(timeout=10 * SECONDS)
 

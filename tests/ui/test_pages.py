@@ -435,8 +435,14 @@ async def test_onboarding_founds_a_community(onboarding: Any) -> None:
     assert onboarding.host.node is None
     user.find(marker="community-name").type("Neustadt")
     user.find(marker="create").click()
+    await eventually(lambda: one(user, "founder-name").error == "required")
+    assert onboarding.host.node is None, "a founder is asked for a name"
+    user.find(marker="founder-name").type("Greta")
+    user.find(marker="create").click()
     await user.should_see("You founded Neustadt!", retries=RETRIES)
     assert onboarding.host.node is not None
+    members = await onboarding.host.node.bus.call("community.members", {})
+    assert [m["display_name"] for m in members["members"]] == ["Greta"]
     await user.open("/")
     await user.should_see("Neustadt", retries=RETRIES)
     await user.should_see(marker="topology")

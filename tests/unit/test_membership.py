@@ -222,3 +222,49 @@ def test_one_rule_says_why_an_invitation_would_not_count() -> None:
         members=state.members,
     )
     assert "only trusted members" in c.invite_refusal(strict, alice.id, bob.id, "member")
+
+
+def _named(who: Author, name: str) -> bytes:
+    return who.event(c.PROFILE_UPDATED, encode_body(c.ProfileUpdated(display_name=name)))
+
+
+def test_members_name_themselves_and_the_latest_name_counts() -> None:
+    founder, _ = community()
+    genesis = founder.event(
+        c.COMMUNITY_CREATED,
+        encode_body(
+            c.CommunityCreated(name="Testdorf", founder_node_id=founder.id, founder_name="Greta")
+        ),
+    )
+    alice, stranger = _member(1, founder), _member(7, founder)
+    inv = _invite(founder, alice)
+    joined = alice.event(
+        c.MEMBER_JOINED,
+        encode_body(c.MemberJoined(invite_event_id=blake3_256(inv).hex(), display_name="Ali")),
+    )
+    state = _fold(genesis, inv, joined)
+    assert state.members[founder.id].display_name == "Greta"
+    assert state.members[alice.id].display_name == "Ali"
+    state = _fold(genesis, inv, joined, _named(alice, "Alice"), _named(stranger, "Alice"))
+    assert state.members[alice.id].display_name == "Alice"
+    assert stranger.id not in state.members, "a name makes nobody a member"
+
+
+def test_a_revoked_member_cannot_rename_itself() -> None:
+    founder, people, raws = _trusted_circle()
+    target = people[-1]
+    body = c.MemberRevoked(target_node_id=target.id)
+    revoke = people[0].event(
+        c.MEMBER_REVOKED,
+        encode_body(
+            c.MemberRevoked(
+                target_node_id=target.id,
+                co_signers=cosign(
+                    founder.community, c.MEMBER_REVOKED, body, *(p.key for p in people[:3])
+                ),
+            )
+        ),
+    )
+    before = _fold(*raws, revoke).members[target.id].display_name
+    after = _fold(*raws, revoke, _named(target, "Die Gemeinde"))
+    assert after.members[target.id].display_name == before

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
+from ui.people import avatar_url
 from ui.qr import qr_svg
 from ui.strings import t
 
@@ -146,8 +147,9 @@ class MessagesPage:
         card.on("click", lambda p=c["peer"]: self.open_thread(p))
         with card.mark(f"conversation-{c['peer'][8:20]}"):
             with ui.row().classes("w-full items-center gap-1"):
+                ui.image(avatar_url(c["peer"])).classes("w-6 h-6 rounded")
+                ui.label(self.name(c["peer"])).classes("font-bold").tooltip(c["peer"][8:24])
                 ui.icon("lock", size="xs", color="positive")
-                ui.label(self.name(c["peer"])).classes("font-bold")
                 ui.space()
                 if c["unread"]:
                     ui.badge(t("unread", n=c["unread"]), color="negative")
@@ -196,8 +198,9 @@ class MessagesPage:
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
                 ui.chat_message(
                     text_of(m),
-                    name=t("this_node") if mine else self.name(peer),
+                    name=t("you") if mine else self.name(peer),
                     stamp=f"{stamp} · {t(state_of(m))}" if mine else stamp,
+                    avatar=avatar_url(m["sender"]),
                     sent=mine,
                 ).classes("w-full")
                 if not mine and m["read_at"] is None:
@@ -215,8 +218,10 @@ class MessagesPage:
             for m in history["messages"]:
                 mine = m["sender"] == self.me
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
-                name = t("this_node") if mine else self.name(m["sender"])
-                ui.chat_message(text_of(m), name=name, stamp=stamp, sent=mine).classes("w-full")
+                name = t("you") if mine else self.name(m["sender"])
+                ui.chat_message(
+                    text_of(m), name=name, stamp=stamp, avatar=avatar_url(m["sender"]), sent=mine
+                ).classes("w-full")
 
     async def show_safety_number(self) -> None:
         """The number to compare in person with the open conversation's member, and its QR."""
@@ -270,7 +275,7 @@ class MessagesPage:
             ui.label(group["name"]).classes("text-lg font-bold")
             for member in group["members"]:
                 with ui.row().classes("w-full items-center"):
-                    ui.label(t("this_node") if member == self.me else self.name(member))
+                    ui.label(t("you") if member == self.me else self.name(member))
                     ui.space()
                     if group["creator"] == self.me and member != self.me:
                         ui.button(

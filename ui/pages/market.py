@@ -10,6 +10,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
+from ui.people import avatar_url, names
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class BoardPage:
 
     def __init__(self, ports: NodePorts, me: str) -> None:
         self.ports, self.me, self.limit = ports, me, PAGE_SIZE
+        self.names: dict[str, str] = {}
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(t("board")).classes("text-xl font-bold")
             ui.space()
@@ -114,7 +116,12 @@ class BoardPage:
                 ui.badge(t(post["category"]) if post["category"] in CATEGORIES else "")
                 ui.label(post["title"]).classes("text-base font-bold")
                 ui.space()
-                ui.label(t("by", who=post["author"][8:20])).classes("text-xs opacity-70")
+                who = self.names.get(post["author"], post["author"][8:20])
+                with ui.row().classes("items-center gap-1"):
+                    ui.image(avatar_url(post["author"])).classes("w-5 h-5 rounded")
+                    ui.label(t("by", who=who)).classes("text-xs opacity-70").tooltip(
+                        post["author"][8:24]
+                    )
             if post["body"]:
                 ui.label(post["body"]).classes("whitespace-pre-wrap")
             if post["tags"]:
@@ -151,6 +158,7 @@ class BoardPage:
             found = await call(self.ports, "market.list", wanted)
         if found is None:
             return
+        self.names = await names(self.ports, self.me)
         posts = [
             p
             for p in found["posts"]

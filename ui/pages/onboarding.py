@@ -40,16 +40,18 @@ def _found(host: DashboardHost, spinner: ui.spinner) -> None:
     }
     name = ui.input(t("community_name"), validation=valid).classes("w-full")
     name.mark("community-name")
+    founder = ui.input(t("your_name"), validation=valid).classes("w-full").mark("founder-name")
     threshold = ui.number(t("revoke_threshold"), value=3, min=1, max=20, precision=0)
     threshold.mark("revoke-threshold")
 
     async def create() -> None:
-        if not name.validate() or not (name.value or "").strip():
-            name.validate()
+        if not name.validate() or not founder.validate():
             return
         spinner.set_visibility(True)
         try:
-            done = await host.onboarding.create(name.value, int(threshold.value or 3))
+            done = await host.onboarding.create(
+                name.value, int(threshold.value or 3), founder.value.strip()
+            )
         except InviteError as exc:
             ui.notify(f"{exc.code}: {exc}", type="negative", multi_line=True)
             return
