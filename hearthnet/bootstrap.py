@@ -106,7 +106,8 @@ FEATURES = (
         community_events.EVENTS,
         (partial(MembershipProjection, verify_ed25519),),
         community.CAPABILITIES,
-        commands=community_cli.COMMANDS,
+        Reactions(on_views_updated=(community.carry_out_requests,)),
+        community_cli.COMMANDS,
         page="ui.pages.community",
     ),
     Feature(

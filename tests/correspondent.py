@@ -23,9 +23,12 @@ if TYPE_CHECKING:
 class Correspondent:
     """One simulated member: its author (feed) and its keyring in `home`."""
 
-    def __init__(self, author: Author, home: Path) -> None:
+    def __init__(self, author: Author, home: Path, slot: int) -> None:
         self.author = author
         self.keyring = LocalKeyring(home, author.key)
+        self.slot = slot
+        """Which one-time prekey of a recipient it takes: a different one for each simulated
+        member, so that none of them takes another's (that race has its own test)."""
 
     async def keys(self, one_time: int = e2e.ONE_TIME_BATCH) -> bytes:
         """The body of its key publication (real keys, private halves in its keyring)."""
@@ -74,14 +77,21 @@ class Correspondent:
         self.keyring.close()
 
     async def bundle(self, runtime: NodeRuntime, who: str) -> Bundle:
-        """A member's keys as the running node's views hold them."""
+        """A member's keys as the running node's views hold them, with this member's one-time
+        prekey (its slot), or none once that one is used up."""
         r = (await runtime.reader.query(BUNDLE_SQL, {"who": who}))[0]
+        taken = await runtime.reader.query(
+            "SELECT o.prekey_id, o.key FROM e2e_one_time o WHERE o.node_id = :who"
+            " AND o.prekey_id = :id AND NOT EXISTS (SELECT 1 FROM e2e_retired x"
+            " WHERE x.node_id = o.node_id AND x.prekey_id = o.prekey_id)",
+            {"who": who, "id": self.slot % e2e.MIN_ONE_TIME + 1},
+        )
         return Bundle(
             identity=r["identity"],
             signed_prekey_id=r["signed_prekey_id"],
             signed_prekey=r["signed_prekey"],
-            one_time_id=r["one_time_id"] or 0,
-            one_time=r["one_time"] or b"",
+            one_time_id=taken[0]["prekey_id"] if taken else 0,
+            one_time=taken[0]["key"] if taken else b"",
         )
 
     async def share_key(

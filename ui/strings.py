@@ -97,6 +97,21 @@ _WORDS: dict[str, tuple[str, str]] = {
     "members_n": ("{n} members", "{n} Mitglieder"),
     "your_name": ("Your name", "Dein Name"),
     "you": ("you", "du"),
+    "requests": ("Requests to approve", "Anfragen zur Zustimmung"),
+    "no_requests": (
+        "No open requests. A change that needs more than your signature waits here until "
+        "enough trusted members approve it.",
+        "Keine offenen Anfragen. Eine Änderung, die mehr als deine Unterschrift braucht, wartet "
+        "hier, bis genug vertrauenswürdige Mitglieder zustimmen.",
+    ),
+    "change_done": ("Done: the change is recorded.", "Erledigt: Die Änderung ist eingetragen."),
+    "change_asked": (
+        "Asked the others: {missing}",
+        "Die anderen sind gefragt: {missing}",
+    ),
+    "approved_by": ("{n} of {of} approved", "{n} von {of} zugestimmt"),
+    "approve": ("Approve", "Zustimmen"),
+    "approved": ("Approved", "Zugestimmt"),
     "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),
@@ -146,18 +161,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "revoke": ("revoke", "ausschließen"),
     "target": ("Member", "Mitglied"),
     "reason": ("Reason", "Grund"),
-    "cosigs": (
-        "Co-signatures, one per line (NODE_ID=SIGNATURE)",
-        "Mitunterschriften, eine pro Zeile (KNOTEN=SIGNATUR)",
-    ),
     "apply": ("Apply", "Ausführen"),
-    "cosign": ("Co-sign", "Mitunterschreiben"),
-    "cosign_hint": (
-        "Hand this to the member who applies the change:",
-        "Gib das dem Mitglied, das die Änderung ausführt:",
-    ),
-    "cosig_invalid": ("each line is NODE_ID=SIGNATURE", "jede Zeile ist KNOTEN=SIGNATUR"),
-    "changed": ("{who} is now {level} ({status})", "{who} ist jetzt {level} ({status})"),
     "membership": ("Membership changes", "Mitgliedschaft ändern"),
     "your_id": ("Your node id", "Deine Knoten-ID"),
     "welcome": ("Welcome to HearthNet", "Willkommen bei HearthNet"),

@@ -195,13 +195,18 @@ def _cosigners(values: tuple[str, ...]) -> list[dict[str, str]]:
 )
 @click.option("--cosig", "cosigs", multiple=True, help="NODE_ID=SIGNATURE (repeatable).")
 def member_revoke(node_id: str, reason: str, cosigs: tuple[str, ...]) -> None:
-    """Revoke a member, with the co-signatures the community's policy asks for."""
-    emit_json(
-        act(
-            "community.revoke",
-            {"target_node_id": node_id, "reason": reason, "co_signers": _cosigners(cosigs)},
-        )
-    )
+    """Revoke a member: at once when your signature (or the --cosig ones) is enough, else as a
+    request the trusted members approve (`member requests`, `member approve`)."""
+    if cosigs:
+        body = {"target_node_id": node_id, "reason": reason, "co_signers": _cosigners(cosigs)}
+        emit_json(act("community.revoke", body))
+        return
+    _request({"change": "revoke", "target_node_id": node_id, "reason": reason})
+
+
+def _request(body: dict[str, str]) -> None:
+    out = act("community.request", body)
+    click.echo("done" if out["done"] else f"asked (request {out['request_id']}): {out['missing']}")
 
 
 @member.command("promote")
@@ -209,13 +214,43 @@ def member_revoke(node_id: str, reason: str, cosigs: tuple[str, ...]) -> None:
 @click.option("--level", type=click.Choice(["trusted", "anchor"]), default="trusted")
 @click.option("--cosig", "cosigs", multiple=True, help="NODE_ID=SIGNATURE (repeatable).")
 def member_promote(node_id: str, level: str, cosigs: tuple[str, ...]) -> None:
-    """Promote a member, with co-signatures."""
-    emit_json(
-        act(
-            "community.promote",
-            {"target_node_id": node_id, "new_level": level, "co_signers": _cosigners(cosigs)},
+    """Promote a member: at once, or as a request the trusted members approve."""
+    if cosigs:
+        body = {"target_node_id": node_id, "new_level": level, "co_signers": _cosigners(cosigs)}
+        emit_json(act("community.promote", body))
+        return
+    _request({"change": "promote", "target_node_id": node_id, "new_level": level})
+
+
+@member.command("requests")
+@json_option
+def member_requests(as_json: bool) -> None:
+    """List open membership change requests and who approved them."""
+    found = act("community.requests", {})["requests"]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            "requests",
+            ["id", "change", "member", "approved", "you can approve"],
+            [
+                (
+                    r["request_id"],
+                    r["change"],
+                    r["target_name"],
+                    f"{len(r['approved_by'])} of {r['needed']}: {', '.join(r['approved_by'])}",
+                    "yes" if r["can_approve"] else "",
+                )
+                for r in found
+            ],
         )
-    )
+
+
+@member.command("approve")
+@click.argument("request_id")
+def member_approve(request_id: str) -> None:
+    """Approve another member's change request with your signature."""
+    emit_json(act("community.approve", {"request_id": request_id}))
 
 
 @member.command("cosign")

@@ -33,6 +33,8 @@ MEMBER_REVOKED = "community.member.revoked"
 MEMBER_PROMOTED = "community.member.promoted"
 MEMBER_DEMOTED = "community.member.demoted"
 PROFILE_UPDATED = "community.profile.updated"
+CHANGE_REQUESTED = "community.change.requested"
+CHANGE_APPROVED = "community.change.approved"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
@@ -79,6 +81,24 @@ class ProfileUpdated(msgspec.Struct, frozen=True, kw_only=True):
     """A member names itself (also the command that records it)."""
 
     display_name: Name
+
+
+class ChangeRequested(msgspec.Struct, frozen=True, kw_only=True):
+    """A trusted member asks the others to approve a membership change (also the command).
+    Once enough have approved, the requester's node records the change with their
+    signatures."""
+
+    change: Literal["revoke", "promote", "demote"]
+    target_node_id: str
+    reason: RevokeReason = "other"
+    new_level: Level = "trusted"
+
+
+class ChangeApproved(msgspec.Struct, frozen=True, kw_only=True):
+    """A trusted member approves a requested change: its co-signature over that change."""
+
+    request_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    signature: Annotated[str, msgspec.Meta(max_length=100)]
 
 
 class CoSignature(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,6 +168,8 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     MEMBER_PROMOTED: MemberLevelChanged,
     MEMBER_DEMOTED: MemberLevelChanged,
     PROFILE_UPDATED: ProfileUpdated,
+    CHANGE_REQUESTED: ChangeRequested,
+    CHANGE_APPROVED: ChangeApproved,
 }
 
 
@@ -211,6 +233,7 @@ class Pending:
     expires_at: int
     lamport: int
     status: str = "pending"
+    display_name: str = ""
 
 
 @dataclass
@@ -321,7 +344,12 @@ def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
     if invite_refusal(s, author, body.invitee_node_id, body.initial_level):
         return
     s.invites[e.id.hex()] = Pending(
-        author, body.invitee_node_id, body.initial_level, body.expires_at, e.lamport
+        author,
+        body.invitee_node_id,
+        body.initial_level,
+        body.expires_at,
+        e.lamport,
+        display_name=body.display_name,
     )
 
 
@@ -332,7 +360,8 @@ def _join(s: Fold, e: Entry, author: str, body: MemberJoined) -> None:
     if author in s.members or e.ts > invite.expires_at or s.active(invite.inviter) is None:
         return
     invite.status = "redeemed"
-    s.members[author] = Member(invite.level, invite.inviter, e.lamport, body.display_name)
+    name = body.display_name or invite.display_name  # the invitation's name by default
+    s.members[author] = Member(invite.level, invite.inviter, e.lamport, name)
 
 
 def _revoke(s: Fold, e: Entry, author: str, body: MemberRevoked, verify: Verify) -> None:
@@ -342,7 +371,7 @@ def _revoke(s: Fold, e: Entry, author: str, body: MemberRevoked, verify: Verify)
         return
     if body.target_node_id == s.community_id:
         return
-    if approvals(s, e, body, verify) >= s.community.policy.min_signatures_to_revoke:
+    if len(approvers(s, e, body, verify)) >= needed(s, e.type, body.target_node_id):
         target.revoked_at = e.lamport
 
 
@@ -358,12 +387,43 @@ def _change_level(s: Fold, e: Entry, author: str, body: MemberLevelChanged, veri
         return
     if body.new_level == "anchor" and author != s.community_id:
         return
-    if approvals(s, e, body, verify) >= needed(s, e.type):
+    if len(approvers(s, e, body, verify)) >= needed(s, e.type, body.target_node_id):
         target.level = body.new_level
 
 
-def needed(s: Fold, event_type: str) -> int:
-    """The co-signatures the community's policy asks for a membership change."""
+def change_refusal(
+    s: Fold, author: str, event_type: str, body: MemberRevoked | MemberLevelChanged
+) -> str:
+    """Why a membership change by this author could never count, whoever approved it ('' when
+    enough approvals would make it count)."""
+    if s.active(author, "trusted") is None:
+        return "membership changes need a trusted member"
+    target = s.active(body.target_node_id)
+    if target is None:
+        return "the target is not an active member"
+    if body.target_node_id == s.community_id:
+        return "the founder's standing cannot be changed"
+    if isinstance(body, MemberLevelChanged):
+        up = LEVEL_RANK[body.new_level] > LEVEL_RANK[target.level]
+        if up != (event_type == MEMBER_PROMOTED) or body.new_level == target.level:
+            return f"the member is already {target.level}"
+        if body.new_level == "anchor" and author != s.community_id:
+            return "only the founder makes anchors"
+    return ""
+
+
+def signers(s: Fold, target: str) -> list[str]:
+    """Who can sign a change of a member: the trusted members (anchors included) but the
+    target itself."""
+    return sorted(
+        who for who in s.members if who != target and s.active(who, "trusted") is not None
+    )
+
+
+def needed(s: Fold, event_type: str, target: str) -> int:
+    """The signatures a membership change needs: the policy's threshold, but never more than
+    the trusted members who could sign it (so a founder alone, or a small community, can act;
+    the threshold applies in full once enough members are trusted)."""
     assert s.community is not None
     policy = s.community.policy
     thresholds: dict[str, int] = {
@@ -371,20 +431,28 @@ def needed(s: Fold, event_type: str) -> int:
         MEMBER_PROMOTED: policy.min_signatures_to_promote,
         MEMBER_DEMOTED: policy.min_signatures_to_demote,
     }
-    return thresholds[event_type]
+    return max(1, min(thresholds[event_type], len(signers(s, target))))
 
 
-def approvals(s: Fold, e: Entry, body: MemberRevoked | MemberLevelChanged, verify: Verify) -> int:
-    """Count distinct trusted members whose co-signature over the change is valid."""
+def approvers(
+    s: Fold, e: Entry, body: MemberRevoked | MemberLevelChanged, verify: Verify
+) -> set[str]:
+    """The distinct trusted members who approve a change: its author (its event is signed)
+    and each co-signer whose signature over the change is valid."""
     payload = cosign_payload(e.community, e.type, body)
-    approvers: set[str] = set()
+    found: set[str] = set()
+    author = node_id(e.author)
+    if s.active(author, "trusted") is not None and author != body.target_node_id:
+        found.add(author)
     for cosig in body.co_signers:
-        if cosig.node_id in approvers or s.active(cosig.node_id, "trusted") is None:
+        if cosig.node_id in found or cosig.node_id == body.target_node_id:
+            continue
+        if s.active(cosig.node_id, "trusted") is None:
             continue
         try:
             key, sig = parse_node_id(cosig.node_id), unb64url(cosig.signature)
         except InvalidIdentifier:
             continue
         if verify(key, payload, sig):
-            approvers.add(cosig.node_id)
-    return len(approvers)
+            found.add(cosig.node_id)
+    return found

@@ -7,13 +7,22 @@ appended: one the policy would not accept is refused and appends nothing.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+
+import msgspec
 
 from hearthnet.domain import community as cm
-from hearthnet.domain.bodies import encode_body
+from hearthnet.domain.bodies import decode_body, encode_body
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.invite import Invite, rfc3339, sign_invite
-from hearthnet.domain.types import InvalidIdentifier, b64url, parse_node_id, parse_peer_url
+from hearthnet.domain.types import (
+    InvalidIdentifier,
+    b64url,
+    node_id,
+    parse_node_id,
+    parse_peer_url,
+    unb64url,
+)
 from hearthnet.services.bus import Capability
 from hearthnet.services.context import Nothing, own_level, valid_node
 
@@ -85,11 +94,19 @@ async def _membership_events(node: NodeContext) -> list[cm.Entry]:
     ]
 
 
-async def _refuse_unless_accepted(
-    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
-) -> None:
-    """Judge a membership change by the community's rules, as if this node appended it now;
-    refuse it (appending nothing) unless it would change the target's standing."""
+class Judged(NamedTuple):
+    """A membership change judged as if this node appended it now."""
+
+    accepted: bool
+    before: cm.Fold
+    candidate: cm.Entry
+
+
+async def _judge(
+    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged
+) -> Judged:
+    """Judge a membership change by the community's rules, as if this node appended it now:
+    whether it would change the target's standing."""
     entries = await _membership_events(node)
     community = entries[0].community if entries else b""
     candidate = cm.Entry(
@@ -103,16 +120,41 @@ async def _refuse_unless_accepted(
     )
     before = cm.fold(entries, node.verify)
     after = cm.fold([*entries, candidate], node.verify)
-    was, now = before.members.get(target), after.members.get(target)
-    if now is not None and was is not None and (now.level, now.revoked_at) != (was.level, None):
+    was, now = before.members.get(body.target_node_id), after.members.get(body.target_node_id)
+    changed = now is not None and was is not None
+    accepted = changed and (now.level, now.revoked_at) != (was.level, None)  # type: ignore[union-attr]
+    return Judged(accepted, before, candidate)
+
+
+async def _refuse_unless_accepted(
+    node: NodeContext, type_: str, body: cm.MemberRevoked | cm.MemberLevelChanged, target: str
+) -> None:
+    """Refuse a membership change (appending nothing) unless it would take effect now."""
+    judged = await _judge(node, type_, body)
+    if judged.accepted:
         return
-    if before.active(node.me, "trusted") is None:
+    if judged.before.active(node.me, "trusted") is None:
         raise BusError("unauthorized", "membership changes need this node to be trusted")
-    approvals = cm.approvals(before, candidate, body, node.verify)
     raise BusError(
-        "unauthorized",
-        f"the community's policy does not accept it: {approvals} of "
-        f"{cm.needed(before, type_)} trusted co-signatures (nothing was recorded)",
+        "unauthorized", missing_signatures(judged.before, judged.candidate, body, node.verify)
+    )
+
+
+def missing_signatures(
+    state: cm.Fold, entry: cm.Entry, body: cm.MemberRevoked | cm.MemberLevelChanged, verify: Any
+) -> str:
+    """How many signatures a change still needs, and who can give them, in plain words."""
+    have = cm.approvers(state, entry, body, verify)
+    need = cm.needed(state, entry.type, body.target_node_id)
+    who = [
+        state.members[w].display_name or w[8:20]
+        for w in cm.signers(state, body.target_node_id)
+        if w not in have
+    ]
+    return (
+        f"{need - len(have)} more trusted signature(s) needed ({len(have)} of {need}); "
+        f"who can co-sign: {', '.join(sorted(who)) or 'nobody yet'}. Nothing was recorded: "
+        "ask them to approve your request"
     )
 
 
@@ -196,6 +238,154 @@ async def rename(call: Call, node: NodeContext) -> dict[str, Any]:
     return {"event_id": recorded.id.hex(), "display_name": name}
 
 
+class RequestInput(msgspec.Struct, kw_only=True):
+    """One change request."""
+
+    request_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Request(NamedTuple):
+    """An open change request: its event, what it asks, and who approved it validly."""
+
+    entry: cm.Entry
+    asked: cm.ChangeRequested
+    type_: str
+    change: cm.MemberRevoked | cm.MemberLevelChanged
+    cosigners: list[cm.CoSignature]
+
+
+def _still_open(state: cm.Fold, asked: cm.ChangeRequested) -> bool:
+    """Whether a requested change has not happened yet (its target still stands as it was)."""
+    target = state.active(asked.target_node_id)
+    if target is None:
+        return False
+    if asked.change == "revoke":
+        return True
+    return target.level != asked.new_level
+
+
+def _open_requests(entries: list[cm.Entry], state: cm.Fold, verify: Any) -> list[Request]:
+    """The requests not yet carried out, each with the valid approvals of trusted members."""
+    asked = {
+        e.id.hex(): (e, body)
+        for e in entries
+        if e.type == cm.CHANGE_REQUESTED
+        and (body := decode_body(e.body, cm.ChangeRequested)) is not None
+        and state.active(node_id(e.author), "trusted") is not None
+        and _still_open(state, body)
+    }
+    found: dict[str, Request] = {}
+    for rid, (entry, body) in asked.items():
+        type_, change = cm.membership_change(
+            body.change, body.target_node_id, reason=body.reason, new_level=body.new_level
+        )
+        found[rid] = Request(entry, body, type_, change, [])
+    for e in entries:
+        approved = decode_body(e.body, cm.ChangeApproved) if e.type == cm.CHANGE_APPROVED else None
+        if approved is None or approved.request_id not in found:
+            continue
+        request, who = found[approved.request_id], node_id(e.author)
+        if who in (request.asked.target_node_id, node_id(request.entry.author)):
+            continue
+        if state.active(who, "trusted") is None:
+            continue
+        payload = cm.cosign_payload(e.community, request.type_, request.change)
+        try:
+            valid = verify(e.author, payload, unb64url(approved.signature))
+        except InvalidIdentifier:
+            valid = False
+        if valid and all(c.node_id != who for c in request.cosigners):
+            request.cosigners.append(cm.CoSignature(node_id=who, signature=approved.signature))
+    return list(found.values())
+
+
+async def request_change(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: cm.ChangeRequested = call.input
+    target = valid_node(q.target_node_id, "target_node_id")
+    type_, body = cm.membership_change(q.change, target, reason=q.reason, new_level=q.new_level)
+    standing = await node.query("SELECT status FROM members WHERE node_id = :who", {"who": target})
+    if not standing or standing[0]["status"] != "active":
+        raise BusError("not_found", f"{target} is not an active member")
+    judged = await _judge(node, type_, body)
+    if judged.accepted:
+        recorded = await node.append(type_, encode_body(body))
+        return {"done": True, "event_id": recorded.id.hex()}
+    refusal = cm.change_refusal(judged.before, node.me, type_, body)
+    if refusal:
+        raise BusError("unauthorized", f"{refusal}: nothing was recorded")
+    recorded = await node.append(cm.CHANGE_REQUESTED, encode_body(q))
+    missing = missing_signatures(judged.before, judged.candidate, body, node.verify)
+    return {"done": False, "request_id": recorded.id.hex(), "missing": missing}
+
+
+async def requests(call: Call, node: NodeContext) -> dict[str, Any]:
+    entries = await _membership_events(node)
+    state = cm.fold(entries, node.verify)
+
+    def name(who: str) -> str:
+        m = state.members.get(who)
+        return (m.display_name if m else "") or who[8:20]
+
+    listed = []
+    for r in _open_requests(entries, state, node.verify):
+        requester = node_id(r.entry.author)
+        approvers = [requester, *(c.node_id for c in r.cosigners)]
+        trusted = state.active(node.me, "trusted") is not None
+        listed.append(
+            {
+                "request_id": r.entry.id.hex(),
+                "change": r.asked.change,
+                "target": r.asked.target_node_id,
+                "target_name": name(r.asked.target_node_id),
+                "reason": r.asked.reason,
+                "new_level": r.asked.new_level,
+                "requester": requester,
+                "approved_by": [name(w) for w in approvers],
+                "needed": cm.needed(state, r.type_, r.asked.target_node_id),
+                "can_approve": trusted
+                and node.me not in approvers
+                and node.me != r.asked.target_node_id,
+            }
+        )
+    return {"requests": listed}
+
+
+async def approve(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: RequestInput = call.input
+    entries = await _membership_events(node)
+    state = cm.fold(entries, node.verify)
+    found = [
+        r for r in _open_requests(entries, state, node.verify) if r.entry.id.hex() == q.request_id
+    ]
+    if not found:
+        raise BusError("not_found", "no open request with that id")
+    request = found[0]
+    if state.active(node.me, "trusted") is None or node.me == request.asked.target_node_id:
+        raise BusError("unauthorized", "only a trusted member other than the target approves")
+    payload = cm.cosign_payload(request.entry.community, request.type_, request.change)
+    body = cm.ChangeApproved(request_id=q.request_id, signature=b64url(node.signer.sign(payload)))
+    recorded = await node.append(cm.CHANGE_APPROVED, encode_body(body))
+    return {"event_id": recorded.id.hex()}
+
+
+_carried_out: set[tuple[str, str]] = set()
+"""Requests this process has recorded the change of (the views may not show it yet)."""
+
+
+async def carry_out_requests(node: NodeContext) -> None:
+    """Reaction: record the change this node requested once enough members approved it."""
+    entries = await _membership_events(node)
+    state = cm.fold(entries, node.verify)
+    for r in _open_requests(entries, state, node.verify):
+        key = (node.me, r.entry.id.hex())
+        if node_id(r.entry.author) != node.me or key in _carried_out or not r.cosigners:
+            continue
+        body = msgspec.structs.replace(r.change, co_signers=r.cosigners)
+        if (await _judge(node, r.type_, body)).accepted:
+            _carried_out.add(key)
+            await node.record(r.type_, encode_body(body))
+
+
 CAPABILITIES = (
     Capability("community.profile.update", "self", cm.ProfileUpdated, rename),
     Capability("community.invite", "self", cm.InviteMember, invite),
@@ -204,4 +394,7 @@ CAPABILITIES = (
     Capability("community.demote", "self", cm.ChangeLevel, demote),
     Capability("community.members", "member", Nothing, members),
     Capability("community.cosign", "self", cm.Cosign, cosign),
+    Capability("community.request", "self", cm.ChangeRequested, request_change),
+    Capability("community.requests", "self", Nothing, requests),
+    Capability("community.approve", "self", RequestInput, approve),
 )

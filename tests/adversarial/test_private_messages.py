@@ -151,8 +151,13 @@ async def test_forged_and_malformed_headers_do_not_stop_the_node(tmp_path: Path)
         assert "malformed" in shown["g"]["error"]
         assert "no signed prekey 999" in shown["f1"]["error"]
         assert shown["ok"]["body"] == "echt"
-        told = await runtime.reader.query("SELECT peer FROM e2e_broken", {})
-        assert told == [{"peer": friend.author.id}], "one broken session, told once"
+
+        async def broken() -> list[dict[str, Any]]:
+            return await runtime.reader.query("SELECT peer FROM e2e_broken", {})
+
+        await eventually(broken, "the node tells the writer its session broke")
+        await runtime.refresh_views()
+        assert await broken() == [{"peer": friend.author.id}], "one broken session, told once"
 
 
 async def test_a_body_too_long_for_an_event_is_refused_before_anything_is_sealed(

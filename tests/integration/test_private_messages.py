@@ -31,7 +31,7 @@ async def join(runtime: NodeRuntime, n: int, home: Path) -> Correspondent:
     """A member joins (invited by the running node) and publishes its keys."""
     friend = Author(signer(n), parse_node_id(runtime.community))
     invite = await runtime.local_bus().call("community.invite", {"invitee_node_id": friend.id})
-    correspondent = Correspondent(friend, home / f"friend{n}")
+    correspondent = Correspondent(friend, home / f"friend{n}", n)
     await write(
         runtime,
         correspondent,

@@ -59,7 +59,7 @@ class Dashboard:
             "community.invite",
             {"invitee_node_id": author.id, "display_name": name},
         )
-        member = Correspondent(author, self.scratch / f"member{n}")
+        member = Correspondent(author, self.scratch / f"member{n}", n)
         self.others.append(member)
         joined = c.MemberJoined(invite_event_id=invite["event_id"], display_name=name)
         await self.write(author, c.MEMBER_JOINED, encode_body(joined))

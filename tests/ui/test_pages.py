@@ -9,11 +9,12 @@ from nicegui import ui
 
 from hearthnet.adapters.keyring import x25519_from_ed25519
 from hearthnet.adapters.verification import Checked
+from hearthnet.domain import community as c
 from hearthnet.domain import e2e, envelope
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import parse_invite
-from hearthnet.domain.types import node_id
+from hearthnet.domain.types import b64url, node_id
 from tests.factories import signer
 from tests.ui.conftest import call_as_node
 
@@ -381,46 +382,51 @@ async def test_community_refuses_a_bad_invitee(dashboard: Dashboard) -> None:
     await user.should_not_see(marker="qr")
 
 
-async def test_community_promotes_with_cosignature_and_explains_a_refusal(
+async def test_community_changes_at_once_or_asks_and_approves_by_one_click(
     dashboard: Dashboard,
 ) -> None:
-    neighbour = await dashboard.add_neighbour("Anna")
+    anna = await dashboard.add_neighbour("Anna")
+    bert = (await dashboard.add_member(3, "Bert")).author
+    carl = (await dashboard.add_member(4, "Carl")).author
     user = dashboard.user
     await user.open("/community")
     await options_hold(user, "change-target", "Anna")
-    user.find(marker="change-target").click()
-    user.find("Anna").click()
-    user.find(marker="cosigs").type("not a signature")
+    one(user, "change-target").set_value(anna.id)
     user.find(marker="apply-change").click()
-    await eventually(lambda: one(user, "cosigs").error == "each line is NODE_ID=SIGNATURE")
-    user.find(marker="cosigs").clear()
+    await user.should_see("Done: the change is recorded.", retries=RETRIES)
+
+    one(user, "change-kind").set_value("revoke")
+    one(user, "change-target").set_value(bert.id)
     stored = dashboard.runtime.node.log.recorder.count_events()
     user.find(marker="apply-change").click()
-    await user.should_see(
-        "unauthorized: the community's policy does not accept it: 0 of 1 trusted",
-        retries=RETRIES,
+    await user.should_see("1 more trusted signature(s) needed (1 of 2)", retries=RETRIES)
+    assert "who can co-sign: Anna" in one(user, "change-outcome").text
+    assert dashboard.runtime.node.log.recorder.count_events() == stored + 1, "only the request"
+    [request] = (await as_node(dashboard, "community.requests", {}))["requests"]
+    change = c.MemberRevoked(target_node_id=bert.id)
+    payload = c.cosign_payload(anna.community, c.MEMBER_REVOKED, change)
+    approved = c.ChangeApproved(
+        request_id=request["request_id"], signature=b64url(anna.key.sign(payload))
     )
-    assert dashboard.runtime.node.log.recorder.count_events() == stored, "a refusal appends nothing"
-    user.find(marker="cosign").click()
-    await user.should_see(marker="cosig", retries=RETRIES)
-    user.find(marker="cosigs").type(one(user, "cosig").value)
-    user.find(marker="apply-change").click()
-    await user.should_see("is now trusted", retries=RETRIES)
-    members = await as_node(dashboard, "community.members", {})
-    levels = {r["node_id"]: r["level"] for r in members["members"]}
-    assert levels[neighbour.id] == "trusted"
+    await dashboard.from_neighbour(c.CHANGE_APPROVED, encode_body(approved))
 
+    async def bert_revoked() -> bool:
+        members = await as_node(dashboard, "community.members", {})
+        return {m["node_id"]: m["status"] for m in members["members"]}[bert.id] == "revoked"
 
-async def test_community_cosign_prints_a_signature(dashboard: Dashboard) -> None:
-    await dashboard.add_neighbour("Anna")
-    user = dashboard.user
+    for _ in range(200):
+        if await bert_revoked():
+            break
+        await asyncio.sleep(0.05)
+    assert await bert_revoked(), "Anna's approval was enough: this node recorded the revocation"
+
+    asked = c.ChangeRequested(change="revoke", target_node_id=carl.id)
+    rid = await dashboard.from_neighbour(c.CHANGE_REQUESTED, encode_body(asked))
     await user.open("/community")
-    await options_hold(user, "change-target", "Anna")
-    user.find(marker="change-target").click()
-    user.find("Anna").click()
-    user.find(marker="cosign").click()
-    await user.should_see(marker="cosig", retries=RETRIES)
-    assert one(user, "cosig").value.startswith(dashboard.runtime.me + "=")
+    await user.should_see(marker=f"approve-{rid[:12]}", retries=RETRIES)
+    user.find(marker=f"approve-{rid[:12]}").click()
+    await user.should_see("2 of 2 approved", retries=RETRIES)
+    await user.should_not_see(marker=f"approve-{rid[:12]}", retries=RETRIES)
 
 
 # --- onboarding

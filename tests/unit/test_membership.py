@@ -268,3 +268,54 @@ def test_a_revoked_member_cannot_rename_itself() -> None:
     before = _fold(*raws, revoke).members[target.id].display_name
     after = _fold(*raws, revoke, _named(target, "Die Gemeinde"))
     assert after.members[target.id].display_name == before
+
+
+def _revocation(by: Author, target: Author, *cosigners: Author) -> bytes:
+    body = c.MemberRevoked(target_node_id=target.id)
+    sigs = cosign(by.community, c.MEMBER_REVOKED, body, *(p.key for p in cosigners))
+    return by.event(
+        c.MEMBER_REVOKED, encode_body(c.MemberRevoked(target_node_id=target.id, co_signers=sigs))
+    )
+
+
+def test_a_founder_alone_can_remove_a_member() -> None:
+    founder, genesis = community()
+    mallory = _member(1, founder)
+    inv = _invite(founder, mallory)
+    state = _fold(genesis, inv, _join(mallory, inv), _revocation(founder, mallory))
+    assert state.active(mallory.id) is None, "one trusted member: one signature (its own)"
+
+
+def test_the_threshold_grows_with_the_trusted_members_up_to_the_policy() -> None:
+    founder, genesis = community()
+    trusted = [_member(i, founder) for i in range(1, 5)]
+    mallory = _member(9, founder)
+    raws = [genesis]
+    for p in [*trusted, mallory]:
+        inv = _invite(founder, p, "member" if p is mallory else "trusted")
+        raws += [inv, _join(p, inv)]
+    two_trusted = [*raws[:3], *raws[-2:]]  # founder, trusted[0], mallory
+    assert _fold(*two_trusted, _revocation(founder, mallory)).active(mallory.id) is not None
+    done = _fold(*two_trusted, _revocation(founder, mallory, trusted[0]))
+    assert done.active(mallory.id) is None, "two trusted members: both sign"
+    five = _fold(*raws)
+    assert c.needed(five, c.MEMBER_REVOKED, mallory.id) == 3, "the policy's 3 of 5"
+    assert _fold(*raws, _revocation(founder, mallory, trusted[0])).active(mallory.id)
+    assert not _fold(*raws, _revocation(founder, mallory, *trusted[:2])).active(mallory.id)
+
+
+def test_a_target_never_signs_its_own_change() -> None:
+    founder, genesis = community()
+    alice = _member(1, founder)
+    inv = _invite(founder, alice, "trusted")
+    state = _fold(genesis, inv, _join(alice, inv))
+    assert c.signers(state, alice.id) == [founder.id]
+    demote = c.MemberLevelChanged(target_node_id=alice.id, new_level="member")
+    sigs = cosign(founder.community, c.MEMBER_DEMOTED, demote, alice.key)
+    by_herself = alice.event(
+        c.MEMBER_DEMOTED,
+        encode_body(
+            c.MemberLevelChanged(target_node_id=alice.id, new_level="member", co_signers=sigs)
+        ),
+    )
+    assert _fold(genesis, inv, _join(alice, inv), by_herself).members[alice.id].level == "trusted"

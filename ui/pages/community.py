@@ -1,5 +1,5 @@
-"""Community: members and their levels, invites with link and QR code, and membership changes
-with the co-signatures the community's policy asks for."""
+"""Community: members and their levels, invites with link and QR code, membership changes, and
+the change requests that trusted members approve with one click."""
 
 from __future__ import annotations
 
@@ -26,19 +26,6 @@ def is_node_id(text: str) -> bool:
     except InvalidIdentifier:
         return False
     return True
-
-
-def parse_cosigs(text: str) -> list[dict[str, str]] | None:
-    """Lines of NODE_ID=SIGNATURE as co-signer entries; None if a line is not one."""
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        node, _, signature = line.strip().partition("=")
-        if not signature or not is_node_id(node):
-            return None
-        out.append({"node_id": node, "signature": signature})
-    return out
 
 
 class CommunityPage:
@@ -89,14 +76,11 @@ class CommunityPage:
                 levels = ["member", "trusted", "anchor"]
                 self.new_level = ui.select(levels, value="trusted", label=t("level"))
                 self.reason = ui.select(list(REASONS), value="other", label=t("reason"))
-            valid = {t("cosig_invalid"): lambda v: parse_cosigs(v or "") is not None}
-            self.cosigs = ui.textarea(t("cosigs"), validation=valid).classes("w-full")
-            self.cosigs.mark("cosigs")
-            with ui.row():
-                ui.button(t("apply"), icon="gavel", on_click=self.apply).mark("apply-change")
-                cosign = ui.button(t("cosign"), icon="draw", on_click=self.cosign)
-                cosign.props("outline").mark("cosign")
-            self.cosigned = ui.column().classes("w-full")
+            ui.button(t("apply"), icon="gavel", on_click=self.apply).mark("apply-change")
+            self.outcome = ui.label("").classes("text-sm").mark("change-outcome")
+        with ui.card().classes("w-full"):
+            ui.label(t("requests")).classes("text-lg font-bold")
+            self.requests = ui.column().classes("w-full gap-2").mark("requests")
 
     async def refresh(self) -> None:
         """The members table and the change form's choices."""
@@ -108,6 +92,13 @@ class CommunityPage:
         self.target.set_options(
             {m["node_id"]: m["display_name"] or m["node_id"][8:24] for m in found["members"]}
         )
+        open_requests = await call(self.ports, "community.requests", {})
+        self.requests.clear()
+        with self.requests:
+            if open_requests is None or not open_requests["requests"]:
+                ui.label(t("no_requests")).classes("opacity-70")
+            for r in (open_requests or {}).get("requests", []):
+                self._request(r)
 
     async def invite(self) -> None:
         """Record an invitation; show its link and QR code."""
@@ -130,42 +121,42 @@ class CommunityPage:
             link.classes("w-full hn-mono").mark("invite-link")
 
     async def apply(self) -> None:
-        """Record the membership change with the co-signatures pasted."""
-        parsed = parse_cosigs(self.cosigs.value or "")
-        if not self.target.value or parsed is None:
-            self.cosigs.validate()
+        """Make the change at once if this node's signature is enough; else ask the trusted
+        members who can approve it."""
+        if not self.target.value:
             return
-        body: dict[str, Any] = {"target_node_id": self.target.value, "co_signers": parsed}
+        body: dict[str, Any] = {"target_node_id": self.target.value, "change": self.change.value}
         if self.change.value == "revoke":
             body["reason"] = self.reason.value
         else:
             body["new_level"] = self.new_level.value
-        done = await call(self.ports, f"community.{self.change.value}", body)
-        if done is not None:
-            who = self.target.value[8:24]
-            said = t("changed", who=who, level=done["level"], status=done["status"])
-            ui.notify(said, type="positive")
-            self.cosigs.set_value("")
-            await self.refresh()
+        done = await call(self.ports, "community.request", body)
+        if done is None:
+            return
+        if done["done"]:
+            self.outcome.set_text(t("change_done"))
+            ui.notify(t("change_done"), type="positive")
+        else:
+            self.outcome.set_text(t("change_asked", missing=done["missing"]))
+        await self.refresh()
 
-    async def cosign(self) -> None:
-        """Co-sign the change with this node's key; show the line to hand on."""
-        if not self.target.value:
-            return
-        body = {
-            "target_node_id": self.target.value,
-            "change": self.change.value,
-            "new_level": self.new_level.value,
-            "reason": self.reason.value,
-        }
-        signed = await call(self.ports, "community.cosign", body)
-        if signed is None:
-            return
-        self.cosigned.clear()
-        with self.cosigned:
-            ui.label(t("cosign_hint"))
-            line = ui.input(value=signed["cosig"]).props("readonly")
-            line.classes("w-full hn-mono").mark("cosig")
+    def _request(self, r: dict[str, Any]) -> None:
+        what = t(r["change"]) if r["change"] == "revoke" else f"{t(r['change'])} → {r['new_level']}"
+        with ui.row().classes("w-full items-center gap-2").mark(f"request-{r['request_id'][:12]}"):
+            ui.label(f"{what}: {r['target_name']}").classes("font-bold")
+            approved = t("approved_by", n=len(r["approved_by"]), of=r["needed"])
+            ui.label(f"{approved} ({', '.join(r['approved_by'])})").classes("text-sm")
+            ui.space()
+            if r["can_approve"]:
+                ui.button(
+                    t("approve"), icon="how_to_vote", on_click=lambda: self.approve(r["request_id"])
+                ).mark(f"approve-{r['request_id'][:12]}")
+
+    async def approve(self, request_id: str) -> None:
+        """Approve another member's request with this node's signature."""
+        if await call(self.ports, "community.approve", {"request_id": request_id}) is not None:
+            ui.notify(t("approved"), type="positive")
+            await self.refresh()
 
 
 def build(ports: NodePorts, me: str) -> None:
