@@ -1,5 +1,5 @@
 """Run the command line as `python -m hearthnet`."""
 
-from hearthnet.bootstrap import main
+from hearthnet.cli.main import main
 
 main()

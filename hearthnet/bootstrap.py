@@ -17,11 +17,12 @@ from hearthnet.adapters.onboarding import BrowserOnboarding
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
 from hearthnet.cli import chat as chat_cli
 from hearthnet.cli import community as community_cli
+from hearthnet.cli import doctor as doctor_cli
 from hearthnet.cli import inspection as inspection_cli
 from hearthnet.cli import market as market_cli
 from hearthnet.cli import mesh as mesh_cli
 from hearthnet.cli import node as node_cli
-from hearthnet.cli.main import command_line, run
+from hearthnet.cli import serve as serve_cli
 from hearthnet.cli.session import Wiring
 from hearthnet.domain import chat as chat_events
 from hearthnet.domain import community as community_events
@@ -117,7 +118,11 @@ FEATURES = (
         e2e.CAPABILITIES,
         Reactions(on_views_updated=(e2e.keep_prekeys,)),
     ),
-    Feature("node", capabilities=node_service.CAPABILITIES, commands=node_cli.COMMANDS),
+    Feature(
+        "node",
+        capabilities=node_service.CAPABILITIES,
+        commands=(*node_cli.COMMANDS, *serve_cli.COMMANDS, *doctor_cli.COMMANDS),
+    ),
 )
 """Every feature a node runs, in the order of the dashboard's navigation."""
 
@@ -190,9 +195,3 @@ async def serve(node: node_home.Node, options: RunOptions) -> None:
 
 
 WIRING = Wiring(PROJECTIONS, CAPABILITIES, serve)
-CLI = command_line(c for f in FEATURES for c in f.commands)
-
-
-def main() -> None:
-    """The `hearthnet` command."""
-    run(CLI, WIRING)

@@ -163,3 +163,6 @@ def doctor(only: str | None, as_json: bool) -> None:
         )
     statuses = {s for s, _ in results.values()}
     raise click.exceptions.Exit(2 if FAIL in statuses else 1 if WARN in statuses else 0)
+
+
+COMMANDS = (doctor,)

@@ -1,42 +1,120 @@
-"""The `hearthnet` command group, built from the features' commands, and its error handling."""
+"""The `hearthnet` command: its commands by name, each loaded only when it runs, and its
+error handling. `hearthnet --help` and the commands that ask the running node load nothing of
+the node itself, so they answer at once."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+import textwrap
 from typing import TYPE_CHECKING
 
 import click
-from eventsourcing.persistence import PersistenceError
 
 from hearthnet import __version__
-from hearthnet.adapters.keystore import KeyFileError
-from hearthnet.adapters.store import StoreUnavailable
 from hearthnet.cli.output import EXIT_ERROR, Failure, stderr
-from hearthnet.config import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Mapping
 
-    from hearthnet.cli.session import Wiring
+COMMANDS: Mapping[str, tuple[str, str]] = {
+    "call": (
+        "hearthnet.cli.node",
+        'Call a capability: NAME[@VERSION] and a JSON body {"params": ..., "input": ...}.',
+    ),
+    "caps": ("hearthnet.cli.node", "List the capabilities this node serves."),
+    "chat": (
+        "hearthnet.cli.chat",
+        "Private messages, sealed end to end: direct, and in group threads.",
+    ),
+    "doctor": (
+        "hearthnet.cli.doctor",
+        "Check keys, community, log, port, capabilities, mDNS, disk and clock; exit 0/1/2.",
+    ),
+    "id": (
+        "hearthnet.cli.community",
+        "Print this node's id (creating its key on first use), to hand to an inviter.",
+    ),
+    "init": (
+        "hearthnet.cli.community",
+        "Create this node's key and found a new community (or join one with --join).",
+    ),
+    "invite": ("hearthnet.cli.community", "Invite nodes into the community."),
+    "join": (
+        "hearthnet.cli.community",
+        "Join a community with an invite link: verify it, sync the log, announce the join.",
+    ),
+    "log": ("hearthnet.cli.inspection", "Inspect and audit the community log."),
+    "market": ("hearthnet.cli.market", "The marketplace board."),
+    "member": ("hearthnet.cli.community", "Members and their trust levels."),
+    "peer": ("hearthnet.cli.mesh", "Manage peers by hand."),
+    "peers": (
+        "hearthnet.cli.mesh",
+        "List the running node's peers with their state and last sync.",
+    ),
+    "run": (
+        "hearthnet.cli.serve",
+        "Run this node: API, replication, discovery and the dashboard, until Ctrl-C or SIGTERM.",
+    ),
+    "status": (
+        "hearthnet.cli.node",
+        "Show the running node: identity, community, peers, log head, capabilities.",
+    ),
+    "version": ("hearthnet.cli.node", "Print package, protocol and Python versions."),
+}
+"""Each command's module (its COMMANDS hold it) and short help: the features' commands, as
+`bootstrap.FEATURES` lists them (a test keeps the two alike)."""
+
+EXPECTED = (
+    ("hearthnet.config", "ConfigError"),
+    ("hearthnet.adapters.keystore", "KeyFileError"),
+    ("hearthnet.adapters.store", "StoreUnavailable"),
+    ("eventsourcing.persistence", "PersistenceError"),
+)
+"""Failures that read well as they are (a module not loaded raised none of its own)."""
 
 
-def command_line(commands: Iterable[click.Command]) -> click.Group:
-    """The `hearthnet` group with the given commands."""
+class Commands(click.Group):
+    """The command group that loads a command's module only to run it."""
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-    @click.version_option(__version__, prog_name="hearthnet")
-    def hearthnet() -> None:
-        """HearthNet: a local-first community mesh around one signed, replicated log."""
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name."""
+        return sorted(COMMANDS)
 
-    for command in commands:
-        hearthnet.add_command(command)
-    return hearthnet
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, from its module."""
+        found = COMMANDS.get(cmd_name)
+        if found is None:
+            return None
+        commands: tuple[click.Command, ...] = importlib.import_module(found[0]).COMMANDS
+        return next(c for c in commands if c.name == cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their short help, without loading them."""
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, textwrap.shorten(text, width, placeholder="..."))
+            for name, (_, text) in sorted(COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-def run(group: click.Group, wiring: Wiring) -> None:
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hearthnet")
+def hearthnet() -> None:
+    """HearthNet: a local-first community mesh around one signed, replicated log."""
+
+
+def _expected(exc: Exception) -> bool:
+    loaded = tuple(getattr(sys.modules[m], name) for m, name in EXPECTED if m in sys.modules)
+    return isinstance(exc, (OSError, *loaded))
+
+
+def main() -> None:
     """Run the CLI, turning expected failures into a message and an exit code."""
     try:
-        code = group.main(standalone_mode=False, obj=wiring)  # a command's Exit comes back here
+        code = hearthnet.main(standalone_mode=False)  # a command's Exit comes back here
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -47,12 +125,10 @@ def run(group: click.Group, wiring: Wiring) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, KeyFileError, StoreUnavailable, PersistenceError, OSError) as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a clear line instead of a traceback; nothing is half-written
-        stderr.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
+        said = str(exc) if _expected(exc) else f"{type(exc).__name__}: {exc}"
+        stderr.print(f"[bold red]error:[/] {said}", markup=True, highlight=False)
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)

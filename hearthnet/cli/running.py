@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from hearthnet.cli.output import Failure, emit_json
 from hearthnet.config import data_home
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Straight to the node: no proxy from the environment stands between the CLI and it."""
 
 EXIT_FOR_ERROR = {
     "bad_request": 2,
@@ -41,47 +44,61 @@ class NoNode(Failure):
     exit_code = 3
 
 
-def call(ref: str, data: dict[str, Any] | None = None, params: dict[str, Any] | None = None) -> Any:
-    """Call a capability on the running node as this node's owner; return its output."""
+def _post(url: str, token: str, body: Any, headers: dict[str, str], timeout: float | None) -> Any:
+    """An HTTP response from the node (the standard library: the CLI starts fast)."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json", **headers},
+        method="POST",
+    )
+    try:
+        return _opener.open(request, timeout=timeout)
+    except urllib.error.HTTPError as refused:
+        return refused
+
+
+def _node() -> tuple[str, str]:
     found = running_node(data_home())
     if found is None:
         raise NoNode("no node is running on this data directory: start `hearthnet run`")
-    url, token = found
+    return found
+
+
+def _refusal(raw: bytes) -> CallFailure:
     try:
-        response = httpx.post(
-            f"{url}/bus/v1/call",
-            json={"params": params or {}, "input": data or {}},
-            headers={"authorization": f"Bearer {token}", "x-hearthnet-capability": ref},
-            timeout=60.0,
-        )
-        answer = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        answer = json.loads(raw)
+    except ValueError:
+        answer = {}
+    return CallFailure(answer.get("error", "internal_error"), answer.get("message", ""))
+
+
+def call(ref: str, data: dict[str, Any] | None = None, params: dict[str, Any] | None = None) -> Any:
+    """Call a capability on the running node as this node's owner; return its output."""
+    url, token = _node()
+    body = {"params": params or {}, "input": data or {}}
+    try:
+        with _post(f"{url}/bus/v1/call", token, body, {"x-hearthnet-capability": ref}, 60) as r:
+            status, raw = r.status, r.read()
+        answer = json.loads(raw) if status == 200 else None
+    except (OSError, ValueError) as exc:
         raise Failure(f"the running node did not answer: {exc}") from None
-    if response.status_code != 200:
-        raise CallFailure(answer.get("error", "internal_error"), answer.get("message", ""))
+    if answer is None:
+        raise _refusal(raw)
     return answer
 
 
 def stream(ref: str, data: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
     """Call a streaming capability and print its frames as JSON Lines."""
-    found = running_node(data_home())
-    if found is None:
-        raise NoNode("no node is running on this data directory: start `hearthnet run`")
-    url, token = found
-    headers = {
-        "authorization": f"Bearer {token}",
-        "x-hearthnet-capability": ref,
-        "accept": "text/event-stream",
-    }
-    event = ""
+    url, token = _node()
+    headers = {"x-hearthnet-capability": ref, "accept": "text/event-stream"}
     body = {"params": params or {}, "input": data or {}}
-    with httpx.stream(
-        "POST", f"{url}/bus/v1/call", json=body, headers=headers, timeout=None
-    ) as response:
-        if response.status_code != 200:
-            answer = json.loads(response.read())
-            raise CallFailure(answer.get("error", "internal_error"), answer.get("message", ""))
-        for line in response.iter_lines():
+    event = ""
+    with _post(f"{url}/bus/v1/call", token, body, headers, None) as response:
+        if response.status != 200:
+            raise _refusal(response.read())
+        for raw_line in response:
+            line = raw_line.decode().rstrip("\r\n")
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: "):
@@ -99,8 +116,10 @@ def running_node(home: Path) -> tuple[str, str] | None:
     except (OSError, ValueError, KeyError):
         return None
     try:
-        httpx.get(f"{url}/health", timeout=2.0).raise_for_status()
-    except httpx.HTTPError:
+        with _opener.open(f"{url}/health", timeout=2.0) as answer:
+            if answer.status != 200:
+                return None
+    except (OSError, ValueError):
         return None
     return str(url), token
 
@@ -111,19 +130,21 @@ def admin_call(home: Path, method: str, path: str, body: Any = None) -> Any:
     if found is None:
         raise NoNode("no node is running on this data directory: start `hearthnet run`")
     url, token = found
+    request = urllib.request.Request(
+        url + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        method=method,
+    )
     try:
-        response = httpx.request(
-            method,
-            url + path,
-            json=body,
-            timeout=10.0,
-            headers={"authorization": f"Bearer {token}"},
-        )
-    except httpx.HTTPError as exc:
+        with _opener.open(request, timeout=10.0) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        raise Failure(
+            f"the node refused: {refused.read()[:300].decode(errors='replace')}"
+        ) from None
+    except (OSError, ValueError) as exc:
         raise Failure(f"the running node did not answer: {exc}") from None
-    if response.status_code != 200:
-        raise Failure(f"the node refused: {response.text[:300]}")
-    return response.json()
 
 
 def names() -> dict[str, str]:

@@ -4,6 +4,7 @@ of the data directory (`HEARTHNET_HOME`) for one command, and acting as its oper
 from __future__ import annotations
 
 import asyncio
+import importlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,11 +36,13 @@ class Wiring:
 
 
 def wiring() -> Wiring:
-    """The wiring of the running command."""
+    """The features as the composition root wires them (loaded by the commands that open the
+    node, not by those that only ask the running one)."""
     found = click.get_current_context().find_object(Wiring)
-    if found is None:
-        raise RuntimeError("the CLI runs from the composition root: hearthnet.bootstrap.main")
-    return found
+    if found is not None:
+        return found
+    wired: Wiring = importlib.import_module("hearthnet.bootstrap").WIRING
+    return wired
 
 
 @contextmanager

@@ -69,3 +69,9 @@ def test_the_private_benchmark_compares_sealed_with_plain(tmp_path: Path) -> Non
     first, later = (int(part.split("=")[1]) for part in overhead.split()[:2])
     assert 0 < later < first <= 120, overhead
     assert re.fullmatch(r"private_latency_ratio=\d+\.\d+", lines[-1]), lines[-1]
+
+
+def test_the_cli_benchmark_times_help_and_status_against_python(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.cli", "3")
+    assert lines[0].startswith("runs=3 python_ms="), lines
+    assert re.fullmatch(r"cli_help_vs_python=\d+\.\d+", lines[-1]), lines[-1]

@@ -3,9 +3,11 @@ protocol's event catalogue and give every capability, command and page exactly o
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 
-from hearthnet.bootstrap import CAPABILITIES, CLI, FEATURES, PROJECTIONS, dashboard_pages
+from hearthnet.bootstrap import CAPABILITIES, FEATURES, PROJECTIONS, dashboard_pages
+from hearthnet.cli.main import COMMANDS
 from hearthnet.domain.admission import SCHEMAS
 
 
@@ -20,7 +22,11 @@ def test_each_capability_command_page_and_view_has_one_feature() -> None:
     assert len(names) == len(set(names))
     views = [make().name for make in PROJECTIONS]
     assert len(views) == len(set(views)) == 6
-    commands = [c.name for f in FEATURES for c in f.commands]
-    assert len(commands) == len(set(commands)) and sorted(commands) == sorted(CLI.commands)
+    commands = {c.name: c for f in FEATURES for c in f.commands}
+    assert len(commands) == sum(len(f.commands) for f in FEATURES)
+    assert sorted(commands) == sorted(COMMANDS), "the CLI lists exactly the features' commands"
+    for name, (module, short_help) in COMMANDS.items():
+        assert commands[name] in importlib.import_module(module).COMMANDS, name
+        assert commands[name].get_short_help_str(limit=500) == short_help, name
     paths = [p.path for p in dashboard_pages()]
     assert len(paths) == len(set(paths)) == len([f for f in FEATURES if f.page])
