@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from nicegui import app
 
 LANGUAGES = ("en", "de")
@@ -112,6 +114,16 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approved_by": ("{n} of {of} approved", "{n} von {of} zugestimmt"),
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
+    "just_now": ("just now", "gerade eben"),
+    "minutes_ago": ("{n} min ago", "vor {n} Min."),
+    "hours_ago": ("{n} h ago", "vor {n} Std."),
+    "days_ago": ("{n} days ago", "vor {n} Tagen"),
+    "message_author": ("Write to {who}", "{who} schreiben"),
+    "confirm_withdraw": (
+        "Take “{title}” off the board? Everyone will see it as withdrawn.",
+        "„{title}“ vom Brett nehmen? Alle sehen ihn dann als zurückgezogen.",
+    ),
+    "cancel_keep": ("Keep it", "Behalten"),
     "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),
@@ -218,3 +230,18 @@ def t(key: str, **values: object) -> str:
     en, de = _WORDS[key]
     text = de if language() == "de" else en
     return text.format(**values) if values else text
+
+
+def ago(ms: int, now_ms: int) -> str:
+    """A moment as people say it: just now, minutes, hours or days ago, else its date."""
+    minutes = max(0, now_ms - ms) // 60000
+    if minutes < 1:
+        return t("just_now")
+    if minutes < 60:
+        return t("minutes_ago", n=minutes)
+    if minutes < 24 * 60:
+        return t("hours_ago", n=minutes // 60)
+    if minutes < 7 * 24 * 60:
+        return t("days_ago", n=minutes // (24 * 60))
+    day = datetime.fromtimestamp(ms / 1000)
+    return day.strftime("%d.%m.%Y") if language() == "de" else day.strftime("%Y-%m-%d")

@@ -103,8 +103,13 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
             page_a.get_by_role("button", name="Messages").click()
             page_a.get_by_label("Write to").click()
             page_a.get_by_role("option", name="Berta").click()
-            page_a.get_by_label("Message").fill("Danke für die Säcke!")
-            page_a.get_by_role("button", name="Send").click()
+            composer = page_a.get_by_label("Message")
+            composer.fill("Danke")
+            composer.press("Shift+Enter")
+            expect(composer).to_have_value("Danke\n")  # Shift+Enter: a new line, not sent
+            composer.fill("Danke für die Säcke!")
+            composer.press("Enter")  # Enter sends
+            expect(composer).to_have_value("")
             page_b.get_by_role("button", name="Nachrichten").click()
             expect(page_b.get_by_text("1 ungelesen")).to_be_visible(timeout=5 * SECONDS)
             page_b.get_by_text("1 ungelesen").click()

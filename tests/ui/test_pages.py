@@ -189,6 +189,34 @@ async def test_board_fulfils_own_posts_only(dashboard: Dashboard) -> None:
     assert await board_titles(dashboard) == ["Nachbars Apfel"]
 
 
+async def test_board_dates_posts_asks_before_withdrawing_and_leads_to_the_author(
+    dashboard: Dashboard,
+) -> None:
+    neighbour = await dashboard.add_neighbour("Anna")
+    theirs = m.PostCreated(client_id="n1", title="Nachbars Apfel")
+    await dashboard.from_neighbour(m.POST_CREATED, encode_body(theirs))
+    await as_node(dashboard, "market.post", _plain(m.PostCreated(client_id="m1", title="Birne")))
+    user = dashboard.user
+    await user.open("/board")
+    await user.should_see("Nachbars Apfel", retries=RETRIES)
+    assert {d.text for d in user.find(marker="post-date").elements} == {"· just now"}
+    user.find(marker="withdraw").click()
+    await user.should_see(marker="confirm-withdraw", retries=RETRIES)
+    await user.should_see("Take “Birne” off the board?", retries=RETRIES)
+    assert sorted(await board_titles(dashboard)) == ["Birne", "Nachbars Apfel"], "not yet"
+    user.find(marker="confirm").click()
+    await user.should_not_see("Birne", retries=RETRIES)
+    user.find(marker="message-author").click()
+    await user.should_see(marker="private-lock", retries=RETRIES)
+    assert one(user, "privacy-note").text.endswith("only you and Anna can read these messages.")
+    user.find(marker="message-text").type("Ist der Apfel noch da?")
+    user.find(marker="send").click()
+    await eventually(lambda: one(user, "message-text").value == "")
+    assert not one(user, "message-text").error, "a sent message leaves the field clean"
+    history = await as_node(dashboard, "chat.history", {"peer": neighbour.id})
+    assert [h["body"] for h in history["messages"]] == ["Ist der Apfel noch da?"]
+
+
 async def test_board_shows_a_post_stored_from_another_node_without_reload(
     dashboard: Dashboard,
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from nicegui import ui
 
@@ -73,6 +74,8 @@ class MessagesPage:
                 self._conversation_area()
         self.dialog = ui.dialog()
         self.who.on_value_change(self.picked)
+        wanted = parse_qs(urlsplit(ui.context.client.sub_pages_router.current_path).query)
+        self.peer = wanted.get("to", [""])[0]  # "write to the author" of a post
         follow(self.refresh, ports, lambda kind: kind.startswith(("chat.", "community.")))
 
     def _conversation_area(self) -> None:
@@ -95,7 +98,8 @@ class MessagesPage:
         }
         with ui.row().classes("w-full items-start gap-2"):
             self.text = ui.textarea(t("message"), validation=valid).props("autogrow rows=1")
-            self.text.classes("grow").mark("message-text")
+            self.text.without_auto_validation().classes("grow").mark("message-text")
+            self.text.on("keydown.enter.exact.prevent", self.send)  # Shift+Enter: a new line
             ui.button(t("send"), icon="send", on_click=self.send).mark("send")
 
     def name(self, node: str) -> str:

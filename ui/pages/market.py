@@ -3,6 +3,7 @@ fulfil/withdraw buttons on this node's own posts."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from nicegui import ui
 from ui.live import call, follow
 from ui.pages import Page
 from ui.people import avatar_url, names
-from ui.strings import t
+from ui.strings import ago, t
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
@@ -103,6 +104,20 @@ class BoardPage:
         self.dialog.close()
         await self.refresh()
 
+    def confirm_withdraw(self, event_id: str, title: str) -> None:
+        """Ask before taking a post off the board."""
+        with ui.dialog() as sure, ui.card().mark("confirm-withdraw"):
+            ui.label(t("confirm_withdraw", title=title))
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("cancel_keep"), on_click=sure.close).props("flat")
+
+                async def withdraw() -> None:
+                    sure.close()
+                    await self.expire(event_id, "withdrawn")
+
+                ui.button(t("withdraw"), on_click=withdraw).props("color=negative").mark("confirm")
+        sure.open()
+
     async def expire(self, event_id: str, reason: str) -> None:
         """Take one of this node's posts off the board."""
         if await call(self.ports, "market.expire", {"event_id": event_id, "reason": reason}):
@@ -122,6 +137,8 @@ class BoardPage:
                     ui.label(t("by", who=who)).classes("text-xs opacity-70").tooltip(
                         post["author"][8:24]
                     )
+                    when = ago(post["created_at"], int(time.time() * 1000))
+                    ui.label(f"· {when}").classes("text-xs opacity-70").mark("post-date")
             if post["body"]:
                 ui.label(post["body"]).classes("whitespace-pre-wrap")
             if post["tags"]:
@@ -130,12 +147,17 @@ class BoardPage:
                         pick = lambda n=name: self.tag.set_value(n)  # noqa: E731
                         ui.chip(name, on_click=pick).props("dense")
             if post["author"] == self.me:
-                self._own_buttons(post["event_id"])
+                self._own_buttons(post["event_id"], post["title"])
+            else:
+                to = f"/messages?to={post['author']}"
+                ui.button(
+                    t("message_author", who=who), icon="chat", on_click=lambda: ui.navigate.to(to)
+                ).props("flat dense").mark("message-author")
 
-    def _own_buttons(self, event_id: str) -> None:
+    def _own_buttons(self, event_id: str, title: str) -> None:
         with ui.row().classes("gap-1"):
             fulfil = lambda: self.expire(event_id, "fulfilled")  # noqa: E731
-            withdraw = lambda: self.expire(event_id, "withdrawn")  # noqa: E731
+            withdraw = lambda: self.confirm_withdraw(event_id, title)  # noqa: E731
             ui.button(t("fulfilled"), icon="check", on_click=fulfil).props("flat dense").mark(
                 "fulfil"
             )
