@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import app, ui
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -145,6 +145,38 @@ def root(host: DashboardHost, pages: Sequence[Page]) -> None:
         )
 
 
+class Notices:
+    """What is new for this connection: unread messages to count, and a toast on any page for
+    each message or emergency post that arrives while it is open."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] | None = None
+
+    async def unread(
+        self, ports: NodePorts, me: str, members: dict[str, Any], urgent: list[dict[str, Any]]
+    ) -> int:
+        """The number of unread messages; a toast for each message or emergency that is new."""
+        history = await call(ports, "chat.history", {"limit": 200})
+        waiting = [
+            m
+            for m in (history or {}).get("messages", [])
+            if m["recipient"] == me and m["read_at"] is None
+        ]
+        names = {m["node_id"]: m["display_name"] or m["node_id"][8:20] for m in members["members"]}
+        fresh = {m["event_id"]: m for m in waiting} | {p["event_id"]: p for p in urgent}
+        if self.seen is not None:
+            for event_id, item in fresh.items():
+                if event_id in self.seen:
+                    continue
+                if "title" in item:
+                    ui.notify(f"{t('emergency')}: {item['title']}", type="negative")
+                else:
+                    who = names.get(item["sender"], item["sender"][8:20])
+                    ui.notify(t("new_message", who=who), type="info", icon="chat")
+        self.seen = (self.seen or set()) | set(fresh)
+        return len(waiting)
+
+
 def header(ports: NodePorts, pages: Sequence[Page]) -> None:
     """Community, node, mesh state, language, navigation and the emergency banner."""
     with ui.header().classes("items-center gap-2 px-3 py-2 flex-wrap"):
@@ -157,13 +189,20 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         ui.space()
         other = "de" if strings.language() == "en" else "en"
         ui.link(other.upper(), f"?lang={other}").classes("text-white no-underline text-sm")
+    badges: dict[str, ui.badge] = {}
     with ui.row().classes("w-full justify-center gap-1 flex-wrap py-1"):
         for page in pages:
             go = lambda path=page.path: ui.navigate.to(path)  # noqa: E731
-            ui.button(t(page.label), icon=page.icon, on_click=go).props("flat no-caps").classes(
-                "px-2"
-            ).mark(f"nav-{page.label}")
+            with (
+                ui.button(t(page.label), icon=page.icon, on_click=go)
+                .props("flat no-caps")
+                .classes("px-2")
+                .mark(f"nav-{page.label}")
+            ):
+                badges[page.label] = ui.badge("", color="negative").props("floating")
+                badges[page.label].mark(f"unread-{page.label}").set_visibility(False)
     banner = ui.row().classes("w-full justify-center")
+    news = Notices()
 
     async def update() -> None:
         status = await call(ports, "node.status", {})
@@ -179,11 +218,16 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         pill.set_text(t("online", n=connected) if connected else t("alone"))
         pill.props(f"color={'positive' if connected else 'warning'}")
         damaged.set_visibility(bool(status.get("log_damaged")))
+        unread = await news.unread(ports, status["node_id"], members, urgent["posts"])
+        if "messages" in badges:
+            badges["messages"].set_text(str(unread))
+            badges["messages"].set_visibility(unread > 0)
+        ui.page_title(f"({unread}) {community}" if unread else community)
         banner.clear()
         with banner:
             for post in urgent["posts"]:
                 with ui.card().classes("w-full bg-red-700 text-white p-2").mark("emergency"):
                     ui.label(f"{t('emergency')}: {post['title']}").classes("font-bold")
 
-    shown = ("market.", "community.", "peer.")
+    shown = ("market.", "community.", "peer.", "chat.")
     follow(update, ports, lambda kind: kind.startswith(shown), every=5.0)

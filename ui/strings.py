@@ -114,6 +114,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approved_by": ("{n} of {of} approved", "{n} von {of} zugestimmt"),
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
+    "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
     "just_now": ("just now", "gerade eben"),
     "minutes_ago": ("{n} min ago", "vor {n} Min."),
     "hours_ago": ("{n} h ago", "vor {n} Std."),

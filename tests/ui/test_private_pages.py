@@ -10,6 +10,7 @@ import msgspec
 from nicegui import ui
 
 from hearthnet.domain import chat
+from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from tests.ui.test_pages import RETRIES, as_node, eventually, one
 
@@ -112,3 +113,25 @@ async def test_a_third_member_s_pages_show_nothing_of_others_private_messages(
     await user.open("/messages")
     await user.should_see("No messages yet.", retries=RETRIES)
     assert (await as_node(dashboard, "chat.history", {}))["messages"] == []
+
+
+async def test_news_reaches_any_page_and_the_messages_tab_counts_what_is_unread(
+    dashboard: Dashboard,
+) -> None:
+    await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/board")
+    await user.should_see("Nothing on the board.", retries=RETRIES)
+    await dashboard.message_from_neighbour("Bist du zuhause?", "n1")
+    await eventually(lambda: "New message from Anna" in user.notify.messages, 15)
+    badge = one(user, "unread-messages")
+    await eventually(lambda: badge.visible and badge.text == "1", 15)
+    post = m.PostCreated(client_id="e1", title="Keller unter Wasser", category="emergency")
+    await dashboard.from_neighbour(m.POST_CREATED, encode_body(post))
+    await eventually(lambda: "EMERGENCY: Keller unter Wasser" in user.notify.messages, 15)
+    user.find(marker="nav-messages").click()
+    marker = f"conversation-{dashboard.neighbour.id[8:20]}"  # type: ignore[union-attr]
+    await user.should_see(marker=marker, retries=RETRIES)
+    user.find(marker=f"conversation-{dashboard.neighbour.id[8:20]}").click()  # type: ignore[union-attr]
+    await user.should_see("Bist du zuhause?", retries=RETRIES)
+    await eventually(lambda: not badge.visible, 15)
