@@ -50,6 +50,18 @@ PWA_HEAD = """
 if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js"); }
 </script>
 """
+OFFLINE_WATCH = """
+<script>
+(function watch() {
+  if (!window.socket) { setTimeout(watch, 200); return; }
+  window.socket.on("disconnect", () => {
+    const pill = document.querySelector(".hn-online");
+    if (pill) { pill.textContent = REASON; pill.classList.add("bg-negative"); }
+  });
+})();
+</script>
+"""
+"""While the node is away the header says so (the page is reloaded when it is back)."""
 MANIFEST = {
     "name": "HearthNet",
     "short_name": "HearthNet",
@@ -134,6 +146,9 @@ def root(host: DashboardHost, pages: Sequence[Page]) -> None:
         positive="#15803d",
     )
     ports = host.node
+    if ports is None and host.onboarding.founded():
+        starting(host)
+        return
     if ports is None:
         with ui.column().classes("w-full max-w-3xl mx-auto p-4"):
             onboarding.build(host)
@@ -143,6 +158,19 @@ def root(host: DashboardHost, pages: Sequence[Page]) -> None:
         ui.sub_pages({p.path: lambda p=p: p.build(ports, host.node_id) for p in pages}).classes(
             "w-full min-w-0 flex flex-col gap-4"
         )
+
+
+def starting(host: DashboardHost) -> None:
+    """A node with a community that is still starting: wait, then show the page asked for."""
+    with ui.column().classes("w-full items-center p-8 gap-4").mark("starting"):
+        ui.spinner(size="lg")
+        ui.label(t("starting"))
+
+    def ready() -> None:
+        if host.node is not None:
+            ui.navigate.reload()
+
+    ui.timer(0.3, ready)
 
 
 class Notices:
@@ -183,7 +211,9 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         ui.icon("local_fire_department").classes("text-2xl")
         title = ui.label("HearthNet").classes("text-lg font-bold")
         node_name = ui.label("").classes("text-sm opacity-80")
-        pill = ui.badge("", color="grey").classes("text-sm").props("rounded")
+        pill = ui.badge("", color="grey").classes("text-sm hn-online").props("rounded")
+        pill.mark("online")
+        ui.add_body_html(OFFLINE_WATCH.replace("REASON", json.dumps(t("reconnecting"))))
         damaged = ui.badge(t("damaged"), color="negative").classes("text-sm").props("rounded")
         damaged.mark("damaged").set_visibility(False)
         ui.space()

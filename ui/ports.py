@@ -61,6 +61,10 @@ class Onboarding(Protocol):
         """Redeem an invite link; return once the node runs the joined community."""
         ...
 
+    def founded(self) -> bool:
+        """Whether this node already belongs to a community (it may still be starting)."""
+        ...
+
 
 @dataclass
 class NodePorts:

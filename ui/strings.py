@@ -115,6 +115,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
+    "starting": ("The node is starting…", "Der Knoten startet…"),
+    "reconnecting": ("offline · reconnecting…", "offline · verbinde neu…"),
     "just_now": ("just now", "gerade eben"),
     "minutes_ago": ("{n} min ago", "vor {n} Min."),
     "hours_ago": ("{n} h ago", "vor {n} Std."),

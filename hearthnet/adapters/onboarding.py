@@ -159,6 +159,10 @@ class BrowserOnboarding:
             await self.start()
         return out
 
+    def founded(self) -> bool:
+        """Whether this node already belongs to a community (it may still be starting)."""
+        return bool(self.node.config.community)
+
     async def join(self, link: str, display_name: str) -> dict[str, Any]:
         """Redeem an invite link; return once the node runs the community."""
         async with self._lock:

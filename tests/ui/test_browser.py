@@ -119,3 +119,24 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
     finally:
         a.stop()
         b.stop()
+
+
+def test_an_open_tab_says_offline_and_comes_back_to_its_page_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "a"
+    cli(home, "init", "--name", "Neustart", "--display-name", "Rita")
+    node = NodeProcess(home, free_port(), "--no-discovery")
+    try:
+        node.start()
+        with chromium() as browser:
+            page, _ = open_page(browser, node.url + "/board")
+            expect(page.get_by_text("Nothing on the board.")).to_be_visible(timeout=10 * SECONDS)
+            node.stop()
+            expect(page.get_by_text("offline · reconnecting…")).to_be_visible(timeout=15 * SECONDS)
+            node.start()
+            expect(page.get_by_text("Nothing on the board.")).to_be_visible(timeout=60 * SECONDS)
+            expect(page.get_by_text("Welcome to HearthNet")).to_have_count(0)
+            assert page.url.endswith("/board")
+    finally:
+        node.stop()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from hearthnet.adapters.keyring import x25519_from_ed25519
+from hearthnet.adapters.onboarding import found_community
 from hearthnet.adapters.verification import Checked
 from hearthnet.domain import community as c
 from hearthnet.domain import e2e, envelope
@@ -494,3 +495,16 @@ async def test_onboarding_refuses_bad_links_with_their_code(onboarding: Any) -> 
     user.find(marker="join").click()
     await user.should_see("invite_invalid", retries=RETRIES)
     assert onboarding.host.node is None
+
+
+async def test_a_founded_node_that_is_still_starting_never_shows_onboarding(
+    onboarding: Any,
+) -> None:
+    founded = found_community(onboarding.host.onboarding.node, "Altdorf", founder_name="Olga")
+    assert founded["community_name"] == "Altdorf"
+    user = onboarding.user
+    await user.open("/board")
+    await user.should_see("The node is starting…", retries=RETRIES)
+    await user.should_not_see("Welcome to HearthNet")
+    await onboarding.host.onboarding.start()
+    await user.should_see("Altdorf", retries=RETRIES)
