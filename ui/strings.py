@@ -15,6 +15,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "log": ("Log", "Protokoll"),
     "community": ("Community", "Gemeinschaft"),
     "online": ("online · {n} peers", "online · {n} Nachbarn"),
+    "online_one": ("online · 1 peer", "online · 1 Nachbar"),
     "damaged": ("log damaged: see Log", "Protokoll beschädigt: siehe Log"),
     "unfolded": (
         "events a view could not take: {n}",
@@ -97,6 +98,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "leave": ("Leave group", "Gruppe verlassen"),
     "no_groups": ("No groups yet.", "Noch keine Gruppen."),
     "members_n": ("{n} members", "{n} Mitglieder"),
+    "members_n_one": ("1 member", "1 Mitglied"),
     "your_name": ("Your name", "Dein Name"),
     "you": ("you", "du"),
     "requests": ("Requests to approve", "Anfragen zur Zustimmung"),
@@ -115,12 +117,22 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
+    "level_member": ("member", "Mitglied"),
+    "level_trusted": ("trusted", "vertrauenswürdig"),
+    "level_anchor": ("anchor", "Anker"),
+    "status_active": ("active", "aktiv"),
+    "status_revoked": ("removed", "ausgeschlossen"),
+    "state_connected": ("online", "verbunden"),
+    "state_unreachable": ("unreachable", "nicht erreichbar"),
+    "state_new": ("new", "neu"),
+    "state_connecting": ("connecting", "verbinde"),
     "starting": ("The node is starting…", "Der Knoten startet…"),
     "reconnecting": ("offline · reconnecting…", "offline · verbinde neu…"),
     "just_now": ("just now", "gerade eben"),
     "minutes_ago": ("{n} min ago", "vor {n} Min."),
     "hours_ago": ("{n} h ago", "vor {n} Std."),
     "days_ago": ("{n} days ago", "vor {n} Tagen"),
+    "days_ago_one": ("yesterday", "gestern"),
     "message_author": ("Write to {who}", "{who} schreiben"),
     "confirm_withdraw": (
         "Take “{title}” off the board? Everyone will see it as withdrawn.",
@@ -147,6 +159,7 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Protokoll geprüft: {events} Ereignisse, sauber",
     ),
     "problems": ("{n} problems found", "{n} Probleme gefunden"),
+    "problems_one": ("1 problem found", "1 Problem gefunden"),
     "feeds": ("Feeds", "Feeds"),
     "events": ("Events", "Ereignisse"),
     "forked": ("FORK", "GABELUNG"),
@@ -229,10 +242,20 @@ def pick_language(query: str, accept: str) -> str:
 
 
 def t(key: str, **values: object) -> str:
-    """The text for key in this connection's language."""
+    """The text for key in this connection's language; a count `n` of 1 takes the key's
+    singular form where it has one ("1 peer", not "1 peers")."""
+    if values.get("n") == 1 and f"{key}_one" in _WORDS:
+        key = f"{key}_one"
     en, de = _WORDS[key]
     text = de if language() == "de" else en
     return text.format(**values) if values else text
+
+
+def word(kind: str, value: str) -> str:
+    """A protocol value (a level, a status, a peer's state) in this connection's words; an
+    unknown one as it is."""
+    key = f"{kind}_{value}"
+    return t(key) if key in _WORDS else value
 
 
 def ago(ms: int, now_ms: int) -> str:

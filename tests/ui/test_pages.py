@@ -508,3 +508,15 @@ async def test_a_founded_node_that_is_still_starting_never_shows_onboarding(
     await user.should_not_see("Welcome to HearthNet")
     await onboarding.host.onboarding.start()
     await user.should_see("Altdorf", retries=RETRIES)
+
+
+async def test_german_pages_say_levels_and_states_in_german(dashboard: Dashboard) -> None:
+    await dashboard.add_neighbour("Anna")
+    user = dashboard.user
+    await user.open("/community?lang=de")
+    table = one(user, "members")
+    await eventually(lambda: len(table.rows) == 2, 15)
+    assert {(r["level"], r["status"]) for r in table.rows} == {
+        ("Anker", "aktiv"),
+        ("Mitglied", "aktiv"),
+    }

@@ -11,7 +11,7 @@ from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from ui.live import call, follow
 from ui.pages import Page
 from ui.qr import qr_svg
-from ui.strings import t
+from ui.strings import t, word
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
@@ -87,7 +87,15 @@ class CommunityPage:
         found = await call(self.ports, "community.members", {})
         if found is None:
             return
-        self.members.rows = [{**m, "short": m["node_id"][:24]} for m in found["members"]]
+        self.members.rows = [
+            {
+                **m,
+                "short": m["node_id"][8:20],
+                "level": word("level", m["level"]),
+                "status": word("status", m["status"]),
+            }
+            for m in found["members"]
+        ]
         self.members.update()
         self.target.set_options(
             {m["node_id"]: m["display_name"] or m["node_id"][8:24] for m in found["members"]}

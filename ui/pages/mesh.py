@@ -10,7 +10,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
-from ui.strings import t
+from ui.strings import t, word
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
@@ -44,7 +44,8 @@ def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, 
                 "symbolSize": 34,
                 "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
                 "label": {
-                    "formatter": f"{(p['node_id'] or p['url'])[8:20]} · {p['state']}\n"
+                    "formatter": f"{(p['node_id'] or p['url'])[8:20]} · "
+                    + f"{word('state', p['state'])}\n"
                     + " · ".join(services(p["capabilities"]))
                 },
             }
@@ -85,7 +86,7 @@ def peer_row(p: dict[str, Any]) -> dict[str, Any]:
     return {
         "url": p["url"],
         "node": p["node_id"][:24],
-        "state": p["state"],
+        "state": word("state", p["state"]),
         "source": p["source"],
         "last_sync": time.strftime("%H:%M:%S", time.localtime(synced / 1000)) if synced else "-",
         "lag": f"{p['lag_s']} s" if p["lag_s"] is not None else "-",
