@@ -117,6 +117,19 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
+    "next_step_title": ("Next: invite a neighbour", "Als Nächstes: lade jemanden ein"),
+    "next_step_text": (
+        "Your community has only you so far. Invite a neighbour: they get a link or a QR code "
+        "to join from their own device.",
+        "Bisher bist nur du in der Gemeinschaft. Lade jemanden aus der Nachbarschaft ein: Sie "
+        "bekommen einen Link oder QR-Code, um mit dem eigenen Gerät beizutreten.",
+    ),
+    "invite_neighbour": ("Invite a neighbour", "Jemanden einladen"),
+    "no_match": (
+        "No post matches “{words}”. Try fewer or other words, or clear the search.",
+        "Kein Beitrag passt zu „{words}“. Versuch weniger oder andere Wörter, oder leere die "
+        "Suche.",
+    ),
     "level_member": ("member", "Mitglied"),
     "level_trusted": ("trusted", "vertrauenswürdig"),
     "level_anchor": ("anchor", "Anker"),

@@ -520,3 +520,20 @@ async def test_german_pages_say_levels_and_states_in_german(dashboard: Dashboard
         ("Anker", "aktiv"),
         ("Mitglied", "aktiv"),
     }
+
+
+async def test_a_founder_alone_is_shown_the_next_step_and_an_empty_search_says_why(
+    dashboard: Dashboard,
+) -> None:
+    user = dashboard.user
+    await user.open("/")
+    await user.should_see("Next: invite a neighbour", retries=RETRIES)
+    user.find(marker="invite-neighbour").click()
+    await user.should_see(marker="invitee", retries=RETRIES)
+    await dashboard.add_neighbour("Anna")
+    await user.open("/")
+    await user.should_see(marker="topology", retries=RETRIES)
+    await user.should_not_see(marker="next-step", retries=RETRIES)
+    await user.open("/board")
+    user.find(marker="search").type("Fahrrad")
+    await user.should_see("No post matches “Fahrrad”.", retries=RETRIES)

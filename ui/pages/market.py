@@ -189,7 +189,8 @@ class BoardPage:
         self.posts.clear()
         with self.posts:
             if not posts:
-                ui.label(t("no_posts")).classes("opacity-70")
+                empty = t("no_match", words=query) if query else t("no_posts")
+                ui.label(empty).classes("opacity-70").mark("board-empty")
             for post in posts:
                 self.card(post)
         self.more.set_visibility(not query and len(found["posts"]) >= self.limit)

@@ -97,6 +97,13 @@ def peer_row(p: dict[str, Any]) -> dict[str, Any]:
 def build(ports: NodePorts, me: str) -> None:
     """The mesh page."""
     ui.label(t("mesh")).classes("text-xl font-bold")
+    with ui.card().classes("w-full").mark("next-step") as next_step:
+        ui.label(t("next_step_title")).classes("text-lg font-bold")
+        ui.label(t("next_step_text"))
+        ui.button(
+            t("invite_neighbour"), icon="person_add", on_click=lambda: ui.navigate.to("/community")
+        ).mark("invite-neighbour")
+    next_step.set_visibility(False)
     chart = ui.echart(graph_options(me, "", [])).classes("w-full h-72").mark("topology")
     ui.label(t("peers")).classes("text-lg font-bold")
     columns = [
@@ -118,8 +125,10 @@ def build(ports: NodePorts, me: str) -> None:
     async def refresh() -> None:
         status = await call(ports, "node.status", {})
         found = await call(ports, "mesh.peers", {})
-        if status is None or found is None:
+        members = await call(ports, "community.members", {})
+        if status is None or found is None or members is None:
             return
+        next_step.set_visibility(len(members["members"]) < 2)  # alone: invite someone
         peers = found["peers"]
         chart.options.clear()
         chart.options.update(graph_options(me, status.get("name", ""), peers))
