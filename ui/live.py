@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import background_tasks, ui
 
 from hearthnet.domain.capability import BusError
+from ui.strings import plain_error
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -20,7 +21,8 @@ async def call(ports: NodePorts, ref: str, data: dict[str, Any]) -> dict[str, An
     try:
         return await ports.bus.call(ref, data)
     except BusError as exc:
-        ui.notify(f"{exc.code}: {exc.message}", type="negative", multi_line=True)
+        said, details = plain_error(exc.code, exc.message)
+        ui.notify(said, caption=details, type="negative", multi_line=True)
         return None
 
 

@@ -117,6 +117,30 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
+    "err_invite_invalid": (
+        "This invite link is damaged or incomplete: ask for a new one.",
+        "Dieser Einladungslink ist beschädigt oder unvollständig: Bitte um einen neuen.",
+    ),
+    "err_invite_expired": (
+        "This invite has expired: ask for a new one.",
+        "Diese Einladung ist abgelaufen: Bitte um eine neue.",
+    ),
+    "err_invitee_mismatch": (
+        "This invite was made for another device.",
+        "Diese Einladung gilt für ein anderes Gerät.",
+    ),
+    "err_already_member": (
+        "This node already belongs to a community.",
+        "Dieser Knoten gehört schon zu einer Gemeinschaft.",
+    ),
+    "err_bootstrap_unreachable": (
+        "The inviting node cannot be reached right now: try again when it is online.",
+        "Der einladende Knoten ist gerade nicht erreichbar: Versuch es, wenn er online ist.",
+    ),
+    "err_sync_failed": (
+        "The community's log could not be copied: try again.",
+        "Das Protokoll der Gemeinschaft konnte nicht kopiert werden: Versuch es noch einmal.",
+    ),
     "next_step_title": ("Next: invite a neighbour", "Als Nächstes: lade jemanden ein"),
     "next_step_text": (
         "Your community has only you so far. Invite a neighbour: they get a link or a QR code "
@@ -262,6 +286,14 @@ def t(key: str, **values: object) -> str:
     en, de = _WORDS[key]
     text = de if language() == "de" else en
     return text.format(**values) if values else text
+
+
+def plain_error(code: str, message: str) -> tuple[str, str]:
+    """An error as a person reads it, and the details (its code and message) to show small."""
+    key = f"err_{code}"
+    if key in _WORDS:
+        return t(key), f"{code}: {message}"
+    return message[:1].upper() + message[1:], code
 
 
 def word(kind: str, value: str) -> str:

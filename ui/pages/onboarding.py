@@ -8,7 +8,7 @@ from nicegui import ui
 
 from hearthnet.domain.invite import InviteError
 from ui.qr import qr_svg
-from ui.strings import t
+from ui.strings import plain_error, t
 
 if TYPE_CHECKING:
     from ui.ports import DashboardHost
@@ -53,7 +53,8 @@ def _found(host: DashboardHost, spinner: ui.spinner) -> None:
                 name.value, int(threshold.value or 3), founder.value.strip()
             )
         except InviteError as exc:
-            ui.notify(f"{exc.code}: {exc}", type="negative", multi_line=True)
+            said, details = plain_error(exc.code, str(exc))
+            ui.notify(said, caption=details, type="negative", multi_line=True)
             return
         finally:
             spinner.set_visibility(False)
@@ -77,7 +78,8 @@ def _join(host: DashboardHost, spinner: ui.spinner) -> None:
         try:
             await host.onboarding.join(link.value, display.value or "")
         except InviteError as exc:
-            ui.notify(f"{exc.code}: {exc}", type="negative", multi_line=True)
+            said, details = plain_error(exc.code, str(exc))
+            ui.notify(said, caption=details, type="negative", multi_line=True)
             return
         finally:
             spinner.set_visibility(False)
