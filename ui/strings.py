@@ -117,6 +117,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approve": ("Approve", "Zustimmen"),
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
+    "anyone_once": ("whoever opens it first", "wer ihn zuerst öffnet"),
+    "copy": ("Copy link", "Link kopieren"),
     "err_invite_invalid": (
         "This invite link is damaged or incomplete: ask for a new one.",
         "Dieser Einladungslink ist beschädigt oder unvollständig: Bitte um einen neuen.",
@@ -212,7 +214,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "name": ("Name", "Name"),
     "invite": ("Invite a member", "Mitglied einladen"),
-    "invitee": ("Their node id (ed25519:…)", "Deren Knoten-ID (ed25519:…)"),
+    "invitee": (
+        "Their node id (ed25519:…), or empty for a one-time link",
+        "Deren Knoten-ID (ed25519:…), oder leer für einen Einmal-Link",
+    ),
     "hours": ("Valid for hours", "Gültig für Stunden"),
     "create_invite": ("Create invite", "Einladung erstellen"),
     "invite_ready": (

@@ -60,6 +60,12 @@ class Gate:
             return self.refuse(request, 401, "unauthorized", f"{node_id(caller)} is not a member")
         return caller if not isinstance(caller, bytes) else self._paced(request, caller)
 
+    def claiming(self, request: Request, body: bytes) -> bytes | JSONResponse:
+        """The key of a node, member or not, whose signed claim of an invite link may go on
+        (paced like any caller: a claim is one hash look-up)."""
+        caller = self._signed(request, body)
+        return caller if not isinstance(caller, bytes) else self._paced(request, caller)
+
     def calling(self, request: Request, body: bytes) -> tuple[str, str] | JSONResponse:
         """(node id, level) of the signed caller of a capability."""
         key = self._signed(request, body)

@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import msgspec
 
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.http_peer import HttpPeer
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.replica import LocalReplica
+from hearthnet.adapters.request_auth import sign_request
+from hearthnet.adapters.routes_node import CLAIM_PATH
 from hearthnet.config import save_config
 from hearthnet.domain import community as c
 from hearthnet.domain.bodies import decode_body, encode_body
@@ -80,12 +83,41 @@ async def redeem_invite(node: Node, link: str, display_name: str) -> dict[str, A
     if node.config.community:
         code = "already_member" if node.config.community == invite.community_id else "bad_request"
         raise InviteError(code, f"this node already belongs to {node.config.community}")
+    if invite.claim_token:
+        invite = await claim_invite(node, invite, display_name)
+        check_invite(invite, verify_ed25519, me, datetime.now(UTC))
     result = await join_community(node, invite, display_name)
     node.config.community = invite.community_id
     node.config.name = node.config.name or display_name
     node.config.peers = sorted({*node.config.peers, *invite.bootstrap_endpoints})
     save_config(node.home, node.config)
     return {"node_id": me, **result}
+
+
+async def claim_invite(node: Node, invite: Invite, display_name: str) -> Invite:
+    """Claim a one-time link from the inviter's node: the invitation for this node that it
+    answers with. InviteError when the link was used, expired or cannot be reached."""
+    signer = node.signer
+    assert signer is not None
+    body = msgspec.json.encode({"token": invite.claim_token, "name": display_name.strip()[:64]})
+    errors = []
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        for url in invite.bootstrap_endpoints:
+            headers = sign_request(
+                signer, invite.community_id, invite.inviter_node_id, "POST", CLAIM_PATH, body
+            )
+            try:
+                answer = await client.post(url + CLAIM_PATH, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                errors.append(f"{url}: {exc}")
+                continue
+            if answer.status_code == 410:
+                raise InviteError("invite_expired", answer.json().get("message", "used or expired"))
+            if answer.status_code != 200:
+                errors.append(f"{url}: HTTP {answer.status_code} {answer.text[:200]}")
+                continue
+            return parse_invite(answer.json()["link"])
+    raise InviteError("bootstrap_unreachable", "; ".join(errors) or "the link names no address")
 
 
 async def join_community(node: Node, invite: Invite, display_name: str) -> dict[str, object]:

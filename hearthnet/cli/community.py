@@ -66,7 +66,12 @@ def invite() -> None:
 
 
 @invite.command("create")
-@click.option("--node-id", "invitee", required=True, help="The invitee's full node id.")
+@click.option(
+    "--node-id",
+    "invitee",
+    default="",
+    help="The invitee's full node id (without it: a one-time link whoever holds it redeems).",
+)
 @click.option("--level", type=click.Choice(["member", "trusted"]), default="member")
 @click.option(
     "--ttl",
@@ -85,9 +90,11 @@ def create(
     endpoints: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Record an invitation in the log and print a signed, expiring invite link."""
+    """Record an invitation in the log and print a signed, expiring invite link: for one node
+    id, or a one-time link for whoever holds it first."""
     try:
-        parse_node_id(invitee)
+        if invitee:
+            parse_node_id(invitee)
     except InvalidIdentifier as exc:
         raise click.BadParameter(str(exc), param_hint="--node-id") from None
     try:

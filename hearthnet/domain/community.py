@@ -35,6 +35,7 @@ MEMBER_DEMOTED = "community.member.demoted"
 PROFILE_UPDATED = "community.profile.updated"
 CHANGE_REQUESTED = "community.change.requested"
 CHANGE_APPROVED = "community.change.approved"
+INVITE_OFFERED = "community.invite.offered"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
@@ -65,6 +66,18 @@ class MemberInvited(msgspec.Struct, frozen=True, kw_only=True):
     """A member invites a node id, at a level, until a deadline (ms since epoch)."""
 
     invitee_node_id: str
+    initial_level: Literal["member", "trusted"] = "member"
+    expires_at: TimeMs
+    display_name: Text = ""
+    offer_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    """The one-time link (its offer's event id) this invitation was claimed through."""
+
+
+class InviteOffered(msgspec.Struct, frozen=True, kw_only=True):
+    """A one-time invitation for whoever holds its link: the hash of the link's secret; the
+    inviter's node names the holder in an invitation when it claims it (ADR 0017)."""
+
+    token_hash: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
     initial_level: Literal["member", "trusted"] = "member"
     expires_at: TimeMs
     display_name: Text = ""
@@ -127,12 +140,22 @@ class MemberLevelChanged(msgspec.Struct, frozen=True, kw_only=True):
 class InviteMember(msgspec.Struct, frozen=True, kw_only=True):
     """Command: invite a node, at a level, for some hours."""
 
-    invitee_node_id: str
+    invitee_node_id: str = ""
+    """Empty: a one-time link for whoever holds it."""
     display_name: Text = ""
     initial_level: Literal["member", "trusted"] = "member"
     ttl_hours: Annotated[float, msgspec.Meta(ge=0.01, le=720)] = 24.0
     bootstrap_endpoints: Annotated[list[str], msgspec.Meta(max_length=8)] = []
     """Where the invitee syncs from (default: this node's own address)."""
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """Command (the node's own, on behalf of a link's holder): name the holder of a one-time
+    link's secret in an invitation."""
+
+    token: Annotated[str, msgspec.Meta(max_length=64)]
+    node_id: str
+    display_name: Text = ""
 
 
 class Revoke(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,6 +193,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     PROFILE_UPDATED: ProfileUpdated,
     CHANGE_REQUESTED: ChangeRequested,
     CHANGE_APPROVED: ChangeApproved,
+    INVITE_OFFERED: InviteOffered,
 }
 
 
@@ -237,6 +261,18 @@ class Pending:
 
 
 @dataclass
+class Offer:
+    """A one-time invitation link and whether it was claimed."""
+
+    inviter: str
+    token_hash: bytes
+    level: str
+    expires_at: int
+    display_name: str
+    claimed_by: str = ""
+
+
+@dataclass
 class Fold:
     """The membership state after folding some events in (lamport, id) order."""
 
@@ -244,6 +280,7 @@ class Fold:
     community_id: str = ""
     members: dict[str, Member] = field(default_factory=dict)
     invites: dict[str, Pending] = field(default_factory=dict)
+    offers: dict[str, Offer] = field(default_factory=dict)
 
     def active(self, who: str, min_level: str = "member") -> Member | None:
         """Return a member in good standing at min_level or above."""
@@ -313,6 +350,15 @@ def step(s: Fold, e: Entry, verify: Verify) -> None:
             _revoke(s, e, author, body, verify)
         case MemberLevelChanged():
             _change_level(s, e, author, body, verify)
+        case InviteOffered():
+            if not invite_refusal(s, author, "", body.initial_level):
+                s.offers[e.id.hex()] = Offer(
+                    author,
+                    body.token_hash,
+                    body.initial_level,
+                    body.expires_at,
+                    body.display_name,
+                )
         case ProfileUpdated():
             if (member := s.active(author)) is not None:
                 member.display_name = body.display_name
@@ -343,6 +389,13 @@ def invite_refusal(s: Fold, inviter: str, invitee: str, level: str) -> str:
 def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
     if invite_refusal(s, author, body.invitee_node_id, body.initial_level):
         return
+    if body.offer_id:  # claimed through a one-time link: the first claim counts, once
+        offer = s.offers.get(body.offer_id)
+        if offer is None or offer.claimed_by or offer.inviter != author:
+            return
+        if e.ts > offer.expires_at or body.initial_level != offer.level:
+            return
+        offer.claimed_by = body.invitee_node_id
     s.invites[e.id.hex()] = Pending(
         author,
         body.invitee_node_id,

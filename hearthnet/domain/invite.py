@@ -1,4 +1,5 @@
-"""Invite links: `hearthnet://v1/<base64url of canonical JSON>`, signed by the inviter."""
+"""Invite links: `hearthnet://v1/<base64url of canonical JSON>`, signed by the inviter: for
+one node id, or (one-time links) for whoever holds the link's secret first."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class Invite(msgspec.Struct, frozen=True, kw_only=True):
     invite_event_id: str
     bootstrap_endpoints: list[str] = []
     expires_at: str
+    claim_token: str = ""
+    """A one-time link's secret (then `invitee_node_id` is empty): the holder's node claims a
+    personal invitation with it from the inviter's node."""
     signature: str = ""
 
 
@@ -46,6 +50,8 @@ def _signed_part(invite: Invite) -> bytes:
     """Return the canonical JSON of the invite without its signature field."""
     fields = msgspec.structs.asdict(invite)
     del fields["signature"]
+    if not fields["claim_token"]:  # links for one node id read as they always did
+        del fields["claim_token"]
     return _json.encode(fields)
 
 
@@ -83,5 +89,7 @@ def check_invite(invite: Invite, verify: Verify, me: str, now: datetime) -> None
         raise InviteError("invite_invalid", "the invite's signature is not the inviter's")
     if now >= expires:
         raise InviteError("invite_expired", f"the invite expired at {invite.expires_at}")
+    if not invite.invitee_node_id and invite.claim_token:
+        return  # a one-time link: whoever holds it claims it
     if invite.invitee_node_id != me:
         raise InviteError("invitee_mismatch", "the invite is for another node")

@@ -6,6 +6,10 @@ appended: one the policy would not accept is refused and appends nothing.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import os
 import time
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
@@ -31,13 +35,34 @@ if TYPE_CHECKING:
     from hearthnet.services.context import NodeContext
 
 
+async def _link(
+    node: NodeContext, invited: cm.MemberInvited, event_id: str, endpoints: list[str], token: str
+) -> str:
+    community = await node.query("SELECT community_id, name FROM community", {})
+    terms = Invite(
+        community_id=community[0]["community_id"],
+        community_name=community[0]["name"],
+        inviter_node_id=node.me,
+        invitee_node_id=invited.invitee_node_id,
+        initial_level=invited.initial_level,
+        invite_event_id=event_id,
+        bootstrap_endpoints=endpoints,
+        expires_at=rfc3339(invited.expires_at),
+        claim_token=token,
+    )
+    return sign_invite(terms, node.signer)
+
+
 async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
     q: cm.InviteMember = call.input
-    valid_node(q.invitee_node_id, "invitee_node_id")
+    if q.invitee_node_id:
+        valid_node(q.invitee_node_id, "invitee_node_id")
     try:
         endpoints = [parse_peer_url(u) for u in q.bootstrap_endpoints] or node.endpoints()
     except InvalidIdentifier as exc:
         raise BusError("bad_request", f"bootstrap_endpoints: {exc}") from None
+    if not endpoints:
+        raise BusError("bad_request", "no address where the invitee can reach this node")
     known = await node.query(
         "SELECT status FROM members WHERE node_id = :who", {"who": q.invitee_node_id}
     )
@@ -49,29 +74,87 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     if refusal:
         raise BusError("unauthorized", refusal)
+    expires_at = int((time.time() + q.ttl_hours * 3600) * 1000)
+    if not q.invitee_node_id:
+        return await _offer(node, q, expires_at, endpoints)
     body = cm.MemberInvited(
         invitee_node_id=q.invitee_node_id,
         initial_level=q.initial_level,
         display_name=q.display_name,
-        expires_at=int((time.time() + q.ttl_hours * 3600) * 1000),
+        expires_at=expires_at,
     )
     recorded = await node.append(cm.MEMBER_INVITED, encode_body(body))
-    community = await node.query("SELECT community_id, name FROM community", {})
-    terms = Invite(
-        community_id=community[0]["community_id"],
-        community_name=community[0]["name"],
-        inviter_node_id=node.me,
-        invitee_node_id=q.invitee_node_id,
-        initial_level=q.initial_level,
-        invite_event_id=recorded.id.hex(),
-        bootstrap_endpoints=endpoints,
-        expires_at=rfc3339(body.expires_at),
-    )
     return {
         "event_id": recorded.id.hex(),
         "lamport": recorded.event.lamport,
         "expires_at": body.expires_at,
-        "link": sign_invite(terms, node.signer),
+        "link": await _link(node, body, recorded.id.hex(), endpoints, ""),
+    }
+
+
+async def _offer(
+    node: NodeContext, q: cm.InviteMember, expires_at: int, endpoints: list[str]
+) -> dict[str, Any]:
+    """A one-time link: its secret's hash on the log, the secret in the link only."""
+    secret = os.urandom(32)
+    offer = cm.InviteOffered(
+        token_hash=hashlib.sha256(secret).digest(),
+        initial_level=q.initial_level,
+        expires_at=expires_at,
+        display_name=q.display_name,
+    )
+    recorded = await node.append(cm.INVITE_OFFERED, encode_body(offer))
+    terms = cm.MemberInvited(
+        invitee_node_id="", initial_level=q.initial_level, expires_at=expires_at
+    )
+    link = await _link(node, terms, recorded.id.hex(), endpoints, b64url(secret))
+    return {
+        "event_id": recorded.id.hex(),
+        "lamport": recorded.event.lamport,
+        "expires_at": expires_at,
+        "link": link,
+        "one_time": True,
+    }
+
+
+_claiming = asyncio.Lock()
+"""Claims are decided one at a time, so a link is claimed once."""
+
+
+async def claim(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: cm.Claim = call.input
+    who = valid_node(q.node_id, "node_id")
+    try:
+        token_hash = hashlib.sha256(unb64url(q.token)).digest()
+    except InvalidIdentifier:
+        raise BusError("bad_request", "the link's secret is malformed") from None
+    async with _claiming:
+        state = cm.fold(await _membership_events(node), node.verify)
+        found = [
+            (oid, o)
+            for oid, o in state.offers.items()
+            if hmac.compare_digest(o.token_hash, token_hash) and o.inviter == node.me
+        ]
+        if not found:
+            raise BusError("not_found", "no such invite link on this node")
+        offer_id, offer = found[0]
+        if offer.claimed_by:
+            raise BusError("expired", "this invite link was used already: ask for a new one")
+        if offer.expires_at <= int(time.time() * 1000):
+            raise BusError("expired", "this invite link has expired: ask for a new one")
+        if state.active(who) is not None:
+            raise BusError("bad_request", f"{who} is already a member")
+        body = cm.MemberInvited(
+            invitee_node_id=who,
+            initial_level=offer.level,  # type: ignore[arg-type]
+            display_name=q.display_name or offer.display_name,
+            expires_at=offer.expires_at,
+            offer_id=offer_id,
+        )
+        recorded = await node.append(cm.MEMBER_INVITED, encode_body(body))
+    return {
+        "event_id": recorded.id.hex(),
+        "link": await _link(node, body, recorded.id.hex(), node.endpoints(), ""),
     }
 
 
@@ -389,6 +472,7 @@ async def carry_out_requests(node: NodeContext) -> None:
 CAPABILITIES = (
     Capability("community.profile.update", "self", cm.ProfileUpdated, rename),
     Capability("community.invite", "self", cm.InviteMember, invite),
+    Capability("community.claim", "self", cm.Claim, claim),
     Capability("community.revoke", "self", cm.Revoke, revoke),
     Capability("community.promote", "self", cm.ChangeLevel, promote),
     Capability("community.demote", "self", cm.ChangeLevel, demote),

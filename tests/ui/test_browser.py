@@ -79,7 +79,7 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
             assert b_id.startswith("ed25519:")
 
             page_a.get_by_role("button", name="Community").click()
-            page_a.get_by_label("Their node id").fill(b_id)
+            page_a.get_by_label("Their node id").fill(b_id)  # (or none: a one-time link)
             page_a.get_by_label("Your name in the community").fill("Berta")
             page_a.get_by_role("button", name="Create invite").click()
             link = page_a.get_by_label("Invite link")

@@ -402,6 +402,19 @@ async def test_community_invite_with_link_and_qr(dashboard: Dashboard) -> None:
     assert invite.bootstrap_endpoints == [dashboard.runtime.url]
 
 
+async def test_community_makes_a_one_time_link_without_an_id(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/community")
+    await user.should_see(marker="members", retries=RETRIES)
+    user.find(marker="invitee-name").type("Nachbarin")
+    user.find(marker="invite").click()
+    await user.should_see(marker="qr", retries=RETRIES)
+    await user.should_see(marker="copy-link", retries=RETRIES)
+    invite = parse_invite(one(user, "invite-link").value)
+    assert invite.invitee_node_id == "" and invite.claim_token
+    assert invite.bootstrap_endpoints == [dashboard.runtime.url]
+
+
 async def test_community_refuses_a_bad_invitee(dashboard: Dashboard) -> None:
     user = dashboard.user
     await user.open("/community")

@@ -319,3 +319,42 @@ def test_a_target_never_signs_its_own_change() -> None:
         ),
     )
     assert _fold(genesis, inv, _join(alice, inv), by_herself).members[alice.id].level == "trusted"
+
+
+def _offer(by: Author, expires: int = FAR) -> bytes:
+    body = c.InviteOffered(token_hash=b"\x01" * 32, expires_at=expires)
+    return by.event(c.INVITE_OFFERED, encode_body(body))
+
+
+def _claimed(by: Author, offer: bytes, who: Author, **over: object) -> bytes:
+    fields: dict[str, object] = dict(
+        invitee_node_id=who.id, expires_at=FAR, offer_id=blake3_256(offer).hex()
+    )
+    fields.update(over)
+    return by.event(c.MEMBER_INVITED, encode_body(c.MemberInvited(**fields)))  # type: ignore[arg-type]
+
+
+def test_a_one_time_link_is_claimed_once_whatever_order_the_claims_arrive_in() -> None:
+    founder, genesis = community()
+    first, second = _member(1, founder), _member(2, founder)
+    offer = _offer(founder)
+    one, two = _claimed(founder, offer, first), _claimed(founder, offer, second)
+    for order in ((one, two), (two, one)):
+        raws = [genesis, offer, *order, _join(first, one), _join(second, two)]
+        state = _fold(*raws)
+        assert first.id in state.members and second.id not in state.members
+        assert state.offers[blake3_256(offer).hex()].claimed_by == first.id
+
+
+def test_an_expired_or_foreign_link_claims_nothing() -> None:
+    founder, genesis = community()
+    alice, bob = _member(1, founder), _member(2, founder)
+    inv = _invite(founder, alice)
+    late_offer = _offer(founder, expires=1_790_000_000_000)  # before the claim's time
+    late = _claimed(founder, late_offer, bob)
+    state = _fold(genesis, inv, _join(alice, inv), late_offer, late, _join(bob, late))
+    assert bob.id not in state.members, "claimed after its expiry"
+    offer = _offer(founder)
+    foreign = _claimed(alice, offer, bob)  # another member names someone through it
+    state = _fold(genesis, inv, _join(alice, inv), offer, foreign, _join(bob, foreign))
+    assert bob.id not in state.members, "only the offer's own author claims it"

@@ -54,7 +54,7 @@ class CommunityPage:
         with ui.card().classes("w-full"):
             ui.label(t("invite")).classes("text-lg font-bold")
             with ui.row().classes("w-full items-start gap-2"):
-                valid = {t("node_id_invalid"): lambda v: is_node_id(v or "")}
+                valid = {t("node_id_invalid"): lambda v: not (v or "").strip() or is_node_id(v)}
                 self.invitee = ui.input(t("invitee"), validation=valid)
                 self.invitee.classes("grow min-w-64").mark("invitee")
                 self.nickname = ui.input(t("display_name")).classes("w-48").mark("invitee-name")
@@ -110,10 +110,10 @@ class CommunityPage:
 
     async def invite(self) -> None:
         """Record an invitation; show its link and QR code."""
-        if not self.invitee.validate() or not self.invitee.value:
+        if not self.invitee.validate():
             return
         wanted = {
-            "invitee_node_id": self.invitee.value.strip(),
+            "invitee_node_id": (self.invitee.value or "").strip(),
             "display_name": self.nickname.value or "",
             "initial_level": self.level.value,
             "ttl_hours": float(self.hours.value or 24),
@@ -123,10 +123,14 @@ class CommunityPage:
             return
         self.invitation.clear()
         with self.invitation:
-            ui.label(t("invite_ready", who=self.nickname.value or self.invitee.value[8:24]))
+            who = self.nickname.value or (self.invitee.value or "")[8:24] or t("anyone_once")
+            ui.label(t("invite_ready", who=who))
             ui.html(qr_svg(made["link"]), sanitize=False).classes("w-64 bg-white p-2").mark("qr")
             link = ui.input(t("invite_link"), value=made["link"]).props("readonly")
             link.classes("w-full hn-mono").mark("invite-link")
+            ui.button(
+                t("copy"), icon="content_copy", on_click=lambda: ui.clipboard.write(made["link"])
+            ).props("flat").mark("copy-link")
 
     async def apply(self) -> None:
         """Make the change at once if this node's signature is enough; else ask the trusted
