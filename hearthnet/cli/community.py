@@ -13,7 +13,7 @@ import click
 from hearthnet.adapters.onboarding import found_community, redeem_invite
 from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
 from hearthnet.cli.session import act, node_session
-from hearthnet.domain.invite import InviteError
+from hearthnet.domain.invite import InviteError, parse_invite
 from hearthnet.domain.types import (
     InvalidIdentifier,
     node_id,
@@ -115,6 +115,12 @@ def create(
         emit_json({**out, "invitee_node_id": invitee, "level": level})
     else:
         click.echo(out["link"])
+    if not parse_invite(out["link"]).bootstrap_endpoints:
+        click.echo(
+            "warning: this link names no address to join through; give --endpoint URL, or run "
+            "the node and create the link again",
+            err=True,
+        )
 
 
 @click.command()

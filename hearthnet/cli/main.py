@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import click
 
 from hearthnet import __version__
-from hearthnet.cli.output import EXIT_ERROR, Failure, stderr
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,6 +64,7 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
 """Each command's module (its COMMANDS hold it) and short help: the features' commands, as
 `bootstrap.FEATURES` lists them (a test keeps the two alike)."""
 
+EXIT_ERROR = 1
 EXPECTED = (
     ("hearthnet.config", "ConfigError"),
     ("hearthnet.adapters.keystore", "KeyFileError"),
@@ -119,16 +119,14 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         sys.exit(EXIT_ERROR)
-    except Failure as exc:
+    except click.ClickException as exc:  # a command's Failure says its own exit status
         exc.show()
-        sys.exit(exc.exit_status())
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        status = getattr(exc, "exit_status", None)
+        sys.exit(status() if callable(status) else exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a clear line instead of a traceback; nothing is half-written
         said = str(exc) if _expected(exc) else f"{type(exc).__name__}: {exc}"
-        stderr.print(f"[bold red]error:[/] {said}", markup=True, highlight=False)
+        click.echo(f"{click.style('error:', fg='red', bold=True)} {said}", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)

@@ -61,8 +61,6 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
         endpoints = [parse_peer_url(u) for u in q.bootstrap_endpoints] or node.endpoints()
     except InvalidIdentifier as exc:
         raise BusError("bad_request", f"bootstrap_endpoints: {exc}") from None
-    if not endpoints:
-        raise BusError("bad_request", "no address where the invitee can reach this node")
     known = await node.query(
         "SELECT status FROM members WHERE node_id = :who", {"who": q.invitee_node_id}
     )
@@ -76,6 +74,12 @@ async def invite(call: Call, node: NodeContext) -> dict[str, Any]:
         raise BusError("unauthorized", refusal)
     expires_at = int((time.time() + q.ttl_hours * 3600) * 1000)
     if not q.invitee_node_id:
+        if not endpoints:
+            raise BusError(
+                "bad_request",
+                "no address where the link's holder can reach this node: run the node, or give"
+                " bootstrap_endpoints (--endpoint URL)",
+            )
         return await _offer(node, q, expires_at, endpoints)
     body = cm.MemberInvited(
         invitee_node_id=q.invitee_node_id,

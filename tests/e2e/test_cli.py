@@ -208,3 +208,12 @@ def test_a_founder_has_a_name_and_can_change_it(tmp_path: Path) -> None:
     assert me["display_name"] == "Greta M."
     refused = hn(h, "member", "name", "   ", check=2)
     assert "1 to 64 characters" in refused.stderr
+
+
+def test_a_link_without_an_address_is_refused_or_warned_before_it_is_handed_on(home: Path) -> None:
+    refused = hn(home, "invite", "create", check=2)
+    assert "no address where the link's holder can reach this node" in refused.stderr
+    assert refused.stdout == "", "no link printed"
+    named = hn(home, "invite", "create", "--node-id", INVITEE)
+    assert named.stdout.startswith("hearthnet://v1/")
+    assert "names no address" in named.stderr
