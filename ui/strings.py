@@ -118,6 +118,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
     "anyone_once": ("whoever opens it first", "wer ihn zuerst öffnet"),
+    "forget_peer": ("Forget {url}", "{url} vergessen"),
+    "peer_forgotten": ("No longer syncing with {url}", "Kein Abgleich mehr mit {url}"),
     "copy": ("Copy link", "Link kopieren"),
     "err_invite_invalid": (
         "This invite link is damaged or incomplete: ask for a new one.",

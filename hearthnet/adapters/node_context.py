@@ -55,6 +55,7 @@ class ServiceContext:
     """Runs blocking reads of the log on a thread the node waits for before closing."""
     peers: Callable[[], Awaitable[list[dict[str, Any]]]] = _no_peers
     add_peer: Callable[[str], object] = _not_running
+    forget_peer: Callable[[str], bool] = _not_running  # type: ignore[assignment]
     unfolded: Callable[[], list[dict[str, Any]]] = list
     """The events a view could not fold, with the reason."""
     verify: Verify = verify_ed25519

@@ -27,6 +27,7 @@ from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.node_context import ServiceContext
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
+from hearthnet.config import save_config
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.community import Standing, standing
 from hearthnet.domain.envelope import encode
@@ -146,8 +147,19 @@ class NodeRuntime:
             offload=self.offload,
             peers=self._peer_rows,
             add_peer=self.peers.add,
+            forget_peer=self.forget_peer,
             unfolded=self.node.views.unfolded,
         )
+
+    def forget_peer(self, url: str) -> bool:
+        """Stop syncing with a peer and drop it from the config; False if it was unknown."""
+        known = self.peers.forget(url)
+        saved = self.node.config.peers
+        if url in saved:
+            saved.remove(url)
+            save_config(self.node.home, self.node.config)
+            known = True
+        return known
 
     def _api(self) -> NodeApi:
         return NodeApi(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
-from hearthnet.cli.output import emit_fields, emit_json, emit_table, json_option
-from hearthnet.cli.running import admin_call, running_node
+from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
+from hearthnet.cli.running import admin_call, call, running_node
 from hearthnet.cli.session import node_session
 from hearthnet.config import data_home, save_config
 from hearthnet.domain.types import InvalidIdentifier, parse_peer_url
@@ -66,6 +66,27 @@ def peer_add(url: str, as_json: bool) -> None:
         emit_json({"url": url, "saved": True, "node_running": live})
     else:
         emit_fields({"added": url, "node running": live})
+
+
+@peer.command("forget")
+@click.argument("url")
+def peer_forget(url: str) -> None:
+    """Stop syncing with a peer (a dead one, say): dropped from config.toml and the node."""
+    try:
+        url = parse_peer_url(url)
+    except InvalidIdentifier as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    home = data_home()
+    if running_node(home) is not None:
+        call("mesh.peer.forget", {"url": url})
+        click.echo(f"forgotten: {url}")
+        return
+    with node_session() as node:
+        if url not in node.config.peers:
+            raise Failure(f"{url} is not a peer of this node")
+        node.config.peers.remove(url)
+        save_config(home, node.config)
+    click.echo(f"forgotten: {url}")
 
 
 COMMANDS = (peers, peer)

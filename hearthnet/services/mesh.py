@@ -1,5 +1,5 @@
-"""The mesh: which peers this node syncs with, adding one, and the peers seen and lost,
-recorded on change so every node sees the mesh."""
+"""The mesh: which peers this node syncs with, adding or forgetting one, and the peers seen
+and lost, recorded on change so every node sees the mesh."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class MeshContext(Protocol):
         """Start syncing with a peer."""
         ...
 
+    def forget_peer(self, url: str) -> bool:
+        """Stop syncing with a peer; False if it was not known."""
+        ...
+
 
 async def peers(call: Call, node: MeshContext) -> dict[str, Any]:
     now = int(time.time() * 1000)
@@ -50,6 +54,17 @@ async def add_peer(call: Call, node: MeshContext) -> dict[str, Any]:
     return {"url": url, "added": True}
 
 
+async def forget_peer(call: Call, node: MeshContext) -> dict[str, Any]:
+    q: mesh.AddPeer = call.input
+    try:
+        url = parse_peer_url(q.url)
+    except InvalidIdentifier as exc:
+        raise BusError("bad_request", str(exc)) from None
+    if not node.forget_peer(url):
+        raise BusError("not_found", f"{url} is not a peer of this node")
+    return {"url": url, "forgotten": True}
+
+
 async def record_peer_change(node: NodeContext, peer_id: str, url: str, seen: bool) -> None:
     """Reaction: a peer became reachable (peer.seen) or stopped being reachable (peer.lost)."""
     body = encode_body(mesh.PeerChanged(node_id=peer_id, url=url))
@@ -59,4 +74,5 @@ async def record_peer_change(node: NodeContext, peer_id: str, url: str, seen: bo
 CAPABILITIES = (
     Capability("mesh.peers", "self", Nothing, peers),
     Capability("mesh.peer.add", "self", mesh.AddPeer, add_peer),
+    Capability("mesh.peer.forget", "self", mesh.AddPeer, forget_peer),
 )

@@ -98,6 +98,17 @@ class PeerManager:
             self._tasks[url] = asyncio.create_task(self._loop(state), name=f"peer {url}")
         return state
 
+    def forget(self, url: str) -> bool:
+        """Stop looking after a peer (a dead one, say); False for a URL it did not know."""
+        url = parse_peer_url(url)
+        if url not in self.peers:
+            return False
+        task = self._tasks.pop(url, None)
+        if task is not None:
+            task.cancel()
+        del self.peers[url], self._remotes[url], self._kicks[url]
+        return True
+
     def kick(self, url: str | None = None) -> None:
         """Reconcile now with one peer, or with all."""
         for u in [url] if url else list(self._kicks):

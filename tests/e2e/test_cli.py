@@ -217,3 +217,12 @@ def test_a_link_without_an_address_is_refused_or_warned_before_it_is_handed_on(h
     named = hn(home, "invite", "create", "--node-id", INVITEE)
     assert named.stdout.startswith("hearthnet://v1/")
     assert "names no address" in named.stderr
+
+
+def test_a_peer_is_forgotten_from_the_config(home: Path) -> None:
+    hn(home, "peer", "add", "http://127.0.0.1:9")
+    assert "http://127.0.0.1:9" in (home / "config.toml").read_text()
+    assert hn(home, "peer", "forget", "http://127.0.0.1:9").stdout.startswith("forgotten")
+    assert "http://127.0.0.1:9" not in (home / "config.toml").read_text()
+    unknown = hn(home, "peer", "forget", "http://127.0.0.1:9", check=1)
+    assert "is not a peer of this node" in unknown.stderr

@@ -16,6 +16,7 @@ from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.invite import parse_invite
 from hearthnet.domain.types import b64url, node_id
+from tests.e2e.cluster import free_port
 from tests.factories import signer
 from tests.ui.conftest import call_as_node
 
@@ -552,3 +553,14 @@ async def test_a_founder_alone_is_shown_the_next_step_and_an_empty_search_says_w
     await user.open("/board")
     user.find(marker="search").type("Fahrrad")
     await user.should_see("No post matches “Fahrrad”.", retries=RETRIES)
+
+
+async def test_a_dead_peer_can_be_forgotten(dashboard: Dashboard) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    await as_node(dashboard, "mesh.peer.add", {"url": dead})
+    user = dashboard.user
+    await user.open("/")
+    await user.should_see(f"Forget {dead}", retries=100)
+    user.find(marker="forget-peer").click()
+    await user.should_not_see(f"Forget {dead}", retries=RETRIES)
+    assert (await as_node(dashboard, "mesh.peers", {}))["peers"] == []

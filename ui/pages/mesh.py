@@ -117,6 +117,7 @@ def build(ports: NodePorts, me: str) -> None:
     ]
     table = ui.table(columns=columns, rows=[], row_key="url").classes("w-full").mark("peers")
     table.props(f'no-data-label="{t("no_peers")}" wrap-cells')
+    dead = ui.row().classes("w-full gap-2").mark("dead-peers")
     with ui.row().classes("w-full items-start gap-2"):
         valid = {t("url_invalid"): lambda v: (v or "").startswith(("http://", "https://"))}
         url = ui.input(t("peer_url"), validation=valid).classes("grow").mark("peer-url")
@@ -135,6 +136,20 @@ def build(ports: NodePorts, me: str) -> None:
         chart.update()
         table.rows = [peer_row(p) for p in peers]
         table.update()
+        dead.clear()
+        with dead:
+            for p in peers:
+                if p["state"] == "unreachable":
+                    ui.button(
+                        t("forget_peer", url=p["url"]),
+                        icon="link_off",
+                        on_click=lambda u=p["url"]: forget(u),
+                    ).props("flat dense").mark("forget-peer")
+
+    async def forget(peer_url: str) -> None:
+        if await call(ports, "mesh.peer.forget", {"url": peer_url}) is not None:
+            ui.notify(t("peer_forgotten", url=peer_url), type="info")
+            await refresh()
 
     async def add() -> None:
         if not url.validate() or not url.value:
