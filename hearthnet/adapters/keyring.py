@@ -105,14 +105,17 @@ class LocalKeyring:
         """The node's X25519 identity key."""
         return x25519_public(self._identity)
 
-    async def create(self, kind: str, count: int) -> list[tuple[int, bytes]]:
-        """Make and durably store `count` new prekeys of a kind; return (id, public key)."""
+    async def create(self, kind: str, count: int, after: int = 0) -> list[tuple[int, bytes]]:
+        """Make and durably store `count` new prekeys of a kind, numbered above any this node
+        made and above `after` (the highest the log shows for it: a key restored on a new
+        device never reuses an id); return (id, public key)."""
         if kind not in KINDS:
             raise ValueError(f"no prekey kind {kind!r}")
-        return await self._run(self._create, kind, count)  # type: ignore[no-any-return]
+        return await self._run(self._create, kind, count, after)  # type: ignore[no-any-return]
 
-    def _create(self, kind: str, count: int) -> list[tuple[int, bytes]]:
-        top = self._one("SELECT coalesce(max(id), 0) FROM prekey_private WHERE kind = ?", (kind,))
+    def _create(self, kind: str, count: int, after: int = 0) -> list[tuple[int, bytes]]:
+        made_here = "SELECT coalesce(max(id), 0) FROM prekey_private WHERE kind = ?"
+        top = max(self._one(made_here, (kind,)), after)
         rows, made = [], []
         for n in range(top + 1, top + count + 1):
             private = os.urandom(32)
@@ -130,6 +133,20 @@ class LocalKeyring:
                 (top, _now() - SIGNED_PREKEY_GRACE_MS),
             )
         return made
+
+    async def holding(self, kind: str, ids: list[int]) -> set[int]:
+        """Which of these prekeys this keyring holds the private half of (a key restored on a
+        new device holds none of those its old device published)."""
+        return await self._run(  # type: ignore[no-any-return]
+            lambda: {
+                r[0]
+                for r in self._db.execute(
+                    "SELECT id FROM prekey_private WHERE kind = ? AND private IS NOT NULL",
+                    (kind,),
+                )
+                if r[0] in set(ids)
+            }
+        )
 
     async def consumed(self) -> list[int]:
         """One-time prekeys used up since the last publication, to retire on the log."""

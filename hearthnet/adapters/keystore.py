@@ -1,4 +1,5 @@
-"""The node key on disk: `keys/device.ed25519` (raw seed, mode 0600) and `keys/device.pub`."""
+"""The node key on disk: `keys/device.ed25519` (raw seed, mode 0600) and `keys/device.pub`;
+its backup as a text, and its restore on a new device."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import NaclSigner
+from hearthnet.domain.types import InvalidIdentifier, b64url, unb64url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +24,7 @@ def key_paths(home: Path) -> tuple[Path, Path]:
 
 def load_signer(home: Path, *, create: bool) -> NaclSigner | None:
     """Load the node key; with create, make one on first use. None if absent and not created."""
-    private, public = key_paths(home)
+    private = key_paths(home)[0]
     if private.exists():
         seed = private.read_bytes()
         if len(seed) != 32:
@@ -30,8 +32,38 @@ def load_signer(home: Path, *, create: bool) -> NaclSigner | None:
         return NaclSigner(seed)
     if not create:
         return None
+    return _write(home, NaclSigner.generate())
+
+
+BACKUP_PREFIX = "hearthnet-key://v1/"
+
+
+def backup_text(signer: NaclSigner) -> str:
+    """The node key as a text to keep offline (a file or a QR code): whoever holds it IS this
+    node in the community."""
+    return BACKUP_PREFIX + b64url(signer.seed)
+
+
+def restore_key(home: Path, text: str) -> NaclSigner:
+    """Write a backed-up key as this data directory's node key; KeyFileError when the text is
+    not a key backup or this directory already has a key (it is never overwritten)."""
+    text = text.strip()
+    if not text.startswith(BACKUP_PREFIX):
+        raise KeyFileError(f"a key backup starts with {BACKUP_PREFIX}")
+    try:
+        seed = unb64url(text[len(BACKUP_PREFIX) :])
+    except InvalidIdentifier as exc:
+        raise KeyFileError(f"the key backup is damaged: {exc}") from None
+    if len(seed) != 32:
+        raise KeyFileError("the key backup is damaged: a key is 32 bytes")
+    if key_paths(home)[0].exists():
+        raise KeyFileError(f"{key_paths(home)[0]} exists already: restore into a new directory")
+    return _write(home, NaclSigner(seed))
+
+
+def _write(home: Path, signer: NaclSigner) -> NaclSigner:
+    private, public = key_paths(home)
     private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    signer = NaclSigner.generate()
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(signer.seed)

@@ -22,7 +22,8 @@ from hearthnet.domain import community as c
 from hearthnet.domain.bodies import decode_body, encode_body
 from hearthnet.domain.envelope import decode_stored, encode
 from hearthnet.domain.invite import InviteError, check_invite, parse_invite
-from hearthnet.domain.types import node_id, parse_node_id
+from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, parse_peer_url
+from hearthnet.projections.community import MembershipProjection
 from hearthnet.sync.protocol import Bundle
 from hearthnet.sync.session import SyncError, synchronise
 
@@ -118,6 +119,33 @@ async def claim_invite(node: Node, invite: Invite, display_name: str) -> Invite:
                 continue
             return parse_invite(answer.json()["link"])
     raise InviteError("bootstrap_unreachable", "; ".join(errors) or "the link names no address")
+
+
+async def rejoin(node: Node, url: str) -> dict[str, Any]:
+    """A node key restored on a new device: copy the community's log from a peer (this key is
+    a member, so the peer lets it sync) and take the community up again; InviteError when the
+    peer cannot be reached or this key is not an active member there."""
+    signer = node.signer
+    assert signer is not None
+    me = node_id(signer.public_key)
+    try:
+        url = parse_peer_url(url)
+        async with httpx.AsyncClient() as client:
+            _, community, _ = await HttpPeer(url, signer, "", client).describe()
+            node.log.community = parse_node_id(community)
+            peer = HttpPeer(url, signer, community, client)
+            stats = await synchronise(LocalReplica(node.log, LogWriter(node.log)), peer)
+    except (SyncError, InvalidIdentifier, httpx.HTTPError) as exc:
+        raise InviteError("bootstrap_unreachable", f"{url}: {exc}") from None
+    await asyncio.to_thread(node.views.catch_up)
+    membership = node.views.projections["membership"]
+    assert isinstance(membership, MembershipProjection)
+    if membership.fold().active(me) is None:
+        raise InviteError("invitee_mismatch", f"{me} is not an active member of {community}")
+    node.config.community = community
+    node.config.peers = sorted({*node.config.peers, url})
+    save_config(node.home, node.config)
+    return {"node_id": me, "community_id": community, "events_synced": stats.stored}
 
 
 async def join_community(node: Node, invite: Invite, display_name: str) -> dict[str, object]:

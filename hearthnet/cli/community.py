@@ -7,12 +7,16 @@ in-process on the data directory, so the CLI, the API and the dashboard judge al
 from __future__ import annotations
 
 import asyncio
+import os
+from typing import TextIO
 
 import click
 
-from hearthnet.adapters.onboarding import found_community, redeem_invite
+from hearthnet.adapters.keystore import KeyFileError, backup_text, load_signer, restore_key
+from hearthnet.adapters.onboarding import found_community, redeem_invite, rejoin
 from hearthnet.cli.output import Failure, emit_fields, emit_json, emit_table, json_option
 from hearthnet.cli.session import act, node_session
+from hearthnet.config import data_home
 from hearthnet.domain.invite import InviteError, parse_invite
 from hearthnet.domain.types import (
     InvalidIdentifier,
@@ -23,10 +27,42 @@ from hearthnet.domain.types import (
 )
 
 
+@click.group()
+def key() -> None:
+    """The node key: back it up, to restore it on a new device."""
+
+
+@key.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write it to this file.")
+def key_backup(output: str | None) -> None:
+    """Print (or write, mode 0600) this node's key as a backup text. Whoever holds it can act
+    as this node in the community: keep it offline, like a house key."""
+    signer = load_signer(data_home(), create=False)
+    if signer is None:
+        raise Failure("this node has no key yet: run `hearthnet init`")
+    text = backup_text(signer)
+    if output is None:
+        click.echo(text)
+    else:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+    click.echo(
+        "warning: whoever holds this key can act as this node; keep it offline and private",
+        err=True,
+    )
+
+
 @click.command()
 @click.option("--name", help="The community's name (1-64 characters).")
 @click.option("--display-name", default="", help="Your name in the community.")
 @click.option("--join", "link", help="Join a community by invite link instead of founding one.")
+@click.option(
+    "--restore",
+    type=click.File("r"),
+    help="A key backup file: this device becomes that node again (with --peer).",
+)
+@click.option("--peer", "peer_url", help="A member's node to copy the log from (with --restore).")
 @click.option(
     "--revoke-threshold",
     type=click.IntRange(1, 20),
@@ -35,9 +71,22 @@ from hearthnet.domain.types import (
 )
 @json_option
 def init(
-    name: str | None, display_name: str, link: str | None, revoke_threshold: int, as_json: bool
+    name: str | None,
+    display_name: str,
+    link: str | None,
+    restore: TextIO | None,
+    peer_url: str | None,
+    revoke_threshold: int,
+    as_json: bool,
 ) -> None:
-    """Create this node's key and found a new community (or join one with --join)."""
+    """Create this node's key and found a new community (or join one with --join, or become a
+    backed-up node again with --restore FILE --peer URL)."""
+    if restore is not None:
+        if not peer_url:
+            raise click.UsageError("--restore needs --peer URL: a member's node to sync from")
+        out = _restore(restore.read(), peer_url)
+        emit_json(out) if as_json else emit_fields(out)
+        return
     if link is not None:
         out = _join(link, display_name or name or "")
         if as_json:
@@ -134,6 +183,18 @@ def join(link: str, display_name: str, as_json: bool) -> None:
         emit_json(out)
     else:
         emit_fields(out)
+
+
+def _restore(text: str, peer_url: str) -> dict[str, object]:
+    try:
+        restore_key(data_home(), text)
+    except KeyFileError as exc:
+        raise Failure(str(exc)) from None
+    with node_session() as node:
+        try:
+            return asyncio.run(rejoin(node, peer_url))
+        except InviteError as exc:
+            raise Failure(f"{exc.code}: {exc}") from None
 
 
 def _join(link: str, display_name: str) -> dict[str, object]:
@@ -284,4 +345,4 @@ def member_cosign(change: str, node_id: str, reason: str, level: str) -> None:
     click.echo(out["cosig"])
 
 
-COMMANDS = (init, join, show_id, invite, member)
+COMMANDS = (init, join, show_id, key, invite, member)

@@ -36,13 +36,15 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     ),
     "init": (
         "hearthnet.cli.community",
-        "Create this node's key and found a new community (or join one with --join).",
+        "Create this node's key and found a new community (or join one with --join, or become "
+        "a backed-up node again with --restore FILE --peer URL).",
     ),
     "invite": ("hearthnet.cli.community", "Invite nodes into the community."),
     "join": (
         "hearthnet.cli.community",
         "Join a community with an invite link: verify it, sync the log, announce the join.",
     ),
+    "key": ("hearthnet.cli.community", "The node key: back it up, to restore it on a new device."),
     "log": ("hearthnet.cli.inspection", "Inspect and audit the community log."),
     "market": ("hearthnet.cli.market", "The marketplace board."),
     "member": ("hearthnet.cli.community", "Members and their trust levels."),

@@ -81,9 +81,13 @@ class Keyring(Protocol):
         """The node's X25519 identity key (the X25519 form of its Ed25519 key)."""
         ...
 
-    async def create(self, kind: str, count: int) -> list[tuple[int, bytes]]:
-        """Make `count` new prekeys of a kind ('signed' or 'one_time'), store their private
-        halves durably, and return their (id, public key)."""
+    async def create(self, kind: str, count: int, after: int = 0) -> list[tuple[int, bytes]]:
+        """Make `count` new prekeys of a kind ('signed' or 'one_time'), numbered above `after`,
+        store their private halves durably, and return their (id, public key)."""
+        ...
+
+    async def holding(self, kind: str, ids: list[int]) -> set[int]:
+        """Which of these prekeys this keyring holds the private half of."""
         ...
 
     async def consumed(self) -> list[int]:

@@ -37,6 +37,17 @@ SELECT count(*) AS n FROM e2e_one_time o WHERE o.node_id = :who AND NOT EXISTS (
   SELECT 1 FROM e2e_retired r WHERE r.node_id = o.node_id AND r.prekey_id = o.prekey_id)
 """
 """How many one-time prekeys a node (`:who`) has on offer."""
+OFFERED_IDS_SQL = """
+SELECT o.prekey_id FROM e2e_one_time o WHERE o.node_id = :who AND NOT EXISTS (
+  SELECT 1 FROM e2e_retired r WHERE r.node_id = o.node_id AND r.prekey_id = o.prekey_id)
+"""
+"""The ids of the one-time prekeys a node (`:who`) has on offer."""
+TOP_IDS_SQL = """
+SELECT (SELECT max(signed_prekey_id) FROM e2e_keys WHERE node_id = :who) AS signed,
+  (SELECT max(prekey_id) FROM e2e_one_time WHERE node_id = :who) AS one_time
+"""
+"""The highest prekey ids a node (`:who`) has published (the current signed prekey's id; a
+signed prekey's id only grows)."""
 BUNDLE_SQL = """
 SELECT k.identity, k.signed_prekey_id, k.signed_prekey, o.prekey_id AS one_time_id,
   o.key AS one_time

@@ -12,7 +12,7 @@ import msgspec
 from hearthnet.domain import e2e
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
-from hearthnet.projections.e2e import OFFERED_SQL
+from hearthnet.projections.e2e import OFFERED_IDS_SQL, OFFERED_SQL, TOP_IDS_SQL
 from hearthnet.services.bus import Capability
 from hearthnet.services.context import valid_node
 
@@ -42,18 +42,23 @@ async def keep_prekeys(node: NodeContext) -> None:
         {"me": node.me},
     )
     offered = await node.query(OFFERED_SQL, {"who": node.me})
-    used = await node.keyring.consumed()
+    used = sorted({*await node.keyring.consumed(), *await _not_held(node)})
     now = int(time.time() * 1000)
     on_offer = offered[0]["n"] - len(used)
     rotate, top_up = e2e.due(mine[0]["signed_at"] if mine else None, on_offer, now)
+    if mine and not await node.keyring.holding("signed", [mine[0]["signed_prekey_id"]]):
+        rotate = True  # a key restored on a new device: its old prekeys stayed behind
     if not rotate and not top_up and not used:
         return
+    tops = await node.query(TOP_IDS_SQL, {"who": node.me})
     if rotate:
-        [(spk_id, spk_key)] = await node.keyring.create("signed", 1)
+        after = tops[0]["signed"] or 0
+        [(spk_id, spk_key)] = await node.keyring.create("signed", 1, after)
         spk = e2e.Prekey(id=spk_id, key=spk_key)
     else:
         spk = e2e.Prekey(id=mine[0]["signed_prekey_id"], key=mine[0]["signed_prekey"])
-    one_time = [e2e.Prekey(id=i, key=k) for i, k in await node.keyring.create("one_time", top_up)]
+    made = await node.keyring.create("one_time", top_up, tops[0]["one_time"] or 0)
+    one_time = [e2e.Prekey(id=i, key=k) for i, k in made]
     body = e2e.PrekeysPublished(
         identity=node.keyring.identity_public(),
         signed_prekey=spk,
@@ -62,6 +67,14 @@ async def keep_prekeys(node: NodeContext) -> None:
     )
     await node.record(e2e.PREKEYS_PUBLISHED, encode_body(body))
     await node.keyring.retired(used[:1000])
+
+
+async def _not_held(node: NodeContext) -> list[int]:
+    """One-time prekeys this node offers on the log but holds no private half of."""
+    rows = await node.query(OFFERED_IDS_SQL, {"who": node.me})
+    offered = [r["prekey_id"] for r in rows]
+    held = await node.keyring.holding("one_time", offered)
+    return [i for i in offered if i not in held]
 
 
 async def keys(call: Call, node: NodeContext) -> dict[str, Any]:
