@@ -122,6 +122,7 @@ FEATURES = (
         "node",
         capabilities=node_service.CAPABILITIES,
         commands=(*node_cli.COMMANDS, *serve_cli.COMMANDS, *doctor_cli.COMMANDS),
+        page="ui.pages.node",
     ),
 )
 """Every feature a node runs, in the order of the dashboard's navigation."""

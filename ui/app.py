@@ -18,6 +18,7 @@ from starlette.routing import Route
 from ui import strings
 from ui.live import call, follow
 from ui.pages import onboarding
+from ui.pages.node import THEME_COOKIE, dark_setting
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ def root(host: DashboardHost, pages: Sequence[Page]) -> None:
         )
     )
     ui.add_head_html(PWA_HEAD)
+    theme = request.cookies.get(THEME_COOKIE, "auto") if request else "auto"
+    ui.dark_mode(dark_setting(theme))
     ui.add_css(THEME_CSS)
     ui.colors(
         primary="#b45309",

@@ -118,6 +118,25 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
     "anyone_once": ("whoever opens it first", "wer ihn zuerst öffnet"),
+    "settings": ("Settings", "Einstellungen"),
+    "appearance": ("Appearance", "Darstellung"),
+    "theme_auto": ("As the system", "Wie das System"),
+    "theme_light": ("Light", "Hell"),
+    "theme_dark": ("Dark", "Dunkel"),
+    "language": ("Language", "Sprache"),
+    "save": ("Save", "Speichern"),
+    "name_saved": ("You are now called {name}", "Du heißt jetzt {name}"),
+    "key_backup": ("Back up this node's key", "Schlüssel dieses Knotens sichern"),
+    "key_backup_warning": (
+        "With this key a new device becomes this node again (hearthnet init --restore FILE "
+        "--peer URL). Whoever holds it can act as you in the community: keep it offline, like "
+        "a house key, and show it to nobody.",
+        "Mit diesem Schlüssel wird ein neues Gerät wieder zu diesem Knoten (hearthnet init "
+        "--restore DATEI --peer URL). Wer ihn hat, kann in der Gemeinschaft als du handeln: "
+        "Bewahre ihn offline auf wie einen Hausschlüssel und zeig ihn niemandem.",
+    ),
+    "show_backup": ("Show the key backup", "Schlüsselsicherung zeigen"),
+    "download_backup": ("Download as a file", "Als Datei herunterladen"),
     "forget_peer": ("Forget {url}", "{url} vergessen"),
     "peer_forgotten": ("No longer syncing with {url}", "Kein Abgleich mehr mit {url}"),
     "copy": ("Copy link", "Link kopieren"),

@@ -11,6 +11,7 @@ from hearthnet.adapters.archive import event_row, stored_events
 from hearthnet.adapters.audit import audit, check_event
 from hearthnet.adapters.crypto import NaclSigner, verify_ed25519
 from hearthnet.adapters.keyring import LocalKeyring
+from hearthnet.adapters.keystore import backup_text
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
@@ -60,6 +61,10 @@ class ServiceContext:
     """The events a view could not fold, with the reason."""
     verify: Verify = verify_ed25519
     """The one Ed25519 verification policy."""
+
+    def key_backup(self) -> str:
+        """This node's key as a backup text."""
+        return backup_text(self.signer)
 
     async def append(self, type_: str, body: bytes) -> Recorded:
         """Append an event of this node and return once the views hold it."""

@@ -40,6 +40,10 @@ class NodeContext(Protocol):
         """This node's private X25519 keys (end-to-end encryption)."""
         ...
 
+    def key_backup(self) -> str:
+        """This node's key as a backup text (for its operator only, to keep offline)."""
+        ...
+
     def endpoints(self) -> list[str]:
         """Where invitees can reach this node to sync."""
         ...

@@ -49,7 +49,12 @@ async def status(call: Call, node: NodeContext) -> dict[str, Any]:
     return node.status()
 
 
+async def key_backup(call: Call, node: NodeContext) -> dict[str, Any]:
+    return {"backup": node.key_backup(), "node_id": node.me}
+
+
 CAPABILITIES = (
+    Capability("node.key.backup", "self", Nothing, key_backup),
     Capability("log.events", "member", EventsInput, log_events, streaming=True),
     Capability("protocol.version.list", "member", Nothing, versions),
     Capability("node.status", "member", Nothing, status),

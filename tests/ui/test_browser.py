@@ -140,3 +140,20 @@ def test_an_open_tab_says_offline_and_comes_back_to_its_page_after_a_restart(
             assert page.url.endswith("/board")
     finally:
         node.stop()
+
+
+def test_the_theme_chosen_in_settings_stays_with_the_browser(tmp_path: Path) -> None:
+    home = tmp_path / "a"
+    cli(home, "init", "--name", "Farbdorf", "--display-name", "Fritz")
+    node = NodeProcess(home, free_port(), "--no-discovery").start()
+    try:
+        with chromium() as browser:
+            page, _ = open_page(browser, node.url + "/settings")
+            expect(page.locator("body.body--light")).to_have_count(1, timeout=10 * SECONDS)
+            page.get_by_text("Dark", exact=True).click()
+            expect(page.locator("body.body--dark")).to_have_count(1, timeout=5 * SECONDS)
+            page.goto(node.url + "/board")
+            expect(page.get_by_text("Nothing on the board.")).to_be_visible(timeout=10 * SECONDS)
+            expect(page.locator("body.body--dark")).to_have_count(1, timeout=5 * SECONDS)
+    finally:
+        node.stop()

@@ -564,3 +564,20 @@ async def test_a_dead_peer_can_be_forgotten(dashboard: Dashboard) -> None:
     user.find(marker="forget-peer").click()
     await user.should_not_see(f"Forget {dead}", retries=RETRIES)
     assert (await as_node(dashboard, "mesh.peers", {}))["peers"] == []
+
+
+async def test_settings_rename_and_show_the_key_backup(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/settings")
+    user.find(marker="save-name").click()
+    await eventually(lambda: one(user, "my-name").error == "required")
+    user.find(marker="my-name").type("Greta")
+    user.find(marker="save-name").click()
+    await user.should_see("You are now called Greta", retries=RETRIES)
+    members = await as_node(dashboard, "community.members", {})
+    assert [m["display_name"] for m in members["members"]] == ["Greta"]
+    user.find(marker="show-backup").click()
+    await user.should_see(marker="backup-qr", retries=RETRIES)
+    text = one(user, "backup-text").value
+    assert text == "hearthnet-key://v1/" + b64url(dashboard.runtime.signer.seed)
+    await user.should_see(marker="download-backup", retries=RETRIES)
