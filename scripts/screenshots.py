@@ -15,18 +15,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser import chromium, open_page  # noqa: E402
-from tests.e2e.cluster import NodeProcess, cli, free_port, new_key  # noqa: E402
+from tests.e2e.cluster import NodeProcess, cli, free_port, keys_everywhere, new_key  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = {"mesh": "/", "board": "/board", "messages": "/messages", "log": "/log"}
 PAGES["community"] = "/community"
+PAGES["settings"] = "/settings"
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         a_home, b_home = Path(tmp) / "a", Path(tmp) / "b"
-        cli(a_home, "init", "--name", "Kempen Nord")
+        cli(a_home, "init", "--name", "Kempen Nord", "--display-name", "Anke")
         a = NodeProcess(a_home, free_port(), "--no-discovery").start()
         b_id = new_key(b_home)
         link = cli(
@@ -66,6 +67,7 @@ def main() -> None:
                         "tags": tags,
                     },
                 )
+            keys_everywhere([a, b])
             a_id = a.call("node.status", {})["node_id"]
             b.call(
                 "chat.send", {"client_id": "m1", "recipient": a_id, "body": "Hast du noch Mehl?"}
