@@ -118,6 +118,16 @@ _WORDS: dict[str, tuple[str, str]] = {
     "approved": ("Approved", "Zugestimmt"),
     "new_message": ("New message from {who}", "Neue Nachricht von {who}"),
     "anyone_once": ("whoever opens it first", "wer ihn zuerst öffnet"),
+    "pending_invites": ("Pending invites", "Offene Einladungen"),
+    "no_pending_invites": (
+        "No pending invites. Invite a neighbour above: by their node id, or with a one-time link.",
+        "Keine offenen Einladungen. Lade oben jemanden ein: mit der Knoten-ID oder mit einem "
+        "Einmal-Link.",
+    ),
+    "one_time_link": ("One-time link", "Einmal-Link"),
+    "invited_by": ("invited by {who}", "eingeladen von {who}"),
+    "take_back": ("Take back", "Zurücknehmen"),
+    "taken_back": ("Invitation taken back", "Einladung zurückgenommen"),
     "settings": ("Settings", "Einstellungen"),
     "appearance": ("Appearance", "Darstellung"),
     "theme_auto": ("As the system", "Wie das System"),

@@ -172,6 +172,36 @@ def create(
         )
 
 
+@invite.command("list")
+@json_option
+def invite_list(as_json: bool) -> None:
+    """List pending invitations and one-time links."""
+    found = act("community.invites", {})["invites"]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            "pending invites",
+            ["id", "for", "by", "level"],
+            [
+                (
+                    i["invite_event_id"],
+                    "one-time link" if i["one_time"] else i["invitee"],
+                    i["inviter"],
+                    i["level"],
+                )
+                for i in found
+            ],
+        )
+
+
+@invite.command("revoke")
+@click.argument("invite_event_id")
+def invite_revoke(invite_event_id: str) -> None:
+    """Take back a pending invitation or one-time link."""
+    emit_json(act("community.invite.revoke", {"invite_event_id": invite_event_id}))
+
+
 @click.command()
 @click.argument("link")
 @click.option("--name", "display_name", default="", help="How the community should call you.")

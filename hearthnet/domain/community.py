@@ -36,6 +36,7 @@ PROFILE_UPDATED = "community.profile.updated"
 CHANGE_REQUESTED = "community.change.requested"
 CHANGE_APPROVED = "community.change.approved"
 INVITE_OFFERED = "community.invite.offered"
+INVITE_REVOKED = "community.invite.revoked"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
@@ -81,6 +82,12 @@ class InviteOffered(msgspec.Struct, frozen=True, kw_only=True):
     initial_level: Literal["member", "trusted"] = "member"
     expires_at: TimeMs
     display_name: Text = ""
+
+
+class InviteRevoked(msgspec.Struct, frozen=True, kw_only=True):
+    """An invitation or one-time link taken back before it was used (also the command)."""
+
+    invite_event_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
 class MemberJoined(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +201,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     CHANGE_REQUESTED: ChangeRequested,
     CHANGE_APPROVED: ChangeApproved,
     INVITE_OFFERED: InviteOffered,
+    INVITE_REVOKED: InviteRevoked,
 }
 
 
@@ -270,6 +278,7 @@ class Offer:
     expires_at: int
     display_name: str
     claimed_by: str = ""
+    revoked: bool = False
 
 
 @dataclass
@@ -359,6 +368,8 @@ def step(s: Fold, e: Entry, verify: Verify) -> None:
                     body.expires_at,
                     body.display_name,
                 )
+        case InviteRevoked():
+            _take_back(s, author, body.invite_event_id)
         case ProfileUpdated():
             if (member := s.active(author)) is not None:
                 member.display_name = body.display_name
@@ -391,7 +402,7 @@ def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
         return
     if body.offer_id:  # claimed through a one-time link: the first claim counts, once
         offer = s.offers.get(body.offer_id)
-        if offer is None or offer.claimed_by or offer.inviter != author:
+        if offer is None or offer.claimed_by or offer.revoked or offer.inviter != author:
             return
         if e.ts > offer.expires_at or body.initial_level != offer.level:
             return
@@ -404,6 +415,20 @@ def _invite(s: Fold, e: Entry, author: str, body: MemberInvited) -> None:
         e.lamport,
         display_name=body.display_name,
     )
+
+
+def _take_back(s: Fold, author: str, invite_id: str) -> None:
+    """Its inviter, or any trusted member, takes back an invitation or a link not yet used."""
+    invite, offer = s.invites.get(invite_id), s.offers.get(invite_id)
+    inviter = invite.inviter if invite else offer.inviter if offer else None
+    if inviter is None or s.active(author) is None:
+        return
+    if author != inviter and s.active(author, "trusted") is None:
+        return
+    if invite is not None and invite.status == "pending":
+        invite.status = "revoked"
+    if offer is not None and not offer.claimed_by:
+        offer.revoked = True
 
 
 def _join(s: Fold, e: Entry, author: str, body: MemberJoined) -> None:

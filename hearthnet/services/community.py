@@ -121,6 +121,56 @@ async def _offer(
     }
 
 
+async def pending_invites(call: Call, node: NodeContext) -> dict[str, Any]:
+    state = cm.fold(await _membership_events(node), node.verify)
+    now = int(time.time() * 1000)
+
+    def name(who: str) -> str:
+        m = state.members.get(who)
+        return (m.display_name if m else "") or who[8:20]
+
+    named = [
+        {
+            "invite_event_id": iid,
+            "inviter": name(p.inviter),
+            "invitee": name(p.invitee),
+            "level": p.level,
+            "expires_at": p.expires_at,
+            "one_time": False,
+        }
+        for iid, p in state.invites.items()
+        if p.status == "pending" and p.expires_at > now
+    ]
+    links = [
+        {
+            "invite_event_id": oid,
+            "inviter": name(o.inviter),
+            "invitee": o.display_name,
+            "level": o.level,
+            "expires_at": o.expires_at,
+            "one_time": True,
+        }
+        for oid, o in state.offers.items()
+        if not o.claimed_by and not o.revoked and o.expires_at > now
+    ]
+    return {"invites": sorted(named + links, key=lambda i: i["expires_at"])}
+
+
+async def revoke_invite(call: Call, node: NodeContext) -> dict[str, Any]:
+    q: cm.InviteRevoked = call.input
+    state = cm.fold(await _membership_events(node), node.verify)
+    invite, offer = state.invites.get(q.invite_event_id), state.offers.get(q.invite_event_id)
+    open_invite = invite is not None and invite.status == "pending"
+    open_offer = offer is not None and not offer.claimed_by and not offer.revoked
+    if not open_invite and not open_offer:
+        raise BusError("not_found", "no pending invitation or link with that id")
+    inviter = invite.inviter if invite else offer.inviter  # type: ignore[union-attr]
+    if node.me != inviter and state.active(node.me, "trusted") is None:
+        raise BusError("unauthorized", "only its inviter or a trusted member takes it back")
+    recorded = await node.append(cm.INVITE_REVOKED, encode_body(q))
+    return {"event_id": recorded.id.hex()}
+
+
 _claiming = asyncio.Lock()
 """Claims are decided one at a time, so a link is claimed once."""
 
@@ -142,8 +192,9 @@ async def claim(call: Call, node: NodeContext) -> dict[str, Any]:
         if not found:
             raise BusError("not_found", "no such invite link on this node")
         offer_id, offer = found[0]
-        if offer.claimed_by:
-            raise BusError("expired", "this invite link was used already: ask for a new one")
+        if offer.claimed_by or offer.revoked:
+            used = "taken back" if offer.revoked else "used already"
+            raise BusError("expired", f"this invite link was {used}: ask for a new one")
         if offer.expires_at <= int(time.time() * 1000):
             raise BusError("expired", "this invite link has expired: ask for a new one")
         if state.active(who) is not None:
@@ -477,6 +528,8 @@ CAPABILITIES = (
     Capability("community.profile.update", "self", cm.ProfileUpdated, rename),
     Capability("community.invite", "self", cm.InviteMember, invite),
     Capability("community.claim", "self", cm.Claim, claim),
+    Capability("community.invites", "self", Nothing, pending_invites),
+    Capability("community.invite.revoke", "self", cm.InviteRevoked, revoke_invite),
     Capability("community.revoke", "self", cm.Revoke, revoke),
     Capability("community.promote", "self", cm.ChangeLevel, promote),
     Capability("community.demote", "self", cm.ChangeLevel, demote),

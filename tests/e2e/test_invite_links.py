@@ -43,5 +43,13 @@ def test_a_one_time_link_lets_one_neighbour_join_without_an_id(tmp_path: Path) -
 
         members = json.loads(cli(a_home, "member", "list", "--json").stdout)
         assert len(members) == 2, "one link, one neighbour"
+
+        unused = cli(a_home, "invite", "create", "--endpoint", a.url).stdout.strip()
+        [pending] = json.loads(cli(a_home, "invite", "list", "--json").stdout)
+        assert pending["one_time"]
+        cli(a_home, "invite", "revoke", pending["invite_event_id"])
+        assert json.loads(cli(a_home, "invite", "list", "--json").stdout) == []
+        late = cli(d_home, "join", unused, check=None)
+        assert late.returncode != 0 and "taken back" in late.stderr
     finally:
         a.stop()

@@ -581,3 +581,16 @@ async def test_settings_rename_and_show_the_key_backup(dashboard: Dashboard) -> 
     text = one(user, "backup-text").value
     assert text == "hearthnet-key://v1/" + b64url(dashboard.runtime.signer.seed)
     await user.should_see(marker="download-backup", retries=RETRIES)
+
+
+async def test_pending_invites_are_listed_and_taken_back(dashboard: Dashboard) -> None:
+    user = dashboard.user
+    await user.open("/community")
+    await user.should_see("No pending invites.", retries=RETRIES)
+    user.find(marker="invitee-name").type("Nachbarin")
+    user.find(marker="invite").click()
+    await user.should_see("One-time link (Nachbarin)", retries=RETRIES)
+    [pending] = (await as_node(dashboard, "community.invites", {}))["invites"]
+    user.find(marker=f"take-back-{pending['invite_event_id'][:12]}").click()
+    await user.should_see("No pending invites.", retries=RETRIES)
+    assert (await as_node(dashboard, "community.invites", {}))["invites"] == []

@@ -358,3 +358,27 @@ def test_an_expired_or_foreign_link_claims_nothing() -> None:
     foreign = _claimed(alice, offer, bob)  # another member names someone through it
     state = _fold(genesis, inv, _join(alice, inv), offer, foreign, _join(bob, foreign))
     assert bob.id not in state.members, "only the offer's own author claims it"
+
+
+def test_an_invitation_or_link_taken_back_admits_nobody() -> None:
+    founder, genesis = community()
+    alice, bob, mallory = _member(1, founder), _member(2, founder), _member(3, founder)
+    inv = _invite(founder, alice)
+    take_back = founder.event(
+        c.INVITE_REVOKED,
+        encode_body(c.InviteRevoked(invite_event_id=blake3_256(inv).hex())),
+    )
+    state = _fold(genesis, inv, take_back, _join(alice, inv))
+    assert (
+        alice.id not in state.members and state.invites[blake3_256(inv).hex()].status == "revoked"
+    )
+    offer = _offer(founder)
+    by_stranger = mallory.event(
+        c.INVITE_REVOKED, encode_body(c.InviteRevoked(invite_event_id=blake3_256(offer).hex()))
+    )
+    withdrawn = founder.event(
+        c.INVITE_REVOKED, encode_body(c.InviteRevoked(invite_event_id=blake3_256(offer).hex()))
+    )
+    claim = _claimed(founder, offer, bob)
+    assert bob.id in _fold(genesis, offer, by_stranger, claim, _join(bob, claim)).members
+    assert bob.id not in _fold(genesis, offer, withdrawn, claim, _join(bob, claim)).members

@@ -79,6 +79,9 @@ class CommunityPage:
             ui.button(t("apply"), icon="gavel", on_click=self.apply).mark("apply-change")
             self.outcome = ui.label("").classes("text-sm").mark("change-outcome")
         with ui.card().classes("w-full"):
+            ui.label(t("pending_invites")).classes("text-lg font-bold")
+            self.pending = ui.column().classes("w-full gap-1").mark("pending-invites")
+        with ui.card().classes("w-full"):
             ui.label(t("requests")).classes("text-lg font-bold")
             self.requests = ui.column().classes("w-full gap-2").mark("requests")
 
@@ -100,6 +103,13 @@ class CommunityPage:
         self.target.set_options(
             {m["node_id"]: m["display_name"] or m["node_id"][8:24] for m in found["members"]}
         )
+        invites = await call(self.ports, "community.invites", {})
+        self.pending.clear()
+        with self.pending:
+            if invites is None or not invites["invites"]:
+                ui.label(t("no_pending_invites")).classes("opacity-70")
+            for i in (invites or {}).get("invites", []):
+                self._pending(i)
         open_requests = await call(self.ports, "community.requests", {})
         self.requests.clear()
         with self.requests:
@@ -121,6 +131,7 @@ class CommunityPage:
         made = await call(self.ports, "community.invite", wanted)
         if made is None:
             return
+        await self.refresh()
         self.invitation.clear()
         with self.invitation:
             who = self.nickname.value or (self.invitee.value or "")[8:24] or t("anyone_once")
@@ -163,6 +174,30 @@ class CommunityPage:
                 ui.button(
                     t("approve"), icon="how_to_vote", on_click=lambda: self.approve(r["request_id"])
                 ).mark(f"approve-{r['request_id'][:12]}")
+
+    def _pending(self, i: dict[str, Any]) -> None:
+        who = t("one_time_link") if i["one_time"] else i["invitee"]
+        if i["one_time"] and i["invitee"]:
+            who = f"{who} ({i['invitee']})"
+        with (
+            ui.row()
+            .classes("w-full items-center gap-2")
+            .mark(f"pending-{i['invite_event_id'][:12]}")
+        ):
+            ui.label(who).classes("font-bold")
+            ui.label(t("invited_by", who=i["inviter"])).classes("text-sm opacity-70")
+            ui.space()
+            ui.button(
+                t("take_back"),
+                icon="block",
+                on_click=lambda: self.take_back(i["invite_event_id"]),
+            ).props("flat dense color=negative").mark(f"take-back-{i['invite_event_id'][:12]}")
+
+    async def take_back(self, invite_id: str) -> None:
+        """Revoke a pending invitation or link."""
+        if await call(self.ports, "community.invite.revoke", {"invite_event_id": invite_id}):
+            ui.notify(t("taken_back"), type="info")
+            await self.refresh()
 
     async def approve(self, request_id: str) -> None:
         """Approve another member's request with this node's signature."""
