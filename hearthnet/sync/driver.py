@@ -152,7 +152,8 @@ class PeerManager:
             except SyncError as exc:
                 if state.state == "self":
                     return
-                state.last_error = str(exc)[:300]
+                said = str(exc)  # the peer's URL is its own field: the error says what went wrong
+                state.last_error = said.removeprefix(state.url).removeprefix(": ")[:300]
                 state.failures += 1
                 if state.state == "connected" and state.failures >= LOST_AFTER_FAILURES:
                     state.state = "unreachable"
