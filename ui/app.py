@@ -42,6 +42,7 @@ body.body--dark { background: #1a1816; color: #f4ead7; }
 .body--light .q-card { background: #fbf6ec; }
 .body--dark .q-card { background: #26221f; }
 .hn-mono { font-family: ui-monospace, monospace; word-break: break-all; }
+.q-card.hn-emergency { background: #b91c1c; color: #ffffff; }
 """
 PWA_HEAD = """
 <link rel="manifest" href="/manifest.webmanifest">
@@ -259,7 +260,7 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         banner.clear()
         with banner:
             for post in urgent["posts"]:
-                with ui.card().classes("w-full bg-red-700 text-white p-2").mark("emergency"):
+                with ui.card().classes("w-full hn-emergency p-2").mark("emergency"):
                     ui.label(f"{t('emergency')}: {post['title']}").classes("font-bold")
 
     shown = ("market.", "community.", "peer.", "chat.")

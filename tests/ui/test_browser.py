@@ -157,3 +157,49 @@ def test_the_theme_chosen_in_settings_stays_with_the_browser(tmp_path: Path) -> 
             expect(page.locator("body.body--dark")).to_have_count(1, timeout=5 * SECONDS)
     finally:
         node.stop()
+
+
+CONTRAST = """
+(el) => {
+  const parts = (s) => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (s) => {
+    const [r, g, b] = parts(s).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(el);
+  const [hi, lo] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+"""
+"""WCAG's contrast ratio of an element's text against its own background, as drawn."""
+
+
+def test_the_emergency_banner_and_category_colours_meet_wcag_aa(tmp_path: Path) -> None:
+    home = tmp_path / "a"
+    cli(home, "init", "--name", "Kontrastdorf", "--display-name", "Klara")
+    node = NodeProcess(home, free_port(), "--no-discovery").start()
+    try:
+        for category in ("offer", "request", "info", "emergency"):
+            cli(home, "market", "post", "--title", f"Beitrag {category}", "--category", category)
+        with chromium() as browser:
+            for dark in (False, True):
+                page, _ = open_page(browser, node.url + "/board", dark=dark)
+                banner = page.locator(".hn-emergency").first
+                expect(banner).to_be_visible(timeout=10 * SECONDS)
+                expect(page.locator(".q-card .q-badge").nth(3)).to_be_visible(timeout=10 * SECONDS)
+                ratios = [banner.evaluate(CONTRAST)]
+                badges = page.locator(".q-card .q-badge")
+                ratios += [badges.nth(i).evaluate(CONTRAST) for i in range(badges.count())]
+                assert len(ratios) >= 5, ratios
+                assert min(ratios) >= 4.5, (dark, ratios)
+                colours = {
+                    badges.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+                    for i in range(badges.count())
+                }
+                assert len(colours) == 4, "each category its own colour"
+                page.context.close()
+    finally:
+        node.stop()

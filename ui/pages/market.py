@@ -14,6 +14,14 @@ from ui.pages import Page
 from ui.people import avatar_url, names
 from ui.strings import ago, t
 
+CATEGORY_COLOURS = {
+    "offer": "positive",
+    "request": "accent",
+    "info": "grey-8",
+    "emergency": "negative",
+}
+"""Each category its own colour (white text on each meets WCAG AA); an emergency is red."""
+
 if TYPE_CHECKING:
     from ui.ports import NodePorts
 
@@ -128,7 +136,9 @@ class BoardPage:
         """One post."""
         with ui.card().classes("w-full").mark(f"post-{post['event_id'][:12]}"):
             with ui.row().classes("w-full items-center gap-2"):
-                ui.badge(t(post["category"]) if post["category"] in CATEGORIES else "")
+                known = post["category"] in CATEGORIES
+                colour = CATEGORY_COLOURS.get(post["category"], "grey-8")
+                ui.badge(t(post["category"]) if known else "", color=colour).mark("category")
                 ui.label(post["title"]).classes("text-base font-bold")
                 ui.space()
                 who = self.names.get(post["author"], post["author"][8:20])
