@@ -44,22 +44,22 @@ async def peers(call: Call, node: MeshContext) -> dict[str, Any]:
     return {"peers": rows}
 
 
-async def add_peer(call: Call, node: MeshContext) -> dict[str, Any]:
+def _url(call: Call) -> str:
     q: mesh.AddPeer = call.input
     try:
-        url = parse_peer_url(q.url)
+        return parse_peer_url(q.url)
     except InvalidIdentifier as exc:
         raise BusError("bad_request", str(exc)) from None
+
+
+async def add_peer(call: Call, node: MeshContext) -> dict[str, Any]:
+    url = _url(call)
     node.add_peer(url)
     return {"url": url, "added": True}
 
 
 async def forget_peer(call: Call, node: MeshContext) -> dict[str, Any]:
-    q: mesh.AddPeer = call.input
-    try:
-        url = parse_peer_url(q.url)
-    except InvalidIdentifier as exc:
-        raise BusError("bad_request", str(exc)) from None
+    url = _url(call)
     if not node.forget_peer(url):
         raise BusError("not_found", f"{url} is not a peer of this node")
     return {"url": url, "forgotten": True}
