@@ -168,7 +168,7 @@ async def serve(node: node_home.Node, options: RunOptions) -> None:
         await runtime.start()
         runtimes.append(runtime)
         root.router.routes[0:0] = runtime.routes
-        host.node = dashboard_ports(runtime)
+        host.node, host.node_id = dashboard_ports(runtime), runtime.me
         node.announce(runtime.url, runtime.me, runtime.admin_token)
         options.ready(runtime.url)
 

@@ -35,6 +35,8 @@ STATIC = Path(__file__).parent / "static"
 API_PREFIXES = ("/bus/", "/sync/", "/admin/", "/manifest", "/health", "/openapi.json")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 THEME_CSS = """
+/* Text in the brand colours on the page's own background (flat buttons, outlined badges,
+   links) takes a darker shade in the light theme and a lighter one in the dark: WCAG AA. */
 :root { --hn-accent: #b45309; --hn-accent-2: #14b8a6; --hn-accent-3: #6d28d9;
         --hn-error: #b91c1c; --hn-warn: #d97706; --hn-ok: #15803d; }
 body.body--light { background: #f4ead7; color: #2c1810; }
@@ -43,11 +45,20 @@ body.body--dark { background: #1a1816; color: #f4ead7; }
 .body--dark .q-card { background: #26221f; }
 .hn-mono { font-family: ui-monospace, monospace; word-break: break-all; }
 .q-card.hn-emergency { background: #b91c1c; color: #ffffff; }
+.body--light .hn-nav { color: #92400e; }
+.body--dark .hn-nav { color: #fbbf24; }
+.body--light :is(.q-btn--flat, .q-btn--outline, .q-badge--outline) {
+  --q-primary: #92400e; --q-positive: #166534; --q-negative: #991b1b; }
+.body--dark :is(.q-btn--flat, .q-btn--outline, .q-badge--outline) {
+  --q-primary: #fbbf24; --q-positive: #4ade80; --q-negative: #f87171; }
+.body--light .nicegui-link { color: #1d4ed8; }
+.body--dark .nicegui-link { color: #93c5fd; }
 """
 PWA_HEAD = """
 <link rel="manifest" href="/manifest.webmanifest">
 <meta name="theme-color" content="#b45309">
 <link rel="apple-touch-icon" href="/icon.svg">
+<script src="/notify.js"></script>
 <script>
 if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js"); }
 </script>
@@ -111,10 +122,14 @@ def mount(root_app: Starlette, host: DashboardHost, pages: Sequence[Page]) -> No
     async def icon(_: Request) -> Response:
         return FileResponse(STATIC / "icon.svg", media_type="image/svg+xml")
 
+    async def notify(_: Request) -> Response:
+        return FileResponse(STATIC / "notify.js", media_type="text/javascript")
+
     root_app.router.routes += [
         Route("/manifest.webmanifest", manifest),
         Route("/sw.js", service_worker),
         Route("/icon.svg", icon),
+        Route("/notify.js", notify),
     ]
     app.add_middleware(DashboardOnThisMachine)
     ui.run_with(
@@ -138,6 +153,9 @@ def root(host: DashboardHost, pages: Sequence[Page]) -> None:
         )
     )
     ui.add_head_html(PWA_HEAD)
+    ui.add_head_html(
+        f"<script>document.documentElement.lang = {json.dumps(strings.language())}</script>"
+    )
     theme = request.cookies.get(THEME_COOKIE, "auto") if request else "auto"
     ui.dark_mode(dark_setting(theme))
     ui.add_css(THEME_CSS)
@@ -179,7 +197,8 @@ def starting(host: DashboardHost) -> None:
 
 class Notices:
     """What is new for this connection: unread messages to count, and a toast on any page for
-    each message or emergency post that arrives while it is open."""
+    each message or emergency post that arrives while it is open; the browser notifies too
+    (the service worker shows it) when the person allowed it, with a sound if they chose one."""
 
     def __init__(self) -> None:
         self.seen: set[str] | None = None
@@ -200,11 +219,16 @@ class Notices:
             for event_id, item in fresh.items():
                 if event_id in self.seen:
                     continue
-                if "title" in item:
-                    ui.notify(f"{t('emergency')}: {item['title']}", type="negative")
+                emergency = "title" in item
+                if emergency:
+                    said, body = f"{t('emergency')}: {item['title']}", item.get("body", "")
+                    ui.notify(said, type="negative")
                 else:
                     who = names.get(item["sender"], item["sender"][8:20])
-                    ui.notify(t("new_message", who=who), type="info", icon="chat")
+                    said, body = t("new_message", who=who), ""
+                    ui.notify(said, type="info", icon="chat")
+                args = ", ".join(json.dumps(a) for a in (said, body[:200], event_id, emergency))
+                ui.run_javascript(f"hnNotify({args})")
         self.seen = (self.seen or set()) | set(fresh)
         return len(waiting)
 
@@ -228,9 +252,9 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         for page in pages:
             go = lambda path=page.path: ui.navigate.to(path)  # noqa: E731
             with (
-                ui.button(t(page.label), icon=page.icon, on_click=go)
+                ui.button(t(page.label), icon=page.icon, on_click=go, color=None)
                 .props("flat no-caps")
-                .classes("px-2")
+                .classes("px-2 hn-nav")
                 .mark(f"nav-{page.label}")
             ):
                 badges[page.label] = ui.badge("", color="negative").props("floating")

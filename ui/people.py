@@ -6,6 +6,8 @@ import hashlib
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from nicegui import ui
+
 from ui.live import call
 from ui.strings import t
 
@@ -38,6 +40,11 @@ def avatar_svg(node_id: str) -> str:
         f'<rect x="-0.5" y="-0.5" width="6" height="6" fill="hsl({hue},30%,92%)"/>'
         f'<g fill="hsl({hue},60%,35%)">{"".join(cells)}</g></svg>'
     )
+
+
+def avatar(node_id: str, size: str) -> None:
+    """The member's avatar beside their name (decorative: screen readers read the name)."""
+    ui.image(avatar_url(node_id)).classes(f"{size} rounded").props('aria-hidden="true"')
 
 
 def avatar_url(node_id: str) -> str:

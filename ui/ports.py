@@ -61,6 +61,11 @@ class Onboarding(Protocol):
         """Redeem an invite link; return once the node runs the joined community."""
         ...
 
+    async def restore(self, backup: str, peer_url: str) -> dict[str, Any]:
+        """Become a backed-up node again (its key, the log from a member's node at peer_url);
+        return once the node runs the community."""
+        ...
+
     def founded(self) -> bool:
         """Whether this node already belongs to a community (it may still be starting)."""
         ...

@@ -109,9 +109,17 @@ _WORDS: dict[str, tuple[str, str]] = {
         "hier, bis genug vertrauenswürdige Mitglieder zustimmen.",
     ),
     "change_done": ("Done: the change is recorded.", "Erledigt: Die Änderung ist eingetragen."),
+    "change_asked_one": (
+        "Asked: one more approval is needed, from {who}. They see the request on their "
+        "Community page.",
+        "Gefragt: Es fehlt noch eine Zustimmung, von {who}. Die Anfrage steht auf deren "
+        "Gemeinschaftsseite.",
+    ),
     "change_asked": (
-        "Asked the others: {missing}",
-        "Die anderen sind gefragt: {missing}",
+        "Asked: {n} more approvals are needed, from {who}. They see the request on their "
+        "Community page.",
+        "Gefragt: Es fehlen noch {n} Zustimmungen, von {who}. Die Anfrage steht auf deren "
+        "Gemeinschaftsseite.",
     ),
     "approved_by": ("{n} of {of} approved", "{n} von {of} zugestimmt"),
     "approve": ("Approve", "Zustimmen"),
@@ -138,14 +146,51 @@ _WORDS: dict[str, tuple[str, str]] = {
     "name_saved": ("You are now called {name}", "Du heißt jetzt {name}"),
     "key_backup": ("Back up this node's key", "Schlüssel dieses Knotens sichern"),
     "key_backup_warning": (
-        "With this key a new device becomes this node again (hearthnet init --restore FILE "
-        "--peer URL). Whoever holds it can act as you in the community: keep it offline, like "
-        "a house key, and show it to nobody.",
-        "Mit diesem Schlüssel wird ein neues Gerät wieder zu diesem Knoten (hearthnet init "
-        "--restore DATEI --peer URL). Wer ihn hat, kann in der Gemeinschaft als du handeln: "
+        "With this key a new device becomes this node again (on its first page: Restore a "
+        "backed-up node; or hearthnet init --restore FILE --peer URL). Whoever holds it can "
+        "act as you in the community: keep it offline, like a house key, and show it to nobody.",
+        "Mit diesem Schlüssel wird ein neues Gerät wieder zu diesem Knoten (auf seiner ersten "
+        "Seite: Gesicherten Knoten wiederherstellen; oder hearthnet init --restore DATEI "
+        "--peer URL). Wer ihn hat, kann in der Gemeinschaft als du handeln: "
         "Bewahre ihn offline auf wie einen Hausschlüssel und zeig ihn niemandem.",
     ),
     "show_backup": ("Show the key backup", "Schlüsselsicherung zeigen"),
+    "notifications": ("Notifications", "Benachrichtigungen"),
+    "notifications_intro": (
+        "The browser tells you of new messages while this tab is in the background, and of "
+        "every emergency post.",
+        "Der Browser meldet neue Nachrichten, während dieser Tab im Hintergrund ist, und jeden "
+        "Notfall-Beitrag.",
+    ),
+    "allow_notifications": ("Allow browser notifications", "Browser-Benachrichtigungen erlauben"),
+    "notify_granted": ("Browser notifications are on.", "Browser-Benachrichtigungen sind an."),
+    "notify_denied": (
+        "This browser blocks notifications for this page: allow them in its site settings.",
+        "Dieser Browser blockiert Benachrichtigungen dieser Seite: Erlaube sie in den "
+        "Website-Einstellungen.",
+    ),
+    "notify_default": ("Browser notifications are off.", "Browser-Benachrichtigungen sind aus."),
+    "notify_unsupported": (
+        "This browser cannot show notifications.",
+        "Dieser Browser kann keine Benachrichtigungen zeigen.",
+    ),
+    "emergency_sound": ("Sound for emergencies", "Ton bei Notfällen"),
+    "restore_key": ("Restore a backed-up node", "Gesicherten Knoten wiederherstellen"),
+    "restore_intro": (
+        "Moving to a new device? Paste the key backup of your old node and the address of a "
+        "neighbour's node: this device becomes your node again, with its name and messages.",
+        "Neues Gerät? Füge die Schlüsselsicherung deines alten Knotens und die Adresse des "
+        "Knotens einer Nachbarin ein: Dieses Gerät wird wieder dein Knoten, mit Namen und "
+        "Nachrichten.",
+    ),
+    "backup_text": ("Key backup (hearthnet-key://…)", "Schlüsselsicherung (hearthnet-key://…)"),
+    "backup_invalid": (
+        "A key backup starts with hearthnet-key://v1/",
+        "Eine Schlüsselsicherung beginnt mit hearthnet-key://v1/",
+    ),
+    "peer_address": ("A neighbour's node (http://…)", "Knoten einer Nachbarin (http://…)"),
+    "restore": ("Restore", "Wiederherstellen"),
+    "restored": ("Welcome back", "Willkommen zurück"),
     "download_backup": ("Download as a file", "Als Datei herunterladen"),
     "forget_peer": ("Forget {url}", "{url} vergessen"),
     "peer_forgotten": ("No longer syncing with {url}", "Kein Abgleich mehr mit {url}"),
@@ -161,6 +206,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "err_invitee_mismatch": (
         "This invite was made for another device.",
         "Diese Einladung gilt für ein anderes Gerät.",
+    ),
+    "err_backup_invalid": (
+        "This is not a whole key backup: copy it again from the old node's settings.",
+        "Das ist keine vollständige Schlüsselsicherung: Kopiere sie noch einmal aus den "
+        "Einstellungen des alten Knotens.",
     ),
     "err_already_member": (
         "This node already belongs to a community.",
@@ -249,6 +299,7 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Their node id (ed25519:…), or empty for a one-time link",
         "Deren Knoten-ID (ed25519:…), oder leer für einen Einmal-Link",
     ),
+    "invitee_name": ("Their name", "Name der eingeladenen Person"),
     "hours": ("Valid for hours", "Gültig für Stunden"),
     "create_invite": ("Create invite", "Einladung erstellen"),
     "invite_ready": (
@@ -262,6 +313,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "revoke": ("revoke", "ausschließen"),
     "target": ("Member", "Mitglied"),
     "reason": ("Reason", "Grund"),
+    "reason_other": ("other", "anderer Grund"),
+    "reason_compromised": ("key compromised", "Schlüssel kompromittiert"),
+    "reason_inactive": ("inactive", "inaktiv"),
+    "reason_policy_violation": ("broke the rules", "Regeln verletzt"),
     "apply": ("Apply", "Ausführen"),
     "membership": ("Membership changes", "Mitgliedschaft ändern"),
     "your_id": ("Your node id", "Deine Knoten-ID"),

@@ -44,9 +44,8 @@ def backup_text(signer: NaclSigner) -> str:
     return BACKUP_PREFIX + b64url(signer.seed)
 
 
-def restore_key(home: Path, text: str) -> NaclSigner:
-    """Write a backed-up key as this data directory's node key; KeyFileError when the text is
-    not a key backup or this directory already has a key (it is never overwritten)."""
+def read_backup(text: str) -> NaclSigner:
+    """The key in a backup text; KeyFileError when the text is not a whole key backup."""
     text = text.strip()
     if not text.startswith(BACKUP_PREFIX):
         raise KeyFileError(f"a key backup starts with {BACKUP_PREFIX}")
@@ -56,17 +55,30 @@ def restore_key(home: Path, text: str) -> NaclSigner:
         raise KeyFileError(f"the key backup is damaged: {exc}") from None
     if len(seed) != 32:
         raise KeyFileError("the key backup is damaged: a key is 32 bytes")
-    if key_paths(home)[0].exists():
+    return NaclSigner(seed)
+
+
+def restore_key(home: Path, text: str, *, replace_unused: bool = False) -> NaclSigner:
+    """Write a backed-up key as this data directory's node key; KeyFileError when the text is
+    not a key backup or this directory already has a key. With replace_unused the caller
+    vouches that the present key has signed nothing: it is replaced in one step."""
+    signer = read_backup(text)
+    if not replace_unused and key_paths(home)[0].exists():
         raise KeyFileError(f"{key_paths(home)[0]} exists already: restore into a new directory")
-    return _write(home, NaclSigner(seed))
+    return _write(home, signer, replace=replace_unused)
 
 
-def _write(home: Path, signer: NaclSigner) -> NaclSigner:
+def _write(home: Path, signer: NaclSigner, *, replace: bool = False) -> NaclSigner:
     private, public = key_paths(home)
     private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    target = private.with_suffix(".new") if replace else private
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL), 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(signer.seed)
+        f.flush()
+        os.fsync(f.fileno())
+    if replace:
+        os.replace(target, private)
     public.write_bytes(signer.public_key)
     public.chmod(0o644)
     return signer

@@ -4,7 +4,7 @@ capability in-process on a data directory whose node is not running (for the CLI
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hearthnet.adapters.archive import event_row, stored_events
@@ -61,6 +61,11 @@ class ServiceContext:
     """The events a view could not fold, with the reason."""
     verify: Verify = verify_ed25519
     """The one Ed25519 verification policy."""
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def serial(self, name: str) -> asyncio.Lock:
+        """This node's lock for work done one at a time, by name."""
+        return self._locks.setdefault(name, asyncio.Lock())
 
     def key_backup(self) -> str:
         """This node's key as a backup text."""

@@ -13,6 +13,7 @@ import msgspec
 
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.http_peer import HttpPeer
+from hearthnet.adapters.keystore import KeyFileError, read_backup, restore_key
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.request_auth import sign_request
@@ -227,5 +228,28 @@ class BrowserOnboarding:
         """Redeem an invite link; return once the node runs the community."""
         async with self._lock:
             out = await redeem_invite(self.node, link, display_name)
+            await self.start()
+        return out
+
+    async def restore(self, backup: str, peer_url: str) -> dict[str, Any]:
+        """Become a backed-up node again: its key replaces this node's unused one, the log
+        comes from a member's node; return once the node runs the community."""
+        node = self.node
+        async with self._lock:
+            if node.config.community:
+                raise InviteError("already_member", "this node already belongs to a community")
+            try:
+                backed_up = read_backup(backup)
+            except KeyFileError as exc:
+                raise InviteError("backup_invalid", str(exc)) from None
+            present = node.signer
+            assert present is not None
+            if present.public_key != backed_up.public_key:  # else a retry: it is in place
+                if node.log.head(present.public_key) is not None:
+                    raise InviteError("already_member", "this node's key has signed already")
+                node.signer = await asyncio.to_thread(
+                    restore_key, node.home, backup, replace_unused=True
+                )
+            out = await rejoin(node, peer_url)
             await self.start()
         return out

@@ -8,7 +8,6 @@ with the reason, and shown so.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 EventId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 _private = msgspec.msgpack.Decoder(c.Private)
 _thread_key = msgspec.msgpack.Decoder(c.ThreadKey)
-_sending = asyncio.Lock()
-"""Thread messages are sealed one at a time, so a new sender key's share precedes them."""
 
 
 class HistoryInput(msgspec.Struct, kw_only=True):
@@ -276,7 +273,7 @@ async def thread_send(call: Call, node: NodeContext) -> dict[str, Any]:
     if same:
         return {**same[0], "duplicate": True}
     plaintext, padded = _sealable(q.body, q.attachments)
-    async with _sending:
+    async with node.serial("thread sends"):  # a new sender key's share precedes its use
         members, generation = await _thread_member(node, q.thread_id)
         chain, _, new = await node.keyring.sender_chain(q.thread_id, generation, node.me)
         waiting = await _share_key(node, q.thread_id, generation, members, chain) if new else []

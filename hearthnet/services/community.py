@@ -6,7 +6,6 @@ appended: one the policy would not accept is refused and appends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import os
@@ -171,10 +170,6 @@ async def revoke_invite(call: Call, node: NodeContext) -> dict[str, Any]:
     return {"event_id": recorded.id.hex()}
 
 
-_claiming = asyncio.Lock()
-"""Claims are decided one at a time, so a link is claimed once."""
-
-
 async def claim(call: Call, node: NodeContext) -> dict[str, Any]:
     q: cm.Claim = call.input
     who = valid_node(q.node_id, "node_id")
@@ -182,7 +177,7 @@ async def claim(call: Call, node: NodeContext) -> dict[str, Any]:
         token_hash = hashlib.sha256(unb64url(q.token)).digest()
     except InvalidIdentifier:
         raise BusError("bad_request", "the link's secret is malformed") from None
-    async with _claiming:
+    async with node.serial("claims"):  # one at a time, so a link is claimed once
         state = cm.fold(await _membership_events(node), node.verify)
         found = [
             (oid, o)
@@ -273,15 +268,14 @@ async def _refuse_unless_accepted(
         return
     if judged.before.active(node.me, "trusted") is None:
         raise BusError("unauthorized", "membership changes need this node to be trusted")
-    raise BusError(
-        "unauthorized", missing_signatures(judged.before, judged.candidate, body, node.verify)
-    )
+    missing = missing_signatures(judged.before, judged.candidate, body, node.verify)
+    raise BusError("unauthorized", f"{missing}. Nothing was recorded: request the change instead")
 
 
-def missing_signatures(
+def still_needed(
     state: cm.Fold, entry: cm.Entry, body: cm.MemberRevoked | cm.MemberLevelChanged, verify: Any
-) -> str:
-    """How many signatures a change still needs, and who can give them, in plain words."""
+) -> tuple[int, int, list[str]]:
+    """How many signatures a change has and needs, and the names of who can still give one."""
     have = cm.approvers(state, entry, body, verify)
     need = cm.needed(state, entry.type, body.target_node_id)
     who = [
@@ -289,10 +283,17 @@ def missing_signatures(
         for w in cm.signers(state, body.target_node_id)
         if w not in have
     ]
+    return len(have), need, sorted(who)
+
+
+def missing_signatures(
+    state: cm.Fold, entry: cm.Entry, body: cm.MemberRevoked | cm.MemberLevelChanged, verify: Any
+) -> str:
+    """How many signatures a change still needs, and who can give them, in plain words."""
+    have, need, who = still_needed(state, entry, body, verify)
     return (
-        f"{need - len(have)} more trusted signature(s) needed ({len(have)} of {need}); "
-        f"who can co-sign: {', '.join(sorted(who)) or 'nobody yet'}. Nothing was recorded: "
-        "ask them to approve your request"
+        f"{need - have} more trusted signature(s) needed ({have} of {need}); "
+        f"who can co-sign: {', '.join(who) or 'nobody yet'}"
     )
 
 
@@ -452,8 +453,14 @@ async def request_change(call: Call, node: NodeContext) -> dict[str, Any]:
     if refusal:
         raise BusError("unauthorized", f"{refusal}: nothing was recorded")
     recorded = await node.append(cm.CHANGE_REQUESTED, encode_body(q))
-    missing = missing_signatures(judged.before, judged.candidate, body, node.verify)
-    return {"done": False, "request_id": recorded.id.hex(), "missing": missing}
+    have, need, who = still_needed(judged.before, judged.candidate, body, node.verify)
+    return {
+        "done": False,
+        "request_id": recorded.id.hex(),
+        "missing": missing_signatures(judged.before, judged.candidate, body, node.verify),
+        "approvals_missing": need - have,
+        "can_approve": who,
+    }
 
 
 async def requests(call: Call, node: NodeContext) -> dict[str, Any]:

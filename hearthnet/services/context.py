@@ -12,6 +12,8 @@ from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 
 if TYPE_CHECKING:
+    import asyncio
+
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.ports import Keyring, Signer, Verify
     from hearthnet.domain.records import Recorded
@@ -38,6 +40,10 @@ class NodeContext(Protocol):
     @property
     def keyring(self) -> Keyring:
         """This node's private X25519 keys (end-to-end encryption)."""
+        ...
+
+    def serial(self, name: str) -> asyncio.Lock:
+        """This node's lock for work done one at a time, by name (claims, thread sends)."""
         ...
 
     def key_backup(self) -> str:

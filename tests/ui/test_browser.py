@@ -50,7 +50,7 @@ def test_post_in_the_browser_shows_on_the_board_and_in_the_log(tmp_path: Path) -
             assert outside == []
             night, _ = open_page(browser, node.url + "/log", dark=True, phone=True)
             expect(night.locator("body.body--dark")).to_have_count(1)
-            expect(night.get_by_role("cell", name="market.post.created")).to_be_visible()
+            expect(night.get_by_text("market.post.created")).to_be_visible()  # a card per row
             width = night.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the page is {width} px wide on a 390 px phone"
             day, _ = open_page(browser, node.url + "/log")
@@ -80,7 +80,7 @@ def test_two_nodes_onboard_invite_post_and_message_from_the_browser(tmp_path: Pa
 
             page_a.get_by_role("button", name="Community").click()
             page_a.get_by_label("Their node id").fill(b_id)  # (or none: a one-time link)
-            page_a.get_by_label("Your name in the community").fill("Berta")
+            page_a.get_by_label("Their name").fill("Berta")
             page_a.get_by_role("button", name="Create invite").click()
             link = page_a.get_by_label("Invite link")
             expect(link).to_have_value(re.compile("^hearthnet://v1/"))

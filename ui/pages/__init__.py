@@ -18,3 +18,7 @@ class Page(NamedTuple):
     label: str
     icon: str
     build: Callable[[NodePorts, str], None]
+
+
+PHONE_GRID = ':grid="Quasar.Screen.xs"'
+"""Table props: on a phone each row is a card of its fields, so nothing is cut off."""

@@ -13,7 +13,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
-from ui.people import avatar_url
+from ui.people import avatar, avatar_url
 from ui.qr import qr_svg
 from ui.strings import t
 
@@ -151,7 +151,7 @@ class MessagesPage:
         card.on("click", lambda p=c["peer"]: self.open_thread(p))
         with card.mark(f"conversation-{c['peer'][8:20]}"):
             with ui.row().classes("w-full items-center gap-1"):
-                ui.image(avatar_url(c["peer"])).classes("w-6 h-6 rounded")
+                avatar(c["peer"], "w-6 h-6")
                 ui.label(self.name(c["peer"])).classes("font-bold").tooltip(c["peer"][8:24])
                 ui.icon("lock", size="xs", color="positive")
                 ui.space()

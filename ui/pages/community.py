@@ -9,7 +9,7 @@ from nicegui import ui
 
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 from ui.live import call, follow
-from ui.pages import Page
+from ui.pages import PHONE_GRID, Page
 from ui.qr import qr_svg
 from ui.strings import t, word
 
@@ -45,7 +45,7 @@ class CommunityPage:
             {"name": "status", "label": t("status"), "field": "status"},
         ]
         self.members = ui.table(columns=columns, rows=[], row_key="node_id").classes("w-full")
-        self.members.props("dense flat").mark("members")
+        self.members.props(f"dense flat {PHONE_GRID}").mark("members")
         self._invite_form()
         self._change_form()
         follow(self.refresh, ports, lambda kind: kind.startswith("community."))
@@ -57,8 +57,9 @@ class CommunityPage:
                 valid = {t("node_id_invalid"): lambda v: not (v or "").strip() or is_node_id(v)}
                 self.invitee = ui.input(t("invitee"), validation=valid)
                 self.invitee.classes("grow min-w-64").mark("invitee")
-                self.nickname = ui.input(t("display_name")).classes("w-48").mark("invitee-name")
-                self.level = ui.select(["member", "trusted"], value="member", label=t("level"))
+                self.nickname = ui.input(t("invitee_name")).classes("w-48").mark("invitee-name")
+                levels = {v: word("level", v) for v in ("member", "trusted")}
+                self.level = ui.select(levels, value="member", label=t("level"))
                 self.hours = ui.number(t("hours"), value=24, min=1, max=720, precision=0)
                 self.hours.classes("w-32")
             ui.button(t("create_invite"), icon="qr_code", on_click=self.invite).mark("invite")
@@ -73,9 +74,10 @@ class CommunityPage:
                 kinds = {"promote": t("promote"), "demote": t("demote"), "revoke": t("revoke")}
                 self.change = ui.select(kinds, value="promote", label=t("change"))
                 self.change.classes("w-36").mark("change-kind")
-                levels = ["member", "trusted", "anchor"]
+                levels = {v: word("level", v) for v in ("member", "trusted", "anchor")}
                 self.new_level = ui.select(levels, value="trusted", label=t("level"))
-                self.reason = ui.select(list(REASONS), value="other", label=t("reason"))
+                reasons = {r: word("reason", r) for r in REASONS}
+                self.reason = ui.select(reasons, value="other", label=t("reason"))
             ui.button(t("apply"), icon="gavel", on_click=self.apply).mark("apply-change")
             self.outcome = ui.label("").classes("text-sm").mark("change-outcome")
         with ui.card().classes("w-full"):
@@ -160,11 +162,14 @@ class CommunityPage:
             self.outcome.set_text(t("change_done"))
             ui.notify(t("change_done"), type="positive")
         else:
-            self.outcome.set_text(t("change_asked", missing=done["missing"]))
+            who = ", ".join(done["can_approve"]) or "—"
+            self.outcome.set_text(t("change_asked", n=done["approvals_missing"], who=who))
         await self.refresh()
 
     def _request(self, r: dict[str, Any]) -> None:
-        what = t(r["change"]) if r["change"] == "revoke" else f"{t(r['change'])} → {r['new_level']}"
+        what = t(r["change"])
+        if r["change"] != "revoke":
+            what += f" → {word('level', r['new_level'])}"
         with ui.row().classes("w-full items-center gap-2").mark(f"request-{r['request_id'][:12]}"):
             ui.label(f"{what}: {r['target_name']}").classes("font-bold")
             approved = t("approved_by", n=len(r["approved_by"]), of=r["needed"])

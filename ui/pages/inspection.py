@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
-from ui.pages import Page
+from ui.pages import PHONE_GRID, Page
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class LogPage:
 
     def _events(self) -> None:
         self.table = ui.table(columns=_columns(EVENT_COLUMNS), rows=[], row_key="event_id")
-        self.table.classes("w-full").props("dense flat wrap-cells").mark("events")
+        self.table.classes("w-full").props(f"dense flat wrap-cells {PHONE_GRID}").mark("events")
         self.table.on("rowClick", lambda e: self.show(e.args[1]["event_id"]))
         with ui.row().classes("items-center gap-2"):
             ui.button(t("newest"), icon="first_page", on_click=self.first).props("flat")
@@ -112,13 +112,14 @@ class LogPage:
             ui.space()
             ui.button(t("verify"), icon="verified", on_click=self.verify).mark("verify")
         self.progress = ui.linear_progress(value=0, show_value=False).classes("w-full")
+        self.progress.props(f'aria-label="{t("verify")}"')
         self.progress.mark("progress")
         self.outcome = ui.label("").mark("verify-outcome")
 
     def _feeds(self) -> None:
         ui.label(t("feeds")).classes("text-lg font-bold")
         self.feeds = ui.table(columns=_columns(FEED_COLUMNS), rows=[], row_key="author")
-        self.feeds.classes("w-full").props("dense flat").mark("feeds")
+        self.feeds.classes("w-full").props(f"dense flat {PHONE_GRID}").mark("feeds")
         self.feeds.on("rowClick", lambda e: self.author.set_value(e.args[1]["author"]))
 
     async def load(self) -> None:

@@ -11,7 +11,7 @@ from nicegui import ui
 
 from ui.live import call, follow
 from ui.pages import Page
-from ui.people import avatar_url, names
+from ui.people import avatar, names
 from ui.strings import ago, t
 
 CATEGORY_COLOURS = {
@@ -143,7 +143,7 @@ class BoardPage:
                 ui.space()
                 who = self.names.get(post["author"], post["author"][8:20])
                 with ui.row().classes("items-center gap-1"):
-                    ui.image(avatar_url(post["author"])).classes("w-5 h-5 rounded")
+                    avatar(post["author"], "w-5 h-5")
                     ui.label(t("by", who=who)).classes("text-xs opacity-70").tooltip(
                         post["author"][8:24]
                     )

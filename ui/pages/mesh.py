@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from ui.live import call, follow
-from ui.pages import Page
+from ui.pages import PHONE_GRID, Page
 from ui.strings import t, word
 
 if TYPE_CHECKING:
@@ -20,9 +20,20 @@ STATE_COLOURS = {"connected": "#15803d", "unreachable": "#b91c1c"}
 AMBER = "#d97706"
 
 
-def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, Any]:
+LABELLED = 12
+"""Up to this many peers each carries its label; with more, a peer names itself on hover."""
+
+
+def graph_options(
+    me: str, name: str, peers: list[dict[str, Any]], names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """ECharts options of the mesh: this node in the middle, its peers on a ring around it,
-    each coloured by its state and labelled with what it serves."""
+    each coloured by its state and named by its member's name. The ring's points shrink as
+    peers are added and ECharts fits the ring into the chart, so any number of peers fits."""
+    names = names or {}
+    count = len(peers)
+    labelled = count <= LABELLED
+    size = max(10, min(34, 220 // max(count, 1)))
     nodes = [
         {
             "name": me,
@@ -30,29 +41,30 @@ def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, 
             "y": 0,
             "symbolSize": 46,
             "itemStyle": {"color": "#b45309"},
-            "label": {"formatter": f"{name or me[8:20]}\n({t('this_node')})"},
+            "label": {"show": True, "formatter": f"{name or me[8:20]}\n({t('this_node')})"},
+            "tooltip": {"formatter": f"{name or me[8:20]} ({t('this_node')})"},
         }
     ]
     links = []
     for i, p in enumerate(peers):
-        angle = 2 * math.pi * i / max(len(peers), 1)
+        angle = 2 * math.pi * i / max(count, 1)
+        who = names.get(p["node_id"]) or (p["node_id"] or p["url"])[8:20]
+        said = f"{who} · {word('state', p['state'])}"
         nodes.append(
             {
                 "name": p["url"],
                 "x": round(300 * math.cos(angle)),
-                "y": round(160 * math.sin(angle)),
-                "symbolSize": 34,
+                "y": round(300 * math.sin(angle)),
+                "symbolSize": size,
                 "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
-                "label": {
-                    "formatter": f"{(p['node_id'] or p['url'])[8:20]} · "
-                    + f"{word('state', p['state'])}\n"
-                    + " · ".join(services(p["capabilities"]))
-                },
+                "label": {"show": labelled, "formatter": said},
+                "tooltip": {"formatter": f"{said} · {p['url']}"},
             }
         )
         links.append({"source": me, "target": p["url"]})
     return {
         "animation": False,
+        "tooltip": {"trigger": "item"},
         "series": [
             {
                 "type": "graph",
@@ -60,16 +72,12 @@ def graph_options(me: str, name: str, peers: list[dict[str, Any]]) -> dict[str, 
                 "roam": True,
                 "data": nodes,
                 "links": links,
-                "lineStyle": {"width": 2, "color": "#14b8a6"},
-                "label": {
-                    "show": True,
-                    "position": "bottom",
-                    "fontSize": 11,
-                    "lineHeight": 15,
-                    "color": "inherit",
-                },
-                "left": "20%",
-                "right": "20%",
+                "lineStyle": {"width": 2 if count <= LABELLED else 1, "color": "#14b8a6"},
+                "label": {"position": "bottom", "fontSize": 11, "color": "inherit"},
+                "top": 24,
+                "bottom": 40,
+                "left": "15%",
+                "right": "15%",
             }
         ],
     }
@@ -80,12 +88,12 @@ def services(capabilities: list[str]) -> list[str]:
     return sorted({c.split("@")[0].split(".")[0] for c in capabilities})
 
 
-def peer_row(p: dict[str, Any]) -> dict[str, Any]:
+def peer_row(p: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """A peer as the table shows it."""
     synced = p["last_sync_ms"]
     return {
         "url": p["url"],
-        "node": p["node_id"][:24],
+        "node": names.get(p["node_id"]) or p["node_id"][8:20],
         "state": word("state", p["state"]),
         "source": p["source"],
         "last_sync": time.strftime("%H:%M:%S", time.localtime(synced / 1000)) if synced else "-",
@@ -108,7 +116,7 @@ def build(ports: NodePorts, me: str) -> None:
     ui.label(t("peers")).classes("text-lg font-bold")
     columns = [
         {"name": "url", "label": t("url"), "field": "url", "align": "left"},
-        {"name": "node", "label": t("node"), "field": "node", "align": "left"},
+        {"name": "node", "label": t("name"), "field": "node", "align": "left"},
         {"name": "state", "label": t("state"), "field": "state"},
         {"name": "source", "label": t("source"), "field": "source"},
         {"name": "last_sync", "label": t("last_sync"), "field": "last_sync"},
@@ -116,7 +124,7 @@ def build(ports: NodePorts, me: str) -> None:
         {"name": "serves", "label": t("serves"), "field": "serves", "align": "left"},
     ]
     table = ui.table(columns=columns, rows=[], row_key="url").classes("w-full").mark("peers")
-    table.props(f'no-data-label="{t("no_peers")}" wrap-cells')
+    table.props(f'no-data-label="{t("no_peers")}" wrap-cells {PHONE_GRID}')
     dead = ui.row().classes("w-full gap-2").mark("dead-peers")
     with ui.row().classes("w-full items-start gap-2"):
         valid = {t("url_invalid"): lambda v: (v or "").startswith(("http://", "https://"))}
@@ -131,10 +139,12 @@ def build(ports: NodePorts, me: str) -> None:
             return
         next_step.set_visibility(len(members["members"]) < 2)  # alone: invite someone
         peers = found["peers"]
+        names = {m["node_id"]: m["display_name"] for m in members["members"] if m["display_name"]}
         chart.options.clear()
-        chart.options.update(graph_options(me, status.get("name", ""), peers))
+        chart.options.update(graph_options(me, status.get("name", ""), peers, names))
         chart.update()
-        table.rows = [peer_row(p) for p in peers]
+        chart.classes(replace=f"w-full {'h-72' if len(peers) <= LABELLED else 'h-96'}")
+        table.rows = [peer_row(p, names) for p in peers]
         table.update()
         dead.clear()
         with dead:

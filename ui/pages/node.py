@@ -52,6 +52,16 @@ class SettingsPage:
             self.name.without_auto_validation()
             ui.button(t("save"), icon="save", on_click=self.rename).mark("save-name")
         with ui.card().classes("w-full"):
+            ui.label(t("notifications")).classes("text-lg font-bold")
+            ui.label(t("notifications_intro")).classes("text-sm")
+            self.permission = ui.label("").mark("notify-state")
+            ui.button(t("allow_notifications"), icon="notifications", on_click=self.allow).mark(
+                "allow-notifications"
+            )
+            self.sound = ui.switch(t("emergency_sound"), on_change=self.choose_sound)
+            self.sound.mark("emergency-sound")
+            ui.timer(0.1, self.show_notifications, once=True)
+        with ui.card().classes("w-full"):
             ui.label(t("key_backup")).classes("text-lg font-bold")
             ui.label(t("key_backup_warning")).classes("text-sm")
             ui.button(t("show_backup"), icon="key", on_click=self.backup).mark("show-backup")
@@ -64,6 +74,21 @@ class SettingsPage:
             f"document.cookie = '{THEME_COOKIE}={name}; path=/; max-age=31536000; "
             f"SameSite=Strict'; Quasar.Dark.set({dark});"
         )
+
+    async def show_notifications(self) -> None:
+        """Say what this browser allows, and whether it sounds an emergency."""
+        state = await ui.run_javascript("hnNotificationState()")
+        self.permission.set_text(t(f"notify_{state}"))
+        self.sound.set_value(bool(await ui.run_javascript("hnSoundOn()")))
+
+    async def allow(self) -> None:
+        """Ask the browser for permission to notify."""
+        state = await ui.run_javascript("hnAskForNotifications()", timeout=60.0)
+        self.permission.set_text(t(f"notify_{state}"))
+
+    def choose_sound(self) -> None:
+        """Keep this browser's choice of an emergency sound (off by default)."""
+        ui.run_javascript(f"hnSetSound({json.dumps(bool(self.sound.value))})")
 
     async def rename(self) -> None:
         """Record this member's name."""
@@ -82,7 +107,9 @@ class SettingsPage:
         self.backup_area.clear()
         with self.backup_area:
             ui.html(qr_svg(text), sanitize=False).classes("w-56 bg-white p-2").mark("backup-qr")
-            ui.input(value=text).props("readonly").classes("w-full hn-mono").mark("backup-text")
+            ui.input(t("backup_text"), value=text).props("readonly").classes("w-full hn-mono").mark(
+                "backup-text"
+            )
             ui.button(
                 t("download_backup"),
                 icon="download",

@@ -1,4 +1,5 @@
-"""Onboarding: a node without a community founds one or joins one with an invite link."""
+"""Onboarding: a node without a community founds one, joins one with an invite link, or
+becomes a backed-up node again from its key backup."""
 
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ def build(host: DashboardHost) -> None:
         qr = ui.html(qr_svg(f"hearthnet-id://{host.node_id}"), sanitize=False)
         qr.classes("w-40 bg-white p-1")
     founding, joining = ui.card().classes("w-full"), ui.card().classes("w-full")
+    restoring = ui.expansion(t("restore_key"), icon="key").classes("w-full").mark("restore")
     spinner = ui.spinner(size="lg")
     spinner.set_visibility(False)
     with founding:
         _found(host, spinner)
     with joining:
         _join(host, spinner)
+    with restoring:
+        _restore(host, spinner)
 
 
 def _found(host: DashboardHost, spinner: ui.spinner) -> None:
@@ -87,3 +91,31 @@ def _join(host: DashboardHost, spinner: ui.spinner) -> None:
         ui.navigate.to("/")
 
     ui.button(t("join"), icon="login", on_click=join).mark("join")
+
+
+def _restore(host: DashboardHost, spinner: ui.spinner) -> None:
+    ui.label(t("restore_intro")).classes("text-sm")
+    valid = {t("backup_invalid"): lambda v: (v or "").strip().startswith("hearthnet-key://v1/")}
+    backup = ui.input(t("backup_text"), validation=valid, password=True)
+    backup.props("autocomplete=off").classes("w-full").mark("backup-text")
+    backup.without_auto_validation()
+    peer = ui.input(t("peer_address"), validation={t("required"): lambda v: bool(v)})
+    peer.classes("w-full").mark("restore-peer")
+    peer.without_auto_validation()
+
+    async def restore() -> None:
+        if not backup.validate() or not peer.validate():
+            return
+        spinner.set_visibility(True)
+        try:
+            await host.onboarding.restore(backup.value, peer.value.strip())
+        except InviteError as exc:
+            said, details = plain_error(exc.code, str(exc))
+            ui.notify(said, caption=details, type="negative", multi_line=True)
+            return
+        finally:
+            spinner.set_visibility(False)
+        ui.notify(t("restored"), type="positive")
+        ui.navigate.to("/")
+
+    ui.button(t("restore"), icon="restore", on_click=restore).mark("restore-key")

@@ -1,6 +1,7 @@
-// HearthNet dashboard service worker: keeps the app shell so the home-screen app opens offline.
-const SHELL = "hearthnet-shell-v1";
-const FILES = ["/", "/manifest.webmanifest", "/icon.svg"];
+// HearthNet dashboard service worker: keeps the app shell so the home-screen app opens offline,
+// and shows the dashboard's notifications (a click brings the tab back).
+const SHELL = "hearthnet-shell-v2";
+const FILES = ["/", "/manifest.webmanifest", "/icon.svg", "/notify.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
@@ -28,5 +29,16 @@ self.addEventListener("fetch", (event) => {
         return response;
       })
       .catch(() => caches.match(event.request)),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((open) => {
+      const tab = open.find((c) => new URL(c.url).origin === self.location.origin);
+      return tab ? tab.focus() : self.clients.openWindow(url);
+    }),
   );
 });
