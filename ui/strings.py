@@ -212,6 +212,11 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Das ist keine vollständige Schlüsselsicherung: Kopiere sie noch einmal aus den "
         "Einstellungen des alten Knotens.",
     ),
+    "err_not_a_member": (
+        "This key is not a member there: was it removed, or is it another community's?",
+        "Dieser Schlüssel ist dort kein Mitglied: Wurde er ausgeschlossen, oder gehört er zu "
+        "einer anderen Gemeinschaft?",
+    ),
     "err_already_member": (
         "This node already belongs to a community.",
         "Dieser Knoten gehört schon zu einer Gemeinschaft.",

@@ -14,7 +14,7 @@ from hearthnet.domain.manifest import Manifest, ManifestError, check_manifest
 from hearthnet.domain.types import node_id
 from hearthnet.sync import protocol
 from hearthnet.sync.protocol import Bundle, Fetch, FrameError, PushReply, ReconcileReply
-from hearthnet.sync.session import SyncError
+from hearthnet.sync.session import NotAdmitted, SyncError
 
 if TYPE_CHECKING:
     from hearthnet.domain.ports import Signer
@@ -56,7 +56,8 @@ class HttpPeer:
         except httpx.HTTPError as exc:
             raise SyncError(f"{self.url}: {type(exc).__name__} {exc}") from None
         if response.status_code != 200:
-            raise SyncError(f"{self.url}{path}: HTTP {response.status_code} {response.text[:200]}")
+            refused = NotAdmitted if response.status_code in (401, 403) else SyncError
+            raise refused(f"{self.url}{path}: HTTP {response.status_code} {response.text[:200]}")
         if len(response.content) > protocol.FRAME_LIMIT:
             raise SyncError(f"{self.url}{path}: frame over {protocol.FRAME_LIMIT} bytes")
         return response.content

@@ -26,7 +26,7 @@ from hearthnet.domain.invite import InviteError, check_invite, parse_invite
 from hearthnet.domain.types import InvalidIdentifier, node_id, parse_node_id, parse_peer_url
 from hearthnet.projections.community import MembershipProjection
 from hearthnet.sync.protocol import Bundle
-from hearthnet.sync.session import SyncError, synchronise
+from hearthnet.sync.session import NotAdmitted, SyncError, synchronise
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -129,20 +129,25 @@ async def rejoin(node: Node, url: str) -> dict[str, Any]:
     signer = node.signer
     assert signer is not None
     me = node_id(signer.public_key)
+    writer = LogWriter(node.log)
     try:
         url = parse_peer_url(url)
         async with httpx.AsyncClient() as client:
             _, community, _ = await HttpPeer(url, signer, "", client).describe()
             node.log.community = parse_node_id(community)
             peer = HttpPeer(url, signer, community, client)
-            stats = await synchronise(LocalReplica(node.log, LogWriter(node.log)), peer)
+            stats = await synchronise(LocalReplica(node.log, writer), peer)
+    except NotAdmitted:
+        raise InviteError("not_a_member", f"{me} is not an active member there") from None
     except (SyncError, InvalidIdentifier, httpx.HTTPError) as exc:
         raise InviteError("bootstrap_unreachable", f"{url}: {exc}") from None
+    finally:
+        await asyncio.to_thread(writer.close)
     await asyncio.to_thread(node.views.catch_up)
     membership = node.views.projections["membership"]
     assert isinstance(membership, MembershipProjection)
     if membership.fold().active(me) is None:
-        raise InviteError("invitee_mismatch", f"{me} is not an active member of {community}")
+        raise InviteError("not_a_member", f"{me} is not an active member of {community}")
     node.config.community = community
     node.config.peers = sorted({*node.config.peers, url})
     save_config(node.home, node.config)

@@ -28,6 +28,10 @@ class SyncError(RuntimeError):
     """A session that could not finish (peer unreachable, misbehaving, or too chatty)."""
 
 
+class NotAdmitted(SyncError):
+    """The peer refused this node's signed requests (it is not an active member there)."""
+
+
 class PeerMisbehaved(SyncError):
     """The peer answered with data no honest node sends: it is left alone for a while."""
 

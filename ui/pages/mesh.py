@@ -112,7 +112,8 @@ def build(ports: NodePorts, me: str) -> None:
             t("invite_neighbour"), icon="person_add", on_click=lambda: ui.navigate.to("/community")
         ).mark("invite-neighbour")
     next_step.set_visibility(False)
-    chart = ui.echart(graph_options(me, "", [])).classes("w-full h-72").mark("topology")
+    graph = ui.element().classes("w-full")
+    charts: list[ui.echart] = []  # drawn once the page shows: the chart library loads after
     ui.label(t("peers")).classes("text-lg font-bold")
     columns = [
         {"name": "url", "label": t("url"), "field": "url", "align": "left"},
@@ -140,8 +141,14 @@ def build(ports: NodePorts, me: str) -> None:
         next_step.set_visibility(len(members["members"]) < 2)  # alone: invite someone
         peers = found["peers"]
         names = {m["node_id"]: m["display_name"] for m in members["members"] if m["display_name"]}
+        options = graph_options(me, status.get("name", ""), peers, names)
+        if not charts:
+            await graph.client.connected()
+            with graph:
+                charts.append(ui.echart(options).mark("topology"))
+        chart = charts[0]
         chart.options.clear()
-        chart.options.update(graph_options(me, status.get("name", ""), peers, names))
+        chart.options.update(options)
         chart.update()
         chart.classes(replace=f"w-full {'h-72' if len(peers) <= LABELLED else 'h-96'}")
         table.rows = [peer_row(p, names) for p in peers]

@@ -50,6 +50,7 @@ class SettingsPage:
             valid = {t("required"): lambda v: bool((v or "").strip())}
             self.name = ui.input(t("your_name"), validation=valid).mark("my-name")
             self.name.without_auto_validation()
+            ui.timer(0.1, self.show_name, once=True)
             ui.button(t("save"), icon="save", on_click=self.rename).mark("save-name")
         with ui.card().classes("w-full"):
             ui.label(t("notifications")).classes("text-lg font-bold")
@@ -74,6 +75,13 @@ class SettingsPage:
             f"document.cookie = '{THEME_COOKIE}={name}; path=/; max-age=31536000; "
             f"SameSite=Strict'; Quasar.Dark.set({dark});"
         )
+
+    async def show_name(self) -> None:
+        """Fill in the name this member goes by now."""
+        found = await call(self.ports, "community.members", {})
+        mine = [m for m in (found or {}).get("members", []) if m["node_id"] == self.me]
+        if mine and not self.name.value:
+            self.name.set_value(mine[0]["display_name"])
 
     async def show_notifications(self) -> None:
         """Say what this browser allows, and whether it sounds an emergency."""
