@@ -36,7 +36,12 @@ _WORDS: dict[str, tuple[str, str]] = {
     "peer_url": ("Peer URL (http://host:port)", "Adresse (http://host:port)"),
     "url_invalid": ("starts with http:// or https://", "beginnt mit http:// oder https://"),
     "peer_added": ("Peer added: {url}", "Nachbar hinzugefügt: {url}"),
-    "no_peers": ("No peers yet.", "Noch keine Nachbarn."),
+    "no_peers": (
+        "No peers yet. Nodes of the community on this network appear by themselves; add one "
+        "by its address below.",
+        "Noch keine Nachbarn. Knoten der Gemeinschaft in diesem Netz erscheinen von selbst; "
+        "füge einen unten mit seiner Adresse hinzu.",
+    ),
     "category": ("Category", "Kategorie"),
     "all": ("all", "alle"),
     "offer": ("offer", "Angebot"),
@@ -58,7 +63,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "fulfilled": ("Fulfilled", "Erledigt"),
     "withdraw": ("Withdraw", "Zurückziehen"),
     "expired": ("Taken off the board", "Vom Brett genommen"),
-    "no_posts": ("Nothing on the board.", "Nichts am Brett."),
+    "no_posts": (
+        "Nothing on the board. Offer something, ask for help or share news with New post.",
+        "Nichts am Brett. Biete etwas an, bitte um Hilfe oder teile Neuigkeiten mit Neuer Beitrag.",
+    ),
     "more": ("Show more", "Mehr zeigen"),
     "by": ("by {who}", "von {who}"),
     "conversations": ("Conversations", "Gespräche"),
@@ -96,7 +104,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "add": ("Add", "Hinzufügen"),
     "remove": ("Remove", "Entfernen"),
     "leave": ("Leave group", "Gruppe verlassen"),
-    "no_groups": ("No groups yet.", "Noch keine Gruppen."),
+    "no_groups": (
+        "No groups yet. A group is a private conversation of up to 32 members: start one below.",
+        "Noch keine Gruppen. Eine Gruppe ist ein privates Gespräch mit bis zu 32 Mitgliedern: "
+        "Starte unten eine.",
+    ),
     "members_n": ("{n} members", "{n} Mitglieder"),
     "members_n_one": ("1 member", "1 Mitglied"),
     "your_name": ("Your name", "Dein Name"),
@@ -264,7 +276,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "„{title}“ vom Brett nehmen? Alle sehen ihn dann als zurückgezogen.",
     ),
     "cancel_keep": ("Keep it", "Behalten"),
-    "no_conversations": ("No messages yet.", "Noch keine Nachrichten."),
+    "no_conversations": (
+        "No messages yet. Choose someone under Write to: only the two of you can read it.",
+        "Noch keine Nachrichten. Wähle jemanden unter Schreiben an: Nur ihr beide könnt sie lesen.",
+    ),
     "message": ("Message", "Nachricht"),
     "send": ("Send", "Senden"),
     "sent": ("sent", "gesendet"),

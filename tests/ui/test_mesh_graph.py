@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ui.pages import mesh
 from ui.pages.mesh import LABELLED, graph_options
 
 ME = "ed25519:" + "M" * 43
@@ -23,11 +24,13 @@ def peers(count: int) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("count", [0, 1, 4, 5, LABELLED, LABELLED + 1, 60, 250])
-def test_every_peer_is_drawn_named_and_visible(count: int) -> None:
+def test_every_peer_is_drawn_named_and_visible(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mesh, "t", lambda key, **_: key)  # words of no connection's language
+    monkeypatch.setattr(mesh, "word", lambda _, value: value)
     found = peers(count)
     names = {str(p["node_id"]): f"Nachbar {i}" for i, p in enumerate(found)}
     series = graph_options(ME, "Anke", found, names)["series"][0]
-    drawn = series["data"][1:]
+    drawn = [d for d in series["data"][1:] if d["symbolSize"]]
     assert [d["name"] for d in drawn] == [p["url"] for p in found]
     assert len(series["links"]) == count
     for i, d in enumerate(drawn):

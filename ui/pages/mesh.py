@@ -48,7 +48,7 @@ def graph_options(
     links = []
     for i, p in enumerate(peers):
         angle = 2 * math.pi * i / max(count, 1)
-        who = names.get(p["node_id"]) or (p["node_id"] or p["url"])[8:20]
+        who = names.get(p["node_id"]) or (p["node_id"][8:20] if p["node_id"] else p["url"])
         said = f"{who} · {word('state', p['state'])}"
         nodes.append(
             {
@@ -62,6 +62,18 @@ def graph_options(
             }
         )
         links.append({"source": me, "target": p["url"]})
+    corners = [  # unseen: the drawing always spans the whole ring, however few peers there are
+        {
+            "name": f"corner {x} {y}",
+            "x": x,
+            "y": y,
+            "symbolSize": 0,
+            "silent": True,
+            "label": {"show": False},
+            "tooltip": {"show": False},
+        }
+        for x, y in ((-300, -300), (300, 300))
+    ]
     return {
         "animation": False,
         "tooltip": {"trigger": "item"},
@@ -70,14 +82,18 @@ def graph_options(
                 "type": "graph",
                 "layout": "none",
                 "roam": True,
-                "data": nodes,
+                "data": nodes + corners,
                 "links": links,
                 "lineStyle": {"width": 2 if count <= LABELLED else 1, "color": "#14b8a6"},
-                "label": {"position": "bottom", "fontSize": 11, "color": "inherit"},
-                "top": 24,
+                "label": {
+                    "show": True,
+                    "position": "bottom",
+                    "fontSize": 11,
+                    "lineHeight": 15,
+                    "color": "inherit",
+                },
+                "top": 30,  # the ring's height fits the chart; its width follows, centred
                 "bottom": 40,
-                "left": "15%",
-                "right": "15%",
             }
         ],
     }
