@@ -370,6 +370,7 @@ async def test_log_tails_events_from_another_node_and_marks_forks(dashboard: Das
     await eventually(lambda: len(table.rows) == 5)
     await dashboard.from_neighbour("test.note", b"\x80")
     await eventually(lambda: len(table.rows) == 6)
+    await eventually(lambda: table.rows[0]["who"] == "Nachbarin")  # named, not an id
     forked = neighbour.fork(2, neighbour_prev(dashboard, neighbour))
     report = await dashboard.runtime.writer.ingest([forked])
     assert report.stored or report.forks, report

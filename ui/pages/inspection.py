@@ -79,6 +79,8 @@ class LogPage:
     def __init__(self, ports: NodePorts) -> None:
         self.ports = ports
         self.cursors: list[str] = [""]
+        self.names: dict[str, str] = {}
+        """Each author's member name, from the feeds."""
         self.next = ""
         ui.label(t("log")).classes("text-xl font-bold")
         self._filters()
@@ -139,7 +141,7 @@ class LogPage:
             {
                 **e,
                 "time": shown_time(e["ts"]),
-                "who": e["author"][8:24],
+                "who": self.names.get(e["author"]) or e["author"][8:24],
                 "short": e["event_id"][:12],
                 "fork": t("forked") if e["forked"] else "",
             }
@@ -158,6 +160,11 @@ class LogPage:
         self.kind.set_options({"": t("all"), **{name: name for name in found["types"]}})
         names = {f["author"]: f["display_name"] or f["author"][8:24] for f in found["feeds"]}
         self.author.set_options({"": t("all"), **names})
+        if names != self.names:
+            self.names = names
+            for row in self.table.rows:
+                row["who"] = names.get(row["author"]) or row["author"][8:24]
+            self.table.update()
         self.feeds.rows = [
             {
                 **f,
