@@ -24,56 +24,38 @@ LABELLED = 12
 """Up to this many peers each carries its label; with more, a peer names itself on hover."""
 
 
+RING = 300
+CORNERS = [  # unseen: the drawing always spans the whole ring, however few peers there are
+    {
+        "name": f"corner {x} {y}",
+        "x": x,
+        "y": y,
+        "symbolSize": 0,
+        "silent": True,
+        "label": {"show": False},
+        "tooltip": {"show": False},
+    }
+    for x, y in ((-RING, -RING), (RING, RING))
+]
+
+
 def graph_options(
     me: str, name: str, peers: list[dict[str, Any]], names: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """ECharts options of the mesh: this node in the middle, its peers on a ring around it,
     each coloured by its state and named by its member's name. The ring's points shrink as
     peers are added and ECharts fits the ring into the chart, so any number of peers fits."""
-    names = names or {}
-    count = len(peers)
-    labelled = count <= LABELLED
-    size = max(10, min(34, 220 // max(count, 1)))
-    nodes = [
-        {
-            "name": me,
-            "x": 0,
-            "y": 0,
-            "symbolSize": 46,
-            "itemStyle": {"color": "#b45309"},
-            "label": {"show": True, "formatter": f"{name or me[8:20]}\n({t('this_node')})"},
-            "tooltip": {"formatter": f"{name or me[8:20]} ({t('this_node')})"},
-        }
-    ]
-    links = []
-    for i, p in enumerate(peers):
-        angle = 2 * math.pi * i / max(count, 1)
-        who = names.get(p["node_id"]) or (p["node_id"][8:20] if p["node_id"] else p["url"])
-        said = f"{who} · {word('state', p['state'])}"
-        nodes.append(
-            {
-                "name": p["url"],
-                "x": round(300 * math.cos(angle)),
-                "y": round(300 * math.sin(angle)),
-                "symbolSize": size,
-                "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
-                "label": {"show": labelled, "formatter": said},
-                "tooltip": {"formatter": f"{said} · {p['url']}"},
-            }
-        )
-        links.append({"source": me, "target": p["url"]})
-    corners = [  # unseen: the drawing always spans the whole ring, however few peers there are
-        {
-            "name": f"corner {x} {y}",
-            "x": x,
-            "y": y,
-            "symbolSize": 0,
-            "silent": True,
-            "label": {"show": False},
-            "tooltip": {"show": False},
-        }
-        for x, y in ((-300, -300), (300, 300))
-    ]
+    me_said = f"{name or me[8:20]} ({t('this_node')})"
+    centre = {
+        "name": me,
+        "x": 0,
+        "y": 0,
+        "symbolSize": 46,
+        "itemStyle": {"color": "#b45309"},
+        "label": {"show": True, "formatter": me_said.replace(" (", "\n(")},
+        "tooltip": {"formatter": me_said},
+    }
+    ring = [_on_ring(p, i, len(peers), names or {}) for i, p in enumerate(peers)]
     return {
         "animation": False,
         "tooltip": {"trigger": "item"},
@@ -82,11 +64,10 @@ def graph_options(
                 "type": "graph",
                 "layout": "none",
                 "roam": True,
-                "data": nodes + corners,
-                "links": links,
-                "lineStyle": {"width": 2 if count <= LABELLED else 1, "color": "#14b8a6"},
+                "data": [centre, *ring, *CORNERS],
+                "links": [{"source": me, "target": p["url"]} for p in peers],
+                "lineStyle": {"width": 2 if len(peers) <= LABELLED else 1, "color": "#14b8a6"},
                 "label": {
-                    "show": True,
                     "position": "bottom",
                     "fontSize": 11,
                     "lineHeight": 15,
@@ -96,6 +77,22 @@ def graph_options(
                 "bottom": 40,
             }
         ],
+    }
+
+
+def _on_ring(p: dict[str, Any], i: int, count: int, names: dict[str, str]) -> dict[str, Any]:
+    """Peer i of count on the ring: named, coloured by its state, smaller as peers are added."""
+    angle = 2 * math.pi * i / count
+    who = names.get(p["node_id"]) or (p["node_id"][8:20] if p["node_id"] else p["url"])
+    said = f"{who} · {word('state', p['state'])}"
+    return {
+        "name": p["url"],
+        "x": round(RING * math.cos(angle)),
+        "y": round(RING * math.sin(angle)),
+        "symbolSize": max(10, min(34, 220 // count)),
+        "itemStyle": {"color": STATE_COLOURS.get(p["state"], AMBER)},
+        "label": {"show": count <= LABELLED, "formatter": said},
+        "tooltip": {"formatter": f"{said} · {p['url']}"},
     }
 
 
