@@ -14,6 +14,8 @@ from ui.qr import qr_svg
 from ui.strings import t, word
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ui.ports import NodePorts
 
 REASONS = ("other", "compromised", "inactive", "policy_violation")
@@ -106,19 +108,9 @@ class CommunityPage:
             {m["node_id"]: m["display_name"] or m["node_id"][8:24] for m in found["members"]}
         )
         invites = await call(self.ports, "community.invites", {})
-        self.pending.clear()
-        with self.pending:
-            if invites is None or not invites["invites"]:
-                ui.label(t("no_pending_invites")).classes("opacity-70")
-            for i in (invites or {}).get("invites", []):
-                self._pending(i)
-        open_requests = await call(self.ports, "community.requests", {})
-        self.requests.clear()
-        with self.requests:
-            if open_requests is None or not open_requests["requests"]:
-                ui.label(t("no_requests")).classes("opacity-70")
-            for r in (open_requests or {}).get("requests", []):
-                self._request(r)
+        _list(self.pending, (invites or {}).get("invites", []), "no_pending_invites", self._pending)
+        asked = await call(self.ports, "community.requests", {})
+        _list(self.requests, (asked or {}).get("requests", []), "no_requests", self._request)
 
     async def invite(self) -> None:
         """Record an invitation; show its link and QR code."""
@@ -209,6 +201,18 @@ class CommunityPage:
         if await call(self.ports, "community.approve", {"request_id": request_id}) is not None:
             ui.notify(t("approved"), type="positive")
             await self.refresh()
+
+
+def _list(
+    column: ui.column, items: list[dict[str, Any]], empty: str, show: Callable[[Any], None]
+) -> None:
+    """Fill a column with one row per item, or with what its emptiness means."""
+    column.clear()
+    with column:
+        if not items:
+            ui.label(t(empty)).classes("opacity-70")
+        for item in items:
+            show(item)
 
 
 def build(ports: NodePorts, me: str) -> None:

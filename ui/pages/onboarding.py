@@ -3,7 +3,7 @@ becomes a backed-up node again from its key backup."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
@@ -12,6 +12,8 @@ from ui.qr import qr_svg
 from ui.strings import plain_error, t
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from ui.ports import DashboardHost
 
 
@@ -36,6 +38,26 @@ def build(host: DashboardHost) -> None:
         _restore(host, spinner)
 
 
+async def _onboard(
+    spinner: ui.spinner,
+    step: Awaitable[dict[str, Any]],
+    said: Callable[[dict[str, Any]], str],
+) -> None:
+    """Wait for a founding, joining or restoring step with the spinner on; on success say so
+    and open the node's pages, else show the refusal in plain words with its code."""
+    spinner.set_visibility(True)
+    try:
+        done = await step
+    except InviteError as exc:
+        words, details = plain_error(exc.code, str(exc))
+        ui.notify(words, caption=details, type="negative", multi_line=True)
+        return
+    finally:
+        spinner.set_visibility(False)
+    ui.notify(said(done), type="positive")
+    ui.navigate.to("/")
+
+
 def _found(host: DashboardHost, spinner: ui.spinner) -> None:
     ui.label(t("create_community")).classes("text-lg font-bold")
     valid = {
@@ -51,19 +73,10 @@ def _found(host: DashboardHost, spinner: ui.spinner) -> None:
     async def create() -> None:
         if not name.validate() or not founder.validate():
             return
-        spinner.set_visibility(True)
-        try:
-            done = await host.onboarding.create(
-                name.value, int(threshold.value or 3), founder.value.strip()
-            )
-        except InviteError as exc:
-            said, details = plain_error(exc.code, str(exc))
-            ui.notify(said, caption=details, type="negative", multi_line=True)
-            return
-        finally:
-            spinner.set_visibility(False)
-        ui.notify(t("founded", name=done["community_name"]), type="positive")
-        ui.navigate.to("/")
+        founding = host.onboarding.create(
+            name.value, int(threshold.value or 3), founder.value.strip()
+        )
+        await _onboard(spinner, founding, lambda done: t("founded", name=done["community_name"]))
 
     ui.button(t("create"), icon="add_home", on_click=create).mark("create")
 
@@ -78,17 +91,8 @@ def _join(host: DashboardHost, spinner: ui.spinner) -> None:
         if not link.validate() or not (link.value or "").strip():
             link.validate()
             return
-        spinner.set_visibility(True)
-        try:
-            await host.onboarding.join(link.value, display.value or "")
-        except InviteError as exc:
-            said, details = plain_error(exc.code, str(exc))
-            ui.notify(said, caption=details, type="negative", multi_line=True)
-            return
-        finally:
-            spinner.set_visibility(False)
-        ui.notify(t("joined"), type="positive")
-        ui.navigate.to("/")
+        joining = host.onboarding.join(link.value, display.value or "")
+        await _onboard(spinner, joining, lambda _: t("joined"))
 
     ui.button(t("join"), icon="login", on_click=join).mark("join")
 
@@ -106,16 +110,7 @@ def _restore(host: DashboardHost, spinner: ui.spinner) -> None:
     async def restore() -> None:
         if not backup.validate() or not peer.validate():
             return
-        spinner.set_visibility(True)
-        try:
-            await host.onboarding.restore(backup.value, peer.value.strip())
-        except InviteError as exc:
-            said, details = plain_error(exc.code, str(exc))
-            ui.notify(said, caption=details, type="negative", multi_line=True)
-            return
-        finally:
-            spinner.set_visibility(False)
-        ui.notify(t("restored"), type="positive")
-        ui.navigate.to("/")
+        restoring = host.onboarding.restore(backup.value, peer.value.strip())
+        await _onboard(spinner, restoring, lambda _: t("restored"))
 
     ui.button(t("restore"), icon="restore", on_click=restore).mark("restore-key")
