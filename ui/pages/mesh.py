@@ -58,7 +58,7 @@ def graph_options(
     ring = [_on_ring(p, i, len(peers), names or {}) for i, p in enumerate(peers)]
     return {
         "animation": False,
-        "tooltip": {"trigger": "item"},
+        "tooltip": {"trigger": "item", "renderMode": "richText"},  # names are text, never HTML
         "series": [
             {
                 "type": "graph",
