@@ -1,9 +1,14 @@
 // HearthNet dashboard: browser notifications through the service worker, and a sound for
 // emergencies when this browser asked for one (off by default).
 const HN_SOUND = "hn-emergency-sound";
+const HN_QUIET_MS = 30000; // one alarm per half minute, however many emergencies are posted
+let hnLastAlarm = -HN_QUIET_MS;
 
 window.hnNotify = async function (title, body, tag, urgent) {
-  if (urgent && localStorage.getItem(HN_SOUND) === "on") hnAlarm();
+  if (urgent && localStorage.getItem(HN_SOUND) === "on" && performance.now() - hnLastAlarm > HN_QUIET_MS) {
+    hnLastAlarm = performance.now();
+    hnAlarm();
+  }
   if (!urgent && !document.hidden) return; // the toast on the page says it already
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   const registration = await navigator.serviceWorker.ready;
