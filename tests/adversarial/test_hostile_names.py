@@ -1,6 +1,6 @@
-"""A member's name is whatever the member chose. Written as markup, it stays text in the
-dashboard of every other node: nothing of it runs, even where a chart library would render
-HTML (the mesh graph's tooltip)."""
+"""A member's name and post titles are whatever the member chose. Written as markup, they stay
+text in the dashboard of every other node: nothing of them runs, even where a chart library
+would render HTML (the mesh graph's tooltip), nor in a toast or a browser notification."""
 
 from __future__ import annotations
 
@@ -54,8 +54,12 @@ def test_a_name_written_as_markup_runs_nowhere(tmp_path: Path) -> None:
                         assert time.monotonic() < deadline, "B never drawn on the graph"
                         time.sleep(0.2)
                     page.evaluate(TWO_FRAMES)  # the tooltip is drawn by then
+                if path == "/log":
+                    cli(b_home, "market", "post", "--title", HOSTILE, "--category", "emergency")
+                    toast = page.locator(".q-notification").get_by_text(f"EMERGENCY: {HOSTILE}")
+                    expect(toast).to_be_visible()
                 assert page.locator("img[src='x']").count() == 0
-                assert page.evaluate("window.hnOwned") is None, f"a name ran as code on {path}"
+                assert page.evaluate("window.hnOwned") is None, f"markup ran as code on {path}"
                 page.context.close()
     finally:
         b.stop()
