@@ -118,6 +118,12 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             )
             assert anke.evaluate("window.hnTones") == 1, "a flood of posts sounds once"
 
+            anke.get_by_role("button", name="Messages").click()
+            conversation = anke.get_by_role("button", name=re.compile("Berta"))
+            conversation.focus()  # by keyboard
+            anke.keyboard.press("Enter")
+            expect(anke.locator(".hn-thread").get_by_text("Hast du Sandsäcke?")).to_be_visible()
+
             anke.get_by_role("button", name="Community").click()
             choose(anke, "Member", "Carl")
             choose(anke, "Change", "revoke")

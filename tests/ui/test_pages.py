@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from tests.ui.conftest import Dashboard
 
-RETRIES = 30
+RETRIES = 300  # a tenth of a second each: 30 s, for a busy machine
 
 
 def one(user: User, marker: str) -> Any:
@@ -35,7 +35,7 @@ def one(user: User, marker: str) -> Any:
     return next(iter(elements))
 
 
-async def eventually(check: Any, seconds: float = 3.0) -> None:
+async def eventually(check: Any, seconds: float = 30.0) -> None:
     """Wait until check() holds."""
     for _ in range(int(seconds / 0.05)):
         if check():

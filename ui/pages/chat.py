@@ -57,6 +57,8 @@ class MessagesPage:
         self.peer = self.thread_id = ""
         self.names: dict[str, str] = {}
         self.groups: dict[str, dict[str, Any]] = {}
+        self.listed: object = None
+        """The conversations and groups as last drawn."""
         ui.label(t("messages")).classes("text-xl font-bold")
         with ui.row().classes("w-full items-start gap-4 flex-wrap sm:flex-nowrap"):
             with ui.column().classes("w-full sm:w-72 gap-2"):
@@ -131,9 +133,19 @@ class MessagesPage:
         }
         self.who.set_options(self.active)
         self.groups = {g["thread_id"]: g for g in groups["threads"]}
+        found = conversations(self.me, history["messages"])
+        listed = (
+            [(c["peer"], self.name(c["peer"]), c["unread"], text_of(c["last"])) for c in found],
+            list(self.groups.values()),
+        )
+        if listed != self.listed:  # rebuilt only when it changed: a click is never lost to it
+            self.listed = listed
+            self._lists(found)
+        await self.show_open()
+
+    def _lists(self, found: list[dict[str, Any]]) -> None:
         self.overview.clear()
         with self.overview:
-            found = conversations(self.me, history["messages"])
             if not found:
                 ui.label(t("no_conversations")).classes("opacity-70")
             for c in found:
@@ -144,11 +156,11 @@ class MessagesPage:
                 ui.label(t("no_groups")).classes("opacity-70")
             for g in self.groups.values():
                 self._group(g)
-        await self.show_open()
 
     def _conversation(self, c: dict[str, Any]) -> None:
-        card = ui.card().classes("w-full p-2 cursor-pointer")
+        card = ui.card().classes("w-full p-2 cursor-pointer").props("tabindex=0 role=button")
         card.on("click", lambda p=c["peer"]: self.open_thread(p))
+        card.on("keydown.enter", lambda p=c["peer"]: self.open_thread(p))
         with card.mark(f"conversation-{c['peer'][8:20]}"):
             with ui.row().classes("w-full items-center gap-1"):
                 avatar(c["peer"], "w-6 h-6")
@@ -160,8 +172,9 @@ class MessagesPage:
             ui.label(text_of(c["last"])).classes("text-sm truncate")
 
     def _group(self, g: dict[str, Any]) -> None:
-        card = ui.card().classes("w-full p-2 cursor-pointer")
+        card = ui.card().classes("w-full p-2 cursor-pointer").props("tabindex=0 role=button")
         card.on("click", lambda tid=g["thread_id"]: self.open_group(tid))
+        card.on("keydown.enter", lambda tid=g["thread_id"]: self.open_group(tid))
         with card.mark(f"group-{g['thread_id'][:12]}"), ui.row().classes("items-center gap-1"):
             ui.icon("lock", size="xs", color="positive")
             ui.label(g["name"]).classes("font-bold")
