@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from hearthnet.adapters import node_home
+from hearthnet.adapters import cap_xml, node_home
 from hearthnet.adapters.crypto import verify_ed25519
 from hearthnet.adapters.http_server import root_app, serve_until_stopped
 from hearthnet.adapters.keyring import x25519_from_ed25519
 from hearthnet.adapters.onboarding import BrowserOnboarding
 from hearthnet.adapters.runtime import NodeRuntime, RunOptions
+from hearthnet.cli import alerts as alerts_cli
 from hearthnet.cli import chat as chat_cli
 from hearthnet.cli import community as community_cli
 from hearthnet.cli import doctor as doctor_cli
@@ -24,18 +25,20 @@ from hearthnet.cli import mesh as mesh_cli
 from hearthnet.cli import node as node_cli
 from hearthnet.cli import serve as serve_cli
 from hearthnet.cli.session import Wiring
+from hearthnet.domain import alerts as alert_events
 from hearthnet.domain import chat as chat_events
 from hearthnet.domain import community as community_events
 from hearthnet.domain import e2e as e2e_events
 from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
 from hearthnet.domain.types import node_id
+from hearthnet.projections.alerts import AlertsProjection
 from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.community import MembershipProjection
 from hearthnet.projections.e2e import E2eProjection
 from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
-from hearthnet.services import chat, community, e2e, inspection, market, mesh
+from hearthnet.services import alerts, chat, community, e2e, inspection, market, mesh
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions
 from ui.ports import DashboardHost, NodePorts
@@ -94,6 +97,15 @@ FEATURES = (
         ),
         chat_cli.COMMANDS,
         "ui.pages.chat",
+    ),
+    Feature(
+        "alerts",
+        alert_events.EVENTS,
+        (AlertsProjection,),
+        alerts.capabilities(cap_xml),
+        alerts.reactions(cap_xml),
+        alerts_cli.COMMANDS,
+        "ui.pages.alerts",
     ),
     Feature(
         "inspection",

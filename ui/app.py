@@ -266,7 +266,8 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         status = await call(ports, "node.status", {})
         members = await call(ports, "community.members", {})
         urgent = await call(ports, "market.list", {"category": "emergency", "limit": 3})
-        if status is None or members is None or urgent is None:
+        alerts = await call(ports, "alert.list", {"live_only": True, "limit": 5})
+        if status is None or members is None or urgent is None or alerts is None:
             return
         community = members.get("community_name") or "HearthNet"
         title.set_text(community)
@@ -283,9 +284,20 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         ui.page_title(f"({unread}) {community}" if unread else community)
         banner.clear()
         with banner:
+            for alert in alerts["alerts"]:
+                if alert["status"] == "Actual" and alert["msg_type"] != "Cancel":
+                    go = lambda: ui.navigate.to("/alerts")  # noqa: E731
+                    with (
+                        ui.card()
+                        .classes("w-full hn-emergency p-2 cursor-pointer")
+                        .mark("alert-banner") as card
+                    ):
+                        label = f"{t('alerts')} · {alert['severity']}: {alert['headline']}"
+                        ui.label(label).classes("font-bold")
+                    card.on("click", go)
             for post in urgent["posts"]:
                 with ui.card().classes("w-full hn-emergency p-2").mark("emergency"):
                     ui.label(f"{t('emergency')}: {post['title']}").classes("font-bold")
 
-    shown = ("market.", "community.", "peer.", "chat.")
+    shown = ("market.", "community.", "peer.", "chat.", "civdef.")
     follow(update, ports, lambda kind: kind.startswith(shown), every=5.0)

@@ -94,6 +94,24 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             for r in rows
         ]
 
+    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
+        """Return the stored rows of every event of these types, in local order."""
+        rows = self._query(
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {TABLE} "
+            "WHERE topic = ANY(%s) ORDER BY notification_id",
+            [list(topics)],
+        )
+        return [
+            (
+                r["notification_id"],
+                r["originator_id"].hex,
+                r["originator_version"],
+                r["topic"],
+                bytes(r["state"]),
+            )
+            for r in rows
+        ]
+
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
         """Return the id the index recorded for the events at these positions."""
         if not positions:

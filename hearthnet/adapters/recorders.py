@@ -103,6 +103,10 @@ class LogRecorder(Protocol):
         """Up to limit stored rows from position start, in local order."""
         ...
 
+    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
+        """Return the stored rows of every event of these types, in local order."""
+        ...
+
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
         """The id the index recorded for the events at these positions."""
         ...

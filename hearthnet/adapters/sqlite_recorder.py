@@ -93,6 +93,18 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             )
             return cursor.fetchall()
 
+    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
+        """Return the stored rows of every event of these types, in local order."""
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {TABLE} "
+                f"WHERE topic IN ({','.join('?' * len(topics))}) ORDER BY rowid",
+                list(topics),
+            )
+            return cursor.fetchall()
+
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
         """Return the id the index recorded for the events at these positions."""
         found: dict[int, bytes] = {}

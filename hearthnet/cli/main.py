@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 COMMANDS: Mapping[str, tuple[str, str]] = {
+    "alert": ("hearthnet.cli.alerts", "Civil-defence alerts (CAP 1.2)."),
+    "audit": (
+        "hearthnet.cli.alerts",
+        "Audits an auditor runs on this node's data directory alone.",
+    ),
     "call": (
         "hearthnet.cli.node",
         'Call a capability: NAME[@VERSION] and a JSON body {"params": ..., "input": ...}.',
@@ -26,6 +31,7 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
         "hearthnet.cli.chat",
         "Private messages, sealed end to end: direct, and in group threads.",
     ),
+    "role": ("hearthnet.cli.alerts", "Role certificates for civil-defence alerts."),
     "doctor": (
         "hearthnet.cli.doctor",
         "Check keys, community, log, port, capabilities, mDNS, disk and clock; exit 0/1/2.",

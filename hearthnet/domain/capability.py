@@ -32,9 +32,19 @@ ERROR_STATUS: dict[str, int] = {
     "internal_error": 500,
     "not_implemented": 501,
     "partition": 503,
+    "civdef_cert_not_owned": 403,
+    "civdef_cert_invalid": 403,
+    "civdef_cert_unrecognised": 403,
+    "civdef_cert_out_of_scope": 403,
+    "civdef_role_revoked": 403,
+    "civdef_role_invalid": 400,
+    "civdef_alert_not_found": 404,
+    "civdef_alert_target_invalid": 400,
+    "civdef_ack_rate_limited": 429,
 }
 """The closed set of wire errors and their HTTP status (SPEC 3.5, and `clock_skew` for a
-signed request whose time is too far from the receiver's clock)."""
+signed request whose time is too far from the receiver's clock; the civil-defence codes of
+SPEC 6.2)."""
 
 
 class BusError(Exception):

@@ -9,6 +9,8 @@ import msgspec
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from hearthnet.domain.cap import Alert
+
 
 class Signer(Protocol):
     """Holds a node's private key and signs on its behalf."""
@@ -151,4 +153,28 @@ class Keyring(Protocol):
 
     async def sent_in(self, me: str, peer: str, session: bytes) -> list[PrivateBody]:
         """What this node sealed to a peer in a session."""
+        ...
+
+
+class CapCodec(Protocol):
+    """CAP 1.2 XML in and out (the edge's hardened parser and schema-checked writer)."""
+
+    def parse(self, data: bytes, *, validate: bool = True) -> Alert:
+        """Read one CAP message; ValueError with the reason when refused."""
+        ...
+
+    def parse_packed(self, packed: bytes) -> Alert:
+        """Read an event's compressed CAP message; ValueError when refused."""
+        ...
+
+    def write(self, message: Alert) -> bytes:
+        """The message as CAP 1.2 XML."""
+        ...
+
+    def check_written(self, xml: bytes) -> None:
+        """ValueError unless the XML passes the schema and the rules."""
+        ...
+
+    def pack(self, xml: bytes) -> bytes:
+        """Compress CAP XML for an event body."""
         ...
