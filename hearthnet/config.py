@@ -24,6 +24,8 @@ class Config(msgspec.Struct, kw_only=True):
     store_url: str = ""
     port: int = 7080
     peers: list[str] = []
+    connectivity_probe: list[str] = []
+    """`host:port` targets whose reachability drives emergency mode (none: always normal)."""
 
 
 def data_home() -> Path:

@@ -64,9 +64,9 @@ class Link:
         if self.rng.random() < self.drop:
             raise SyncError("link dropped the frame")
 
-    async def reconcile(self, message: bytes) -> ReconcileReply:
+    async def reconcile(self, message: bytes, *, priority: bool = False) -> ReconcileReply:
         self._maybe_drop()
-        return await self.peer.reconcile(message)
+        return await self.peer.reconcile(message, priority=priority)
 
     async def fetch(self, request: Fetch) -> Bundle:
         self._maybe_drop()

@@ -45,6 +45,8 @@ body.body--dark { background: #1a1816; color: #f4ead7; }
 .body--dark .q-card { background: #26221f; }
 .hn-mono { font-family: ui-monospace, monospace; word-break: break-all; }
 .q-card.hn-emergency { background: #b91c1c; color: #ffffff; }
+body.hn-emergency-mode .q-header { background: #7f1d1d !important; }
+body.hn-emergency-mode { border-top: 6px solid #b91c1c; }
 .body--light .hn-nav { color: #92400e; }
 .body--dark .hn-nav { color: #fbbf24; }
 .body--light :is(.q-btn--flat, .q-btn--outline, .q-badge--outline) {
@@ -261,6 +263,7 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
                 badges[page.label].mark(f"unread-{page.label}").set_visibility(False)
     banner = ui.row().classes("w-full justify-center")
     news = Notices()
+    opened = [False]
 
     async def update() -> None:
         status = await call(ports, "node.status", {})
@@ -276,6 +279,17 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         connected = sum(1 for p in status["peers"] if p["state"] == "connected")
         pill.set_text(t("online", n=connected) if connected else t("alone"))
         pill.props(f"color={'positive' if connected else 'warning'}")
+        mode = status.get("mode", "normal")
+        if mode != "normal":
+            pill.set_text(t(f"mode_{mode}"))
+            pill.props(f"color={'negative' if mode == 'emergency' else 'warning'}")
+        if mode == "emergency":
+            ui.query("body").classes(add="hn-emergency-mode")
+        else:
+            ui.query("body").classes(remove="hn-emergency-mode")
+        if mode == "emergency" and not opened[0]:
+            ui.navigate.to("/alerts")
+        opened[0] = True
         damaged.set_visibility(bool(status.get("log_damaged")))
         unread = await news.unread(ports, status["node_id"], members, urgent["posts"])
         if "messages" in badges:

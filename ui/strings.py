@@ -365,6 +365,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "joined": ("Welcome to the community!", "Willkommen in der Gemeinschaft!"),
     "working": ("Working …", "Einen Moment …"),
     "alerts": ("Alerts", "Warnungen"),
+    "mode_degraded": ("Connection poor", "Verbindung gestört"),
+    "mode_emergency": ("Emergency mode", "Notfallbetrieb"),
     "publish_alert": ("Publish alert", "Warnung herausgeben"),
     "not_real": ("not a real alert", "keine echte Warnung"),
     "alert_event": ("What happens", "Was geschieht"),

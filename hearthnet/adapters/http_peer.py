@@ -68,11 +68,13 @@ class HttpPeer:
         except FrameError as exc:
             raise SyncError(f"{self.url}: {exc}") from None
 
-    async def reconcile(self, message: bytes) -> ReconcileReply:
-        """Send a negentropy message."""
+    async def reconcile(self, message: bytes, *, priority: bool = False) -> ReconcileReply:
+        """Send a negentropy message (over the priority set when asked)."""
+        headers = {protocol.COMPACT_HEADER: "compact"}
+        if priority:
+            headers[protocol.SCOPE_HEADER] = "priority"
         reply: ReconcileReply = self._decode(
-            await self._post("/sync/v1/reconcile", message, **{protocol.COMPACT_HEADER: "compact"}),
-            ReconcileReply,
+            await self._post("/sync/v1/reconcile", message, **headers), ReconcileReply
         )
         return reply
 

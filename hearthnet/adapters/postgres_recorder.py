@@ -94,12 +94,12 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             for r in rows
         ]
 
-    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
-        """Return the stored rows of every event of these types, in local order."""
+    def topic_rows(self, topics: Sequence[str], after: int = 0) -> list[RawRow]:
+        """Return the stored rows of every event of these types after a position, in order."""
         rows = self._query(
             f"SELECT notification_id, originator_id, originator_version, topic, state FROM {TABLE} "
-            "WHERE topic = ANY(%s) ORDER BY notification_id",
-            [list(topics)],
+            "WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id",
+            [after, list(topics)],
         )
         return [
             (

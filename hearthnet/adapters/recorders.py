@@ -103,8 +103,8 @@ class LogRecorder(Protocol):
         """Up to limit stored rows from position start, in local order."""
         ...
 
-    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
-        """Return the stored rows of every event of these types, in local order."""
+    def topic_rows(self, topics: Sequence[str], after: int = 0) -> list[RawRow]:
+        """Return the stored rows of every event of these types after a position, in order."""
         ...
 
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hearthnet.adapters.fork_proofs import fork_item_id
 from hearthnet.domain import envelope
+from hearthnet.domain.alerts import PRIORITY_TYPES
 from hearthnet.sync import protocol
 from hearthnet.sync.negentropy import Storage
 from hearthnet.sync.protocol import Bundle, PushReply
@@ -24,17 +25,40 @@ class LocalReplica:
     def __init__(self, log: EventLog, writer: LogWriter) -> None:
         self.log = log
         self.writer = writer
-        self._cached: tuple[int, Storage] | None = None
+        self._cached: dict[bool, tuple[int, Storage]] = {}
+        self._priority_items: dict[int, tuple[int, bytes, bytes, int]] = {}
         self._lock = asyncio.Lock()
 
-    async def storage(self) -> Storage:
-        """The reconciled set, rebuilt off the event loop when the log has changed."""
+    async def storage(self, *, priority: bool = False) -> Storage:
+        """The reconciled set (or its events that travel first), rebuilt off the event loop
+        when the log has changed."""
         async with self._lock:
             version = await asyncio.to_thread(self.log.recorder.max_notification_id) or 0
-            if self._cached is None or self._cached[0] != version:
-                items = await asyncio.to_thread(self.log.sync_items)
-                self._cached = (version, await asyncio.to_thread(Storage, items))
-            return self._cached[1]
+            cached = self._cached.get(priority)
+            if cached is None or cached[0] != version:
+                read = self._read_priority if priority else self.log.sync_items
+                items = await asyncio.to_thread(read)
+                self._cached[priority] = (version, await asyncio.to_thread(Storage, items))
+            return self._cached[priority][1]
+
+    def _read_priority(self) -> list[tuple[int, bytes]]:
+        """The (lamport, id) of the stored events of PRIORITY_TYPES outside frozen feeds, read
+        incrementally from the last position seen."""
+        after = max(self._priority_items, default=0)
+        for position, _, _, _, raw in self.log.recorder.topic_rows(PRIORITY_TYPES, after):
+            event = envelope.decode_stored(raw)
+            self._priority_items[position] = (
+                event.lamport,
+                self.log.hash(raw),
+                event.author,
+                event.seq,
+            )
+        frozen = {author: seq for author, seq in self.log.recorder.forks()}
+        return [
+            (lamport, eid)
+            for lamport, eid, author, seq in self._priority_items.values()
+            if seq < frozen.get(author, seq + 1)
+        ]
 
     async def take(self, bundle: Bundle) -> PushReply:
         """Verify and store what a peer sent."""

@@ -32,7 +32,9 @@ CALLER_URL = "x-hearthnet-url"
 
 async def _reconcile(api: NodeApi, request: Request, _: bytes, body: bytes) -> bytes:
     compact = request.headers.get(protocol.COMPACT_HEADER) == "compact"
-    return protocol.encode(respond(await api.replica.storage(), body, compact=compact))
+    priority = request.headers.get(protocol.SCOPE_HEADER) == "priority"
+    storage = await api.replica.storage(priority=priority)
+    return protocol.encode(respond(storage, body, compact=compact))
 
 
 async def _fetch(api: NodeApi, _: Request, __: bytes, body: bytes) -> bytes:

@@ -17,6 +17,7 @@ import httpx
 import msgspec
 
 from hearthnet.adapters.audit import audit
+from hearthnet.adapters.connectivity import PROBE_EVERY_S, Connectivity
 from hearthnet.adapters.discovery import Discovery
 from hearthnet.adapters.http_access import Gate
 from hearthnet.adapters.http_api import NodeApi, create_app
@@ -40,11 +41,12 @@ from hearthnet.sync.driver import PeerManager, PeerState
 from hearthnet.sync.protocol import Bundle
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from starlette.routing import BaseRoute
 
     from hearthnet.adapters.node_home import Node
+    from hearthnet.domain.connectivity import Mode
     from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Capability
     from hearthnet.services.context import Reactions
@@ -67,6 +69,10 @@ class RunOptions:
     """Capabilities this node does not serve itself (calls for them go to peers)."""
     ready: Callable[[str], None] = print
     dashboard: bool = True
+    probe: Callable[[], Awaitable[bool]] | None = None
+    """The connectivity probe that drives emergency mode (None: always normal)."""
+    probe_every: float = PROBE_EVERY_S
+    emergency_sync_interval: float = 5.0
 
     def url(self) -> str:
         """Where peers reach this node."""
@@ -109,6 +115,13 @@ class NodeRuntime:
         self.unfolded = 0
         self.started_at = time.time()
         self.peers = self._peer_manager()
+        self.connectivity = (
+            Connectivity(
+                options.probe, node.home / "modes.jsonl", self._mode_changed, options.probe_every
+            )
+            if options.probe is not None
+            else None
+        )
         self.bus = Bus(self._connected_remotes)
         self.context = self._context()
         self.bus.serve(capabilities, self.context, frozenset(options.without))
@@ -150,6 +163,15 @@ class NodeRuntime:
             forget_peer=self.forget_peer,
             unfolded=self.node.views.unfolded,
         )
+
+    def _mode_changed(self, mode: Mode) -> None:
+        """Sync more often in emergency, as usual otherwise; sync at once either way."""
+        emergency = mode == "emergency"
+        self.peers.interval = (
+            self.options.emergency_sync_interval if emergency else self.options.sync_interval
+        )
+        self.peers.kick()
+        log.warning("mode is now %s", mode)
 
     def forget_peer(self, url: str) -> bool:
         """Stop syncing with a peer and drop it from the config; False if it was unknown."""
@@ -273,6 +295,10 @@ class NodeRuntime:
             "url": self.url,
             "uptime_seconds": round(time.time() - self.started_at),
             "log_head_lamport": self.node.log.max_lamport,
+            "mode": self.connectivity.mode if self.connectivity else "normal",
+            "mode_since": self.connectivity.since
+            if self.connectivity
+            else int(self.started_at * 1000),
             "log_damaged": bool(problems),
             "log_problems": problems,
             "peers": [
@@ -316,6 +342,8 @@ class NodeRuntime:
         self._tasks.append(asyncio.create_task(self._keep_views_current(), name="views"))
         self._tasks.append(asyncio.create_task(self._verify_log(), name="verify"))
         await self.peers.start()
+        if self.connectivity is not None:
+            self._tasks.append(asyncio.create_task(self.connectivity.run(), name="connectivity"))
         if self.options.discovery:
             self._discovery = Discovery(
                 self.me, self.community, self.options.port, self._discovered, host=self.options.host

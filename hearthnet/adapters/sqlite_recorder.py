@@ -93,15 +93,15 @@ class SqliteLogRecorder(SQLiteApplicationRecorder):
             )
             return cursor.fetchall()
 
-    def topic_rows(self, topics: Sequence[str]) -> list[RawRow]:
-        """Return the stored rows of every event of these types, in local order."""
+    def topic_rows(self, topics: Sequence[str], after: int = 0) -> list[RawRow]:
+        """Return the stored rows of every event of these types after a position, in order."""
         with self.datastore.transaction(commit=False) as c:
             cursor = c.sqlite_cursor
             cursor.row_factory = None
             cursor.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {TABLE} "
-                f"WHERE topic IN ({','.join('?' * len(topics))}) ORDER BY rowid",
-                list(topics),
+                f"WHERE rowid > ? AND topic IN ({','.join('?' * len(topics))}) ORDER BY rowid",
+                [after, *topics],
             )
             return cursor.fetchall()
 

@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from hearthnet.adapters.connectivity import TcpProbe
 from hearthnet.adapters.runtime import RunOptions
 from hearthnet.cli.output import Failure
 from hearthnet.cli.running import running_node
@@ -57,6 +58,9 @@ def run(
             without=without,
             ready=lambda url: click.echo(f"ready {url}", err=True),
             dashboard=not no_ui,
+            probe=TcpProbe(node.config.connectivity_probe)
+            if node.config.connectivity_probe
+            else None,
         )
         try:
             asyncio.run(wiring().serve(node, options))

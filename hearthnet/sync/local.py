@@ -18,9 +18,10 @@ class LocalPeer:
     def __init__(self, replica: Replica) -> None:
         self.replica = replica
 
-    async def reconcile(self, message: bytes) -> ReconcileReply:
+    async def reconcile(self, message: bytes, *, priority: bool = False) -> ReconcileReply:
         """Answer as the responder."""
-        reply = respond(await self.replica.storage(), message, compact=True)
+        storage = await self.replica.storage(priority=priority)
+        reply = respond(storage, message, compact=True)
         return protocol.decode(protocol.encode(reply), ReconcileReply)
 
     async def fetch(self, request: Fetch) -> Bundle:

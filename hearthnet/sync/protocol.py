@@ -17,6 +17,10 @@ COMPACT_HEADER = "x-hearthnet-reconcile"
 """A reconcile request with this header set to `compact` gets the differences as key prefixes
 instead of the reference's echoed IdLists (both ends are HearthNet nodes)."""
 
+SCOPE_HEADER = "x-hearthnet-scope"
+"""A reconcile request with this header set to `priority` reconciles only the events that
+travel first (alerts, their co-signatures and answers, the roles behind them)."""
+
 PREFIX = 6
 """Differences travel as 6-byte id prefixes, packed end to end: a fifth of the bytes of whole
 ids. A prefix that matches several events fetches them all; the receiver verifies each."""

@@ -39,8 +39,8 @@ class PeerMisbehaved(SyncError):
 class Peer(Protocol):
     """The other side of a session, however it is reached."""
 
-    async def reconcile(self, message: bytes) -> ReconcileReply:
-        """Send a negentropy message, get the reply."""
+    async def reconcile(self, message: bytes, *, priority: bool = False) -> ReconcileReply:
+        """Send a negentropy message, get the reply (over the priority set when asked)."""
         ...
 
     async def fetch(self, request: Fetch) -> Bundle:
@@ -55,8 +55,8 @@ class Peer(Protocol):
 class Replica(Protocol):
     """This node's side: its reconciled set, and the way into and out of its log."""
 
-    async def storage(self) -> Storage:
-        """The current reconciled set."""
+    async def storage(self, *, priority: bool = False) -> Storage:
+        """The current reconciled set (only the events that travel first, when asked)."""
         ...
 
     async def take(self, bundle: Bundle) -> PushReply:
@@ -111,20 +111,26 @@ async def synchronise(replica: Replica, peer: Peer) -> SyncStats:
     Events held back for a missing predecessor are in neither set, so an author whose feed
     is scattered over both sides can need several passes; so can a difference too large to
     list in one frame. The session repeats while a pass moved events and something is left.
+
+    The events that travel first (alerts and what goes with them) are reconciled and moved
+    alone before the rest, so that after a partition an alert crosses before the backlog.
     """
     stats = SyncStats()
-    for _ in range(MAX_PASSES):
-        moved, more = await _pass(replica, peer, stats)
-        if not moved or not (more or replica.waiting()):
-            break
+    for priority in (True, False):
+        for _ in range(MAX_PASSES):
+            moved, more = await _pass(replica, peer, stats, priority=priority)
+            if not moved or not (more or replica.waiting()):
+                break
     return stats
 
 
-async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, bool]:
+async def _pass(
+    replica: Replica, peer: Peer, stats: SyncStats, *, priority: bool
+) -> tuple[int, bool]:
     """Reconcile once and move the difference; return (events moved, whether more is left)."""
     moved_before = stats.fetched + stats.pushed
     more = False
-    party = Negentropy(await replica.storage(), protocol.RECONCILE_LIMIT)
+    party = Negentropy(await replica.storage(priority=priority), protocol.RECONCILE_LIMIT)
     to_fetch: dict[bytes, None] = {}  # in the responder's (lamport, id) order: parents first
     to_push: dict[bytes, None] = {}
     message: bytes | None = party.initiate()
@@ -133,7 +139,7 @@ async def _pass(replica: Replica, peer: Peer, stats: SyncStats) -> tuple[int, bo
             raise SyncError(f"no agreement after {MAX_ROUNDS} round trips")
         stats.round_trips += 1
         stats.bytes_sent += len(message)
-        reply = await peer.reconcile(message)
+        reply = await peer.reconcile(message, priority=priority)
         stats.bytes_received += len(protocol.encode(reply))
         try:
             to_fetch.update(dict.fromkeys(protocol.split_keys(reply.have)))

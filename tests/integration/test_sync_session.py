@@ -7,12 +7,16 @@ import random
 from typing import TYPE_CHECKING
 
 from hearthnet.adapters.crypto import blake3_256
+from hearthnet.domain import alerts
+from hearthnet.domain.bodies import encode_body
 from hearthnet.sync.session import SyncError, synchronise
 from tests.factories import Author, community, signer
 from tests.sync_links import Link, TestNode
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from hearthnet.sync.protocol import Bundle, PushReply
 
 
 def _pair(tmp_path: Path) -> tuple[TestNode, TestNode]:
@@ -29,11 +33,11 @@ def test_divergent_nodes_converge_in_one_session(tmp_path: Path) -> None:
     a.log.ingest([founder.event() for _ in range(120)])
     b.log.ingest([other.event() for _ in range(80)])
     stats = asyncio.run(synchronise(a.replica, Link(b)))
-    assert stats.fetched == 80 and stats.pushed == 120 and stats.round_trips <= 3
+    assert stats.fetched == 80 and stats.pushed == 120 and stats.round_trips <= 4
     assert a.ids() == b.ids() and len(a.ids()) == 501
     assert a.digests() == b.digests()
     again = asyncio.run(synchronise(a.replica, Link(b)))
-    assert again.fetched == again.pushed == 0 and again.round_trips == 1
+    assert again.fetched == again.pushed == 0 and again.round_trips == 2  # priority, then all
     a.close()
     b.close()
 
@@ -92,3 +96,27 @@ def test_a_node_that_lost_its_store_syncs_again(tmp_path: Path) -> None:
     assert stats.fetched == 51 and fresh.ids() == a.ids()
     fresh.close()
     a.close()
+
+
+def test_an_alert_crosses_before_the_backlog(tmp_path: Path) -> None:
+    a, b = _pair(tmp_path)
+    founder, genesis = community()
+    warden = Author(signer(7), founder.community, clock=founder.clock)
+    a.log.ingest([genesis])
+    b.log.ingest([genesis] + [founder.event() for _ in range(3000)])
+    answer = alerts.AlertAcked(alert_event_id="ab" * 32, status="acting")
+    alert = warden.event(alerts.ALERT_ACKED, encode_body(answer))
+    b.log.ingest([alert])
+    stored: list[list[bytes]] = []
+    take = a.replica.take
+
+    async def recording(bundle: Bundle) -> PushReply:
+        stored.append(list(bundle.events))
+        return await take(bundle)
+
+    a.replica.take = recording  # type: ignore[method-assign]
+    asyncio.run(synchronise(a.replica, Link(b)))
+    assert a.ids() == b.ids()
+    assert stored[0] == [alert] and len(stored) > 2
+    a.close()
+    b.close()
