@@ -25,6 +25,8 @@ class Config(msgspec.Struct, kw_only=True):
     port: int = 7080
     peers: list[str] = []
     connectivity_probe: list[str] = []
+    alert_feeds: list[str] = []
+    """Official CAP sources (a CAP message, or an Atom feed of them) polled while online."""
     """`host:port` targets whose reachability drives emergency mode (none: always normal)."""
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import secrets
 import time
@@ -17,6 +18,7 @@ import httpx
 import msgspec
 
 from hearthnet.adapters.audit import audit
+from hearthnet.adapters.cap_feeds import FEED_EVERY_S, poll
 from hearthnet.adapters.connectivity import PROBE_EVERY_S, Connectivity
 from hearthnet.adapters.discovery import Discovery
 from hearthnet.adapters.http_access import Gate
@@ -73,6 +75,7 @@ class RunOptions:
     """The connectivity probe that drives emergency mode (None: always normal)."""
     probe_every: float = PROBE_EVERY_S
     emergency_sync_interval: float = 5.0
+    feed_every: float = FEED_EVERY_S
 
     def url(self) -> str:
         """Where peers reach this node."""
@@ -163,6 +166,34 @@ class NodeRuntime:
             forget_peer=self.forget_peer,
             unfolded=self.node.views.unfolded,
         )
+
+    async def _poll_feeds(self) -> None:
+        """Mirror what the configured CAP sources publish, while the node is not cut off."""
+        seen: set[bytes] = set()
+
+        async def take(xml: bytes, source: str) -> None:
+            digest = hashlib.sha256(xml).digest()
+            if digest in seen:
+                return
+            seen.add(digest)
+            try:
+                data = {"xml": xml.decode(), "source": source[:400], "via": "feed"}
+                await self.local_bus().call("alert.import", data)
+            except BusError as exc:
+                log.warning("alert feed %s: %s", source, exc)
+                if exc.code.startswith(("civdef_cert", "civdef_role")):
+                    seen.discard(digest)  # this node may hold a role by the next poll
+            except UnicodeDecodeError as exc:
+                log.warning("alert feed %s: %s", source, exc)
+
+        while True:
+            if self.connectivity is None or self.connectivity.mode != "emergency":
+                for url in self.node.config.alert_feeds:
+                    try:
+                        await poll(self.client, url, take)
+                    except (httpx.HTTPError, ValueError) as exc:
+                        log.warning("alert feed %s: %s", url, exc)
+            await asyncio.sleep(self.options.feed_every)
 
     def _mode_changed(self, mode: Mode) -> None:
         """Sync more often in emergency, as usual otherwise; sync at once either way."""
@@ -344,6 +375,8 @@ class NodeRuntime:
         await self.peers.start()
         if self.connectivity is not None:
             self._tasks.append(asyncio.create_task(self.connectivity.run(), name="connectivity"))
+        if self.node.config.alert_feeds:
+            self._tasks.append(asyncio.create_task(self._poll_feeds(), name="alert feeds"))
         if self.options.discovery:
             self._discovery = Discovery(
                 self.me, self.community, self.options.port, self._discovered, host=self.options.host

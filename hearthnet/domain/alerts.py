@@ -377,6 +377,8 @@ class AlertBook:
                     return f"civdef_cert_out_of_scope: {region} is outside {cert.region}"
         for ref in cap.referenced(message) if message.msg_type != "Alert" else ():
             target = self.alerts.get(self.by_reference.get(ref, ""))
+            if target is None and mirrored:
+                continue  # an official update of a message issued before it was mirrored here
             if target is None:
                 return f"civdef_alert_not_found: {ref} is not on the log"
             if target.fact.author != fact.author and not mirrored:
@@ -426,8 +428,8 @@ class AlertBook:
         record.state = "done" if record.message.msg_type == "Cancel" else "active"
         change = "cancelled" if record.message.msg_type == "Cancel" else "updated"
         for ref in cap.referenced(record.message) if record.message.msg_type != "Alert" else ():
-            target = self.alerts[self.by_reference[ref]]
-            if target.state in ("active", "pending"):
+            target = self.alerts.get(self.by_reference.get(ref, ""))
+            if target is not None and target.state in ("active", "pending"):
                 target.state, target.changed_by = change, record.fact.event_id
 
     def _cosigned(self, fact: Fact, body: AlertCosigned) -> None:
