@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -22,6 +23,8 @@ from hearthnet.domain.envelope import MalformedEvent
 from hearthnet.domain.types import node_id
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hearthnet.adapters.event_log import EventLog
 
 _json = msgspec.json.Encoder(order="sorted")
@@ -44,9 +47,12 @@ def read_facts(log: EventLog) -> tuple[list[a.Fact], list[dict[str, Any]]]:
     altered = [row[0] for row, eid in zip(rows, ids, strict=True) if eid not in known]
     recorded = log.recorder.recorded_ids(altered) if altered else {}
     by_feed = {(row[1], row[2]): eid for row, eid in zip(rows, ids, strict=True)}
+    signed: list[bool] = []
+    for part in log.verifier.map_chunks(partial(_signatures, log), [r[4] for r in rows], 512):
+        signed += part
     facts: list[a.Fact] = []
     problems: list[dict[str, Any]] = []
-    for (position, feed, version, _, raw), eid in zip(rows, ids, strict=True):
+    for (position, feed, version, _, raw), eid, sound in zip(rows, ids, signed, strict=True):
         if eid not in known:
             named = recorded.get(position, eid).hex()
             problems.append(
@@ -71,7 +77,7 @@ def read_facts(log: EventLog) -> tuple[list[a.Fact], list[dict[str, Any]]]:
             )
             continue
         where = {"event_id": eid.hex(), "author": node_id(event.author), "seq": event.seq}
-        if not log.verify(event.author, envelope.signing_bytes(event), event.sig):
+        if not sound:
             problems.append({**where, "problem": "signature does not verify"})
             continue
         if event.seq > 1 and _before(log, by_feed, feed, event) != event.prev:
@@ -95,6 +101,19 @@ def read_facts(log: EventLog) -> tuple[list[a.Fact], list[dict[str, Any]]]:
             )
         )
     return facts, problems
+
+
+def _signatures(log: EventLog, raws: Sequence[bytes]) -> list[bool]:
+    """Whether each event's signature verifies (False for bytes that do not decode)."""
+    out = []
+    for raw in raws:
+        try:
+            e = envelope.decode_stored(raw)
+        except msgspec.DecodeError:
+            out.append(False)
+            continue
+        out.append(log.verify(e.author, envelope.signing_bytes(e), e.sig))
+    return out
 
 
 def _before(

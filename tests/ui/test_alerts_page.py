@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hearthnet.adapters.connectivity import Connectivity, TcpProbe
 from hearthnet.domain import alerts as a
 from hearthnet.domain.bodies import encode_body
+from tests.e2e.cluster import free_port
 from tests.integration.test_alerts import with_roles
 from tests.ui.test_pages import RETRIES, as_node, one
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.ui.conftest import Dashboard
 
 
@@ -70,3 +74,19 @@ async def test_an_exercise_is_marked_and_raises_no_banner(dashboard: Dashboard) 
     await user.should_see("EXERCISE · not a real alert", retries=RETRIES)
     await user.should_see("Testdorf", retries=RETRIES)  # the header's update, banners included
     await user.should_not_see(marker="alert-banner")
+
+
+async def test_in_emergency_the_dashboard_turns_red_and_opens_on_the_alerts(
+    dashboard: Dashboard, tmp_path: Path
+) -> None:
+    d, user = dashboard, dashboard.user
+    closed = free_port()  # nothing listens there: the uplink is gone
+    d.runtime.connectivity = Connectivity(
+        TcpProbe([f"127.0.0.1:{closed}"], timeout=1.0), tmp_path / "modes.jsonl", lambda _: None
+    )
+    for _ in range(4):
+        await d.runtime.connectivity.check()
+    assert d.runtime.connectivity.mode == "emergency"
+    await user.open("/board")
+    await user.should_see("Emergency mode", retries=RETRIES)
+    await user.should_see(marker="alerts-empty", retries=RETRIES)
