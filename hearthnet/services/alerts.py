@@ -6,6 +6,7 @@ the facts this node holds, so a refusal here is the verdict every other node wou
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 import uuid
@@ -25,6 +26,8 @@ from hearthnet.services.bus import Capability
 from hearthnet.services.context import Limit, Reactions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hearthnet.domain.ports import CapCodec
     from hearthnet.services.bus import Call
     from hearthnet.services.context import NodeContext
@@ -102,25 +105,47 @@ class RegisterInput(msgspec.Struct, kw_only=True):
 
 
 class _Books:
-    """The alert book of each node, folded again only when its facts changed."""
+    """The alert book of each node, brought up to date with the facts it has not folded: the
+    new ones alone when they all come after the last one folded, else all again."""
 
     def __init__(self) -> None:
-        self._kept: dict[str, tuple[tuple[int, int], a.AlertBook]] = {}
+        self._kept: dict[str, tuple[int, tuple[int, str], a.AlertBook]] = {}
 
     async def of(self, node: NodeContext, codec: CapCodec) -> a.AlertBook:
-        mark = (await node.query("SELECT COUNT(*) AS n, MAX(lamport) AS m FROM civdef_facts", {}))[
-            0
-        ]
-        key = (int(mark["n"]), int(mark["m"] or 0))
-        kept = self._kept.get(node.me)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        rows = await node.query("SELECT * FROM civdef_facts", {})
-        founder = parse_node_id(node.status()["community"]).hex()
-        book = a.AlertBook(founder, node.verify, codec.parse_packed)
-        await asyncio.to_thread(book.fold, facts(rows))
-        self._kept[node.me] = (key, book)
-        return book
+        async with node.serial("alert book"):
+            count = (await node.query("SELECT COUNT(*) AS n FROM civdef_facts", {}))[0]["n"]
+            kept = self._kept.get(node.me)
+            if kept is not None and kept[0] == count:
+                return kept[2]
+            if kept is not None:
+                (lamport, last), book = kept[1], kept[2]
+                rows = await node.query(
+                    "SELECT * FROM civdef_facts WHERE lamport > :l OR "
+                    "(lamport = :l AND event_id > :e)",
+                    {"l": lamport, "e": last},
+                )
+                if kept[0] + len(rows) != count:
+                    kept = None
+            if kept is None:
+                rows = await node.query("SELECT * FROM civdef_facts", {})
+                founder = parse_node_id(node.status()["community"]).hex()
+                book = a.AlertBook(founder, node.verify, _parser(codec))
+            new = facts(rows)
+            await asyncio.to_thread(book.fold, new)
+            top = max(((f.lamport, f.event_id) for f in new), default=(0, ""))
+            self._kept[node.me] = (count, max(top, kept[1]) if kept else top, book)
+            return book
+
+
+_PARSERS: dict[int, Callable[[bytes], cap.Alert]] = {}
+
+
+def _parser(codec: CapCodec) -> Callable[[bytes], cap.Alert]:
+    """The codec's reader of packed CAP, remembering what it read (a book folds again when
+    facts arrive out of order)."""
+    if id(codec) not in _PARSERS:
+        _PARSERS[id(codec)] = functools.lru_cache(maxsize=4096)(codec.parse_packed)
+    return _PARSERS[id(codec)]
 
 
 BOOKS = _Books()
