@@ -167,7 +167,7 @@ def alert_import(file: Path, as_json: bool) -> None:
 @click.argument("alert_id")
 @click.option("-o", "out", type=click.Path(dir_okay=False, path_type=Path))
 def alert_export(alert_id: str, out: Path | None) -> None:
-    """Write an alert as CAP 1.2 XML."""
+    """Write an alert (or an answer, as a CAP Ack) as CAP 1.2 XML."""
     xml = act("alert.export", {"alert_event_id": _alert_id(alert_id)})["xml"]
     if out is None:
         click.echo(xml)

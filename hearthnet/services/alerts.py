@@ -355,9 +355,32 @@ async def import_cap(codec: CapCodec, call: Call, node: NodeContext) -> dict[str
 
 async def export_cap(codec: CapCodec, call: Call, node: NodeContext) -> dict[str, Any]:
     q: AlertRef = call.input
-    record = _record(await BOOKS.of(node, codec), q.alert_event_id)
+    book = await BOOKS.of(node, codec)
+    for record in book.alerts.values():
+        for answer in record.acks:
+            if answer.fact.event_id == q.alert_event_id and record.message is not None:
+                return {"xml": codec.write(ack_message(record.message, answer)).decode()}
+    record = _record(book, q.alert_event_id)
     assert record.message is not None
     return {"xml": codec.write(record.message).decode()}
+
+
+def ack_message(alert: cap.Alert, answer: a.Ack) -> cap.Alert:
+    """An answer as the CAP Ack message it is: from the answering node, referencing the alert."""
+    sent = datetime.fromtimestamp(answer.fact.ts / 1000).astimezone()
+    note = answer.status + (f": {answer.note}" if answer.note else "")
+    return cap.Alert(
+        identifier=f"hearthnet-ack-{answer.fact.event_id}",
+        sender=node_id(bytes.fromhex(answer.fact.author)),
+        sent=sent.isoformat(timespec="seconds"),
+        status=alert.status,
+        msg_type="Ack",
+        scope=alert.scope,
+        restriction=alert.restriction,
+        addresses=alert.addresses,
+        note=note,
+        references=cap.reference(alert),
+    )
 
 
 async def list_alerts(codec: CapCodec, call: Call, node: NodeContext) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from hearthnet.adapters.crypto import NaclSigner
 from hearthnet.domain import alerts as a
 from hearthnet.domain.bodies import encode_body
 from hearthnet.domain.capability import BusError
-from hearthnet.domain.types import parse_node_id
+from hearthnet.domain.types import node_id, parse_node_id
 from tests.integration.test_e2e_keys import running
 from tests.integration.test_governance import join, write
 
@@ -257,3 +257,38 @@ def _alter_note(home: Path, event_id: str) -> None:
             (bytes(state).replace(b"Pumpe", b"Leute"), rowid),
         )
     db.close()
+
+
+async def test_an_answer_exports_as_a_cap_ack_referencing_the_alert(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        await with_roles(runtime)
+        eid = (await bus(runtime, "alert.publish", FLOOD))["event_id"]
+        answer = await bus(
+            runtime,
+            "alert.ack",
+            {"alert_event_id": eid, "status": "need_help", "note": "Keller voll"},
+        )
+        alert = cap_xml.parse(
+            (await bus(runtime, "alert.export", {"alert_event_id": eid}))["xml"].encode()
+        )
+        xml = (await bus(runtime, "alert.export", {"alert_event_id": answer["event_id"]}))["xml"]
+    ack = cap_xml.parse(xml.encode())
+    assert (ack.msg_type, ack.sender, ack.note) == ("Ack", runtime.me, "need_help: Keller voll")
+    assert ack.references == f"{alert.sender},{alert.identifier},{alert.sent}"
+
+
+async def test_a_delegated_issuer_certifies_within_its_own_region(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        bert = await join(runtime, 44, "Bert", "trusted")
+        await bus(runtime, "role.declare_root", {"root_key": ROOT.public_key.hex()})
+        kreis = NaclSigner(bytes([9]) * 32)
+        delegate = certificate(node_id(kreis.public_key), region="DE.NRW.Kleve", may_issue=True)
+        await bus(runtime, "role.register", {"certificate": msgspec.to_builtins(delegate)})
+        inside = certificate(bert.id, issuer=kreis, region="DE.NRW.Kleve.Issum")
+        await bus(runtime, "role.register", {"certificate": msgspec.to_builtins(inside)})
+        outside = certificate(bert.id, issuer=kreis, region="DE.NRW.Wesel")
+        with pytest.raises(BusError) as refused:
+            await bus(runtime, "role.register", {"certificate": msgspec.to_builtins(outside)})
+        assert refused.value.code == "civdef_cert_unrecognised"
+        states = {r["region"]: r["state"] for r in (await bus(runtime, "role.list", {}))["roles"]}
+        assert states == {"DE.NRW.Kleve": "active", "DE.NRW.Kleve.Issum": "active"}

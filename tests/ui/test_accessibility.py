@@ -3,6 +3,7 @@ finds no serious or critical violation, and Tab reaches every control on the pag
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe
 PAGES = {
     "/": "Peers",
     "/board": "Wasser im Keller",
+    "/alerts": "Deich bei Issum",
     "/messages": "New group",
     "/community": "Members",
     "/log": "Feeds",
@@ -74,6 +76,63 @@ def names_of(page: Page, tags: set[str]) -> list[str]:
     ]
 
 
+def alerts(home: Path, tmp_path: Path) -> None:
+    """Alerts of every colour: a pending Extreme one, an Actual Moderate one, an exercise."""
+    root = tmp_path / "root.key"
+    key = cli(home, "role", "root", "init", "--key", str(root)).stdout.strip()
+    cli(home, "role", "root", "trust", key)
+    me = json.loads(cli(home, "id", "--json").stdout)["node_id"]
+    cert = tmp_path / "cert.json"
+    cli(
+        home,
+        "role",
+        "issue",
+        "--key",
+        str(root),
+        "--holder",
+        me,
+        "--role",
+        "DE.NRW.Kleve.KatS",
+        "--region",
+        "DE.NRW.Kleve",
+        "--severity",
+        "Minor",
+        "--severity",
+        "Moderate",
+        "--severity",
+        "Extreme",
+        "--status",
+        "Actual",
+        "--status",
+        "Exercise",
+        "-o",
+        str(cert),
+    )
+    cli(home, "role", "register", str(cert))
+    for severity, status, headline in (
+        ("Extreme", "Actual", "Deich bei Issum gebrochen"),
+        ("Moderate", "Actual", "Starkregen"),
+        ("Minor", "Exercise", "Probealarm"),
+    ):
+        cli(
+            home,
+            "alert",
+            "publish",
+            "--event",
+            headline,
+            "--headline",
+            headline,
+            "--severity",
+            severity,
+            "--status",
+            status,
+            "--area",
+            "Issum",
+            "--region",
+            "DE.NRW.Kleve.Issum",
+        )
+
+
 def test_every_page_passes_axe_and_is_usable_by_keyboard(tmp_path: Path) -> None:
     home = tmp_path / "a"
     cli(home, "init", "--name", "Barrierefrei", "--display-name", "Bea")
@@ -85,6 +144,7 @@ def test_every_page_passes_axe_and_is_usable_by_keyboard(tmp_path: Path) -> None
             cli(home, "market", "post", "--title", f"Beitrag {category}", "--category", category)
         cli(home, "market", "post", "--title", "Wasser im Keller", "--category", "emergency")
         cli(home, "invite", "create", "--display-name", "Nina", "--endpoint", node.url)
+        alerts(home, tmp_path)
         problems: dict[str, Any] = {}
         with chromium() as browser:
             for dark in (False, True):

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from ui.ports import NodePorts
 
 SEVERITY_COLOURS = {
-    "Extreme": "red-10",
-    "Severe": "deep-orange-10",
-    "Moderate": "amber-10",
-    "Minor": "blue-9",
-    "Unknown": "grey-8",
+    "Extreme": ("red-10", "white"),
+    "Severe": ("deep-orange-10", "white"),
+    "Moderate": ("amber-6", "black"),
+    "Minor": ("blue-9", "white"),
+    "Unknown": ("grey-8", "white"),
 }
-"""CAP severities in the usual warning colours, each dark enough for white text (WCAG AA)."""
+"""CAP severities in the usual warning colours, with text that meets WCAG AA on each."""
 ANSWERS = ("received", "acting", "need_help", "standing_down", "mistaken")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 
@@ -104,11 +104,13 @@ class AlertsPage:
 
     def card(self, alert: dict[str, Any]) -> None:
         """One alert: severity colour, drill mark, state, answers and its timeline."""
-        colour = SEVERITY_COLOURS.get(alert["severity"], "grey-8")
+        colour, text = SEVERITY_COLOURS.get(alert["severity"], ("grey-8", "white"))
         drill = drill_mark(alert["status"])
         with ui.card().classes("w-full").mark("alert-card"):
             with ui.row().classes("items-center gap-2 flex-wrap"):
-                ui.badge(alert["severity"], color=colour).classes("text-sm").mark("alert-severity")
+                ui.badge(alert["severity"], color=colour, text_color=text).classes("text-sm").mark(
+                    "alert-severity"
+                )
                 if drill:
                     ui.badge(drill, color="indigo-10").classes("text-sm").mark("alert-drill")
                 ui.badge(t(f"alert_{alert['state']}"), color="grey-9").mark("alert-state")
