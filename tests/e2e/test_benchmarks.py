@@ -75,3 +75,17 @@ def test_the_cli_benchmark_times_help_and_status_against_python(tmp_path: Path) 
     lines = run(tmp_path, "-m", "benchmarks.cli", "3")
     assert lines[0].startswith("runs=3 python_ms="), lines
     assert re.fullmatch(r"cli_help_vs_python=\d+\.\d+", lines[-1]), lines[-1]
+
+
+def test_the_audit_benchmark_replays_a_log_with_alerts(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.audit", "20000")
+    assert lines[0] == "events=20000 alerts=20 answers=2000", lines
+    assert lines[1].startswith("digest sha256:")
+    assert re.fullmatch(r"audit_1m_s=\d+\.\d+", lines[-1]), lines[-1]
+
+
+def test_the_alerts_benchmark_measures_both_goals(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.alerts", "3", "2000")
+    assert lines[0].startswith("nodes=10 alerts=3 p50_ms="), lines
+    assert lines[1].startswith("backlog=2000 alert_s="), lines
+    assert re.fullmatch(r"alert_first_ratio=\d+\.\d+", lines[-1]), lines[-1]
