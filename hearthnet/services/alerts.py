@@ -105,8 +105,12 @@ class RegisterInput(msgspec.Struct, kw_only=True):
 
 
 class _Books:
-    """The alert book of each node, brought up to date with the facts it has not folded: the
-    new ones alone when they all come after the last one folded, else all again."""
+    """The alert book of each node, brought up to date with the facts it has not folded: a
+    few new ones that all come after the last one folded are applied here, on the event loop
+    where the book is read; otherwise a fresh book is folded off the loop and then swapped in,
+    so that no reader ever sees a book change under it."""
+
+    INCREMENT = 500
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[int, tuple[int, str], a.AlertBook]] = {}
@@ -117,23 +121,26 @@ class _Books:
             kept = self._kept.get(node.me)
             if kept is not None and kept[0] == count:
                 return kept[2]
-            if kept is not None:
+            if kept is not None and count - kept[0] <= self.INCREMENT:
                 (lamport, last), book = kept[1], kept[2]
                 rows = await node.query(
                     "SELECT * FROM civdef_facts WHERE lamport > :l OR "
                     "(lamport = :l AND event_id > :e)",
                     {"l": lamport, "e": last},
                 )
-                if kept[0] + len(rows) != count:
-                    kept = None
-            if kept is None:
-                rows = await node.query("SELECT * FROM civdef_facts", {})
-                founder = parse_node_id(node.status()["community"]).hex()
-                book = a.AlertBook(founder, node.verify, _parser(codec))
-            new = facts(rows)
-            await asyncio.to_thread(book.fold, new)
-            top = max(((f.lamport, f.event_id) for f in new), default=(0, ""))
-            self._kept[node.me] = (count, max(top, kept[1]) if kept else top, book)
+                if kept[0] + len(rows) == count:
+                    new = facts(rows)
+                    book.fold(new)
+                    top = max((f.lamport, f.event_id) for f in new)
+                    self._kept[node.me] = (count, max(top, kept[1]), book)
+                    return book
+            rows = await node.query("SELECT * FROM civdef_facts", {})
+            founder = parse_node_id(node.status()["community"]).hex()
+            book = a.AlertBook(founder, node.verify, _parser(codec))
+            every = facts(rows)
+            await asyncio.to_thread(book.fold, every)
+            top = max(((f.lamport, f.event_id) for f in every), default=(0, ""))
+            self._kept[node.me] = (len(every), top, book)
             return book
 
 
@@ -545,7 +552,7 @@ async def acknowledge_receipt(codec: CapCodec, node: NodeContext) -> None:
     async with node.serial("alerts"):
         book, me = await BOOKS.of(node, codec), _me(node)
         done = _acked.setdefault(node.me, set())
-        for record in book.alerts.values():
+        for record in list(book.alerts.values()):  # the book may grow while recording
             if (
                 record.state in ("pending", "active", "updated")
                 and record.fact.author != me
