@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from ui.live import call, follow
 from ui.pages import Page
@@ -36,6 +36,7 @@ class AlertsPage:
 
     def __init__(self, ports: NodePorts, me: str) -> None:
         self.ports, self.me = ports, me
+        self.open_trails: set[str] = set()
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(t("alerts")).classes("text-xl font-bold")
             ui.space()
@@ -125,10 +126,16 @@ class AlertsPage:
             if counts:
                 ui.label(counts).classes("text-sm").mark("alert-acks")
             self._buttons(alert)
-            with ui.expansion(t("audit_trail"), icon="fact_check").classes("w-full") as trail:
+            event_id = alert["event_id"]
+            opened = event_id in self.open_trails
+            with ui.expansion(t("audit_trail"), icon="fact_check", value=opened).classes(
+                "w-full"
+            ) as trail:
                 trail.mark("alert-audit")
                 body = ui.column().classes("gap-1")
-            trail.on_value_change(lambda e, b=body, i=alert["event_id"]: self.timeline(e, b, i))
+            trail.on_value_change(lambda e, b=body, i=event_id: self.toggle(e.value, b, i))
+            if opened:
+                background_tasks.create(self.timeline(body, event_id), name="audit trail")
 
     def _buttons(self, alert: dict[str, Any]) -> None:
         event_id = alert["event_id"]
@@ -155,12 +162,18 @@ class AlertsPage:
             ui.notify(t("done"), type="positive")
             await self.refresh()
 
-    async def timeline(self, event: Any, body: ui.column, event_id: str) -> None:
-        """Fill an alert's audit timeline: each statement with the event that proves it."""
-        if not event.value:
+    def toggle(self, opened: bool, body: ui.column, event_id: str) -> None:
+        """Open or close an alert's audit trail; an open one stays open when the list redraws."""
+        if not opened:
+            self.open_trails.discard(event_id)
             return
+        self.open_trails.add(event_id)
+        background_tasks.create(self.timeline(body, event_id), name="audit trail")
+
+    async def timeline(self, body: ui.column, event_id: str) -> None:
+        """Fill an alert's audit trail: each statement with the event that proves it."""
         shown = await call(self.ports, "alert.show", {"alert_event_id": event_id})
-        if shown is None:
+        if shown is None or body.is_deleted:  # the list was redrawn meanwhile
             return
         body.clear()
         with body:
