@@ -26,7 +26,7 @@ from hearthnet.bootstrap import open_node
 from hearthnet.domain import envelope
 from hearthnet.domain import market as m
 from hearthnet.domain.bodies import encode_body
-from tests.e2e.cluster import NodeProcess, cli
+from tests.e2e.cluster import NodeProcess, give_role, trust_root
 
 ALERT = {
     "event": "Deichbruch",
@@ -38,28 +38,9 @@ ALERT = {
 
 def _roles(publisher: NodeProcess, tmp: Path) -> None:
     root = tmp / "root.key"
-    key = cli(publisher.home, "role", "root", "init", "--key", str(root)).stdout.strip()
-    cli(publisher.home, "role", "root", "trust", key)
+    trust_root(publisher.home, root)
     me = publisher.call("node.status", {})["node_id"]
-    cert = tmp / "cert.json"
-    cli(
-        publisher.home,
-        "role",
-        "issue",
-        "--key",
-        str(root),
-        "--holder",
-        me,
-        "--role",
-        "DE.NRW.Kleve.Feuerwehr",
-        "--region",
-        "DE.NRW.Kleve",
-        "--severity",
-        "Moderate",
-        "-o",
-        str(cert),
-    )
-    cli(publisher.home, "role", "register", str(cert))
+    give_role(publisher.home, root, me, "Moderate", role="DE.NRW.Kleve.Feuerwehr")
 
 
 def _views(node: NodeProcess) -> sqlite3.Connection:

@@ -83,16 +83,7 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
             (start, limit),
         )
-        return [
-            (
-                r["notification_id"],
-                r["originator_id"].hex,
-                r["originator_version"],
-                r["topic"],
-                bytes(r["state"]),
-            )
-            for r in rows
-        ]
+        return [_raw(r) for r in rows]
 
     def topic_rows(self, topics: Sequence[str], after: int = 0) -> list[RawRow]:
         """Return the stored rows of every event of these types after a position, in order."""
@@ -101,16 +92,7 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             "WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id",
             [after, list(topics)],
         )
-        return [
-            (
-                r["notification_id"],
-                r["originator_id"].hex,
-                r["originator_version"],
-                r["topic"],
-                bytes(r["state"]),
-            )
-            for r in rows
-        ]
+        return [_raw(r) for r in rows]
 
     def recorded_ids(self, positions: Sequence[int]) -> dict[int, bytes]:
         """Return the id the index recorded for the events at these positions."""
@@ -160,3 +142,14 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
+
+
+def _raw(row: Any) -> RawRow:
+    """A stored row as the log's scans hand it on."""
+    return (
+        row["notification_id"],
+        row["originator_id"].hex,
+        row["originator_version"],
+        row["topic"],
+        bytes(row["state"]),
+    )

@@ -245,3 +245,41 @@ class Proxy:
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+
+
+def trust_root(founder: Path, key_file: Path) -> None:
+    """Make a trust root key offline and declare it on the founder's node."""
+    key = cli(founder, "role", "root", "init", "--key", str(key_file)).stdout.strip()
+    cli(founder, "role", "root", "trust", key)
+
+
+def give_role(
+    home: Path,
+    key_file: Path,
+    holder: str,
+    *severities: str,
+    statuses: Sequence[str] = ("Actual", "Exercise", "Test"),
+    role: str = "DE.NRW.Kleve.Issum.Feuerwehr.Wehrleiter",
+) -> None:
+    """Issue a certificate for the region DE.NRW.Kleve with the root's key; register it on home."""
+    cert = key_file.with_name(f"cert-{holder[-8:]}.json")
+    status_args = [arg for status in statuses for arg in ("--status", status)]
+    severity_args = [arg for severity in severities for arg in ("--severity", severity)]
+    cli(
+        home,
+        "role",
+        "issue",
+        "--key",
+        str(key_file),
+        "--holder",
+        holder,
+        "--role",
+        role,
+        "--region",
+        "DE.NRW.Kleve",
+        *severity_args,
+        *status_args,
+        "-o",
+        str(cert),
+    )
+    cli(home, "role", "register", str(cert))

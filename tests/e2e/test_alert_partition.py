@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.cluster import NodeProcess, Proxy, cli
+from tests.e2e.cluster import NodeProcess, Proxy, cli, give_role, trust_root
 from tests.e2e.test_replication import _agree, cluster
 
 if TYPE_CHECKING:
@@ -41,30 +41,9 @@ def test_an_alert_through_a_partition_audits_the_same_everywhere(
     nodes, proxies, ids = cluster
     a, b, c, d, e = nodes
     root = tmp_path / "root.key"
-    key = cli(a.home, "role", "root", "init", "--key", str(root)).stdout.strip()
-    cli(a.home, "role", "root", "trust", key)
+    trust_root(a.home, root)
     for holder, home in ((ids[0], a.home), (ids[1], b.home)):
-        cert = tmp_path / f"{holder[-6:]}.json"
-        cli(
-            a.home,
-            "role",
-            "issue",
-            "--key",
-            str(root),
-            "--holder",
-            holder,
-            "--role",
-            "DE.NRW.Kleve.Issum.Feuerwehr.Wehrleiter",
-            "--region",
-            "DE.NRW.Kleve",
-            "--severity",
-            "Severe",
-            "--severity",
-            "Extreme",
-            "-o",
-            str(cert),
-        )
-        cli(home, "role", "register", str(cert))
+        give_role(home, root, holder, "Severe", "Extreme")
     _until(
         lambda: len(json.loads(cli(a.home, "role", "list", "--json").stdout)["roles"]) == 2,
         "both certificates on the publisher's node",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import expect
 
 from tests.browser import chromium, open_page
-from tests.e2e.cluster import NodeProcess, cli, free_port
+from tests.e2e.cluster import NodeProcess, cli, free_port, give_role, trust_root
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -79,36 +79,18 @@ def names_of(page: Page, tags: set[str]) -> list[str]:
 def alerts(home: Path, tmp_path: Path) -> None:
     """Alerts of every colour: a pending Extreme one, an Actual Moderate one, an exercise."""
     root = tmp_path / "root.key"
-    key = cli(home, "role", "root", "init", "--key", str(root)).stdout.strip()
-    cli(home, "role", "root", "trust", key)
+    trust_root(home, root)
     me = json.loads(cli(home, "id", "--json").stdout)["node_id"]
-    cert = tmp_path / "cert.json"
-    cli(
+    give_role(
         home,
-        "role",
-        "issue",
-        "--key",
-        str(root),
-        "--holder",
+        root,
         me,
-        "--role",
-        "DE.NRW.Kleve.KatS",
-        "--region",
-        "DE.NRW.Kleve",
-        "--severity",
         "Minor",
-        "--severity",
         "Moderate",
-        "--severity",
         "Extreme",
-        "--status",
-        "Actual",
-        "--status",
-        "Exercise",
-        "-o",
-        str(cert),
+        statuses=("Actual", "Exercise"),
+        role="DE.NRW.Kleve.KatS",
     )
-    cli(home, "role", "register", str(cert))
     for severity, status, headline in (
         ("Extreme", "Actual", "Deich bei Issum gebrochen"),
         ("Moderate", "Actual", "Starkregen"),
