@@ -55,6 +55,24 @@ def _has(db: sqlite3.Connection, event_id: str) -> bool:
     return row is not None
 
 
+def _until_everywhere(nodes: list[NodeProcess], type_: str) -> None:
+    """Wait until every node's views hold an event of this type."""
+    views = [_views(n) for n in nodes]
+    deadline = time.monotonic() + 120
+    query = "SELECT 1 FROM civdef_facts WHERE type = ?"
+    pending = set(range(len(nodes)))
+    while pending:
+        for i in list(pending):
+            try:
+                if views[i].execute(query, (type_,)).fetchone() is not None:
+                    pending.discard(i)
+            except sqlite3.OperationalError:
+                pass  # the view is not made yet
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no {type_} on nodes {sorted(pending)}")
+        time.sleep(0.05)
+
+
 def visibility(nodes: list[NodeProcess], alerts: int) -> list[float]:
     """Publish alerts one by one; return each one's ms until it is in every node's views."""
     views = [_views(n) for n in nodes]
@@ -65,7 +83,7 @@ def visibility(nodes: list[NodeProcess], alerts: int) -> list[float]:
         pending = set(range(len(nodes)))
         while pending:
             pending = {i for i in pending if not _has(views[i], out["event_id"])}
-            if time.perf_counter() - started > 30:
+            if time.perf_counter() - started > 120:
                 raise SystemExit(f"alert {k} never reached nodes {sorted(pending)}")
             time.sleep(0.002)
         delays.append((time.perf_counter() - started) * 1000)
@@ -156,7 +174,7 @@ def main() -> None:
         nodes = _mesh(Path(tmp))
         try:
             _roles(nodes[0], Path(tmp))
-            time.sleep(3)  # the roles reach every node
+            _until_everywhere(nodes, "civdef.role.registered")
             delays = sorted(visibility(nodes, alerts))
             alert_s, everything_s = after_partition(nodes, count) if count else (0.0, 1.0)
         finally:

@@ -42,7 +42,7 @@ def _mesh(tmp: Path) -> list[NodeProcess]:
         cli(home, "join", link)
         nodes.append(NodeProcess(home, free_port(), "--no-discovery", "--sync-interval", "5"))
         nodes[-1].start()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         connected = [_connected(n) for n in nodes]
         if min(connected) >= NODES - 1:

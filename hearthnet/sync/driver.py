@@ -130,8 +130,11 @@ class PeerManager:
         self._tasks.clear()
 
     async def push(self, bundle: Bundle) -> int:
-        """Push a bundle to every connected peer at once; return how many took it."""
+        """Push a bundle to every connected peer at once; return how many took it. A peer whose
+        first session is still running may have missed the bundle: it is reconciled again."""
         targets = [(u, self._remotes[u]) for u, s in self.peers.items() if s.state == "connected"]
+        for url in [u for u, s in self.peers.items() if s.state == "new"]:
+            self.kick(url)
         results = await asyncio.gather(
             *(r.push(bundle) for _, r in targets), return_exceptions=True
         )

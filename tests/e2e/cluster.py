@@ -57,10 +57,11 @@ def cli(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedPr
 
 @contextlib.contextmanager
 def following(home: Path) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Run `hearthnet log tail -f --json` on home; yield a function reading its next row."""
+    """Run `hearthnet log tail -f --json` on a home with events; yield a function reading its
+    next new row."""
     env = {**os.environ, "HEARTHNET_HOME": str(home)}
     with subprocess.Popen(
-        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "0", "-f", "--json"],
+        [sys.executable, "-m", "hearthnet", "log", "tail", "-n", "1", "-f", "--json"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -68,7 +69,7 @@ def following(home: Path) -> Iterator[Callable[[], dict[str, Any]]]:
     ) as follower:
         assert follower.stdout is not None
         stdout = follower.stdout
-        time.sleep(1.5)  # the follower is up and past the existing events
+        stdout.readline()  # the newest existing event: the follower is up and past it
         try:
             yield lambda: json.loads(stdout.readline())  # type: ignore[no-any-return]
         finally:

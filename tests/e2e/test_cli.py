@@ -133,7 +133,7 @@ def test_tail_show_filters_and_follow(home: Path) -> None:
         made = json.loads(hn(home, "invite", "create", "--node-id", _bob_id(), "--json").stdout)
         row = next_row()
     assert row["id"] == made["event_id"]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # shown while following
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])

@@ -15,7 +15,6 @@ from tests.e2e.cluster import NodeProcess, cli, free_port, give_role, trust_root
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-SECONDS = 1000
 AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = {
     "/": "Peers",
@@ -134,7 +133,7 @@ def test_every_page_passes_axe_and_is_usable_by_keyboard(tmp_path: Path) -> None
                     for path, loaded in [*PAGES.items(), ("onboarding", "Welcome")]:
                         url = fresh.url if path == "onboarding" else node.url + path
                         page, _ = open_page(browser, url, dark=dark, phone=phone)
-                        expect(page.get_by_text(loaded).first).to_be_visible(timeout=15 * SECONDS)
+                        expect(page.get_by_text(loaded).first).to_be_visible()
                         where = f"{path} {'dark' if dark else 'light'} {'phone' if phone else 'pc'}"
                         if found := violations(page):
                             problems[f"axe {where}"] = found

@@ -69,7 +69,7 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             anke.get_by_label("Community name").fill("Lindendorf")
             anke.get_by_label("Your name", exact=True).fill("Anke")
             anke.get_by_role("button", name="Create", exact=True).click()
-            expect(anke.get_by_text("Next: invite a neighbour")).to_be_visible(timeout=20 * SECONDS)
+            expect(anke.get_by_text("Next: invite a neighbour")).to_be_visible()
 
             anke.get_by_role("button", name="Invite a neighbour").click()
             anke.get_by_label("Their name").fill("Berta")
@@ -83,13 +83,13 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             berta.get_by_label("Invite link").fill(link.input_value())
             berta.get_by_role("button", name="Join").click()
             expect(berta.get_by_text("Lindendorf").first).to_be_visible(timeout=30 * SECONDS)
-            expect(anke.get_by_role("cell", name="Berta")).to_be_visible(timeout=20 * SECONDS)
+            expect(anke.get_by_role("cell", name="Berta")).to_be_visible()
 
             carl_link = cli(
                 a.home, "invite", "create", "--display-name", "Carl", "--endpoint", a.url
             ).stdout.strip()
             cli(tmp_path / "c", "join", carl_link)
-            expect(anke.get_by_role("cell", name="Carl")).to_be_visible(timeout=20 * SECONDS)
+            expect(anke.get_by_role("cell", name="Carl")).to_be_visible()
 
             anke.get_by_role("button", name="Settings").click()
             expect(anke.get_by_text("Browser notifications are on.")).to_be_visible()
@@ -100,12 +100,10 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             choose(berta, "Write to", "Anke")
             berta.get_by_label("Message").fill("Hast du Sandsäcke?")
             berta.get_by_label("Message").press("Enter")
-            expect(anke.get_by_text("New message from Berta")).to_be_visible(timeout=20 * SECONDS)
+            expect(anke.get_by_text("New message from Berta")).to_be_visible()
             expect(anke).to_have_title(re.compile(r"^\(1\) Lindendorf"))
             cli(b.home, "market", "post", "--title", "Wasser im Keller", "--category", "emergency")
-            expect(anke.get_by_text("EMERGENCY: Wasser im Keller").first).to_be_visible(
-                timeout=20 * SECONDS
-            )
+            expect(anke.get_by_text("EMERGENCY: Wasser im Keller").first).to_be_visible()
             until(
                 lambda: "EMERGENCY: Wasser im Keller" in anke.evaluate(SHOWN),
                 "the service worker shows the emergency",
@@ -136,7 +134,7 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             expect(carl.get_by_text("removed")).to_be_visible(timeout=30 * SECONDS)
 
             a.stop()
-            expect(anke.get_by_text("offline · reconnecting…")).to_be_visible(timeout=15 * SECONDS)
+            expect(anke.get_by_text("offline · reconnecting…")).to_be_visible()
             a.start()
             expect(carl.get_by_text("removed")).to_be_visible(timeout=60 * SECONDS)
             expect(anke.get_by_text("Welcome to HearthNet")).to_have_count(0)
@@ -157,7 +155,7 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             assert d.call("node.status", {})["node_id"] == berta_id
             again.get_by_role("button", name="Community").click()
             mine = again.get_by_role("row").filter(has_text="Berta")
-            expect(mine.get_by_text("trusted")).to_be_visible(timeout=20 * SECONDS)
+            expect(mine.get_by_text("trusted")).to_be_visible()
             assert outside == []
     finally:
         for n in (a, b, d):
