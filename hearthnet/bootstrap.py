@@ -19,6 +19,7 @@ from hearthnet.cli import alerts as alerts_cli
 from hearthnet.cli import chat as chat_cli
 from hearthnet.cli import community as community_cli
 from hearthnet.cli import doctor as doctor_cli
+from hearthnet.cli import files as files_cli
 from hearthnet.cli import inspection as inspection_cli
 from hearthnet.cli import market as market_cli
 from hearthnet.cli import mesh as mesh_cli
@@ -29,6 +30,7 @@ from hearthnet.domain import alerts as alert_events
 from hearthnet.domain import chat as chat_events
 from hearthnet.domain import community as community_events
 from hearthnet.domain import e2e as e2e_events
+from hearthnet.domain import files as file_events
 from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
 from hearthnet.domain.types import node_id
@@ -36,9 +38,10 @@ from hearthnet.projections.alerts import AlertsProjection
 from hearthnet.projections.chat import ChatProjection
 from hearthnet.projections.community import MembershipProjection
 from hearthnet.projections.e2e import E2eProjection
+from hearthnet.projections.files import FilesProjection
 from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
-from hearthnet.services import alerts, chat, community, e2e, inspection, market, mesh
+from hearthnet.services import alerts, chat, community, e2e, files, inspection, market, mesh
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions
 from ui.ports import DashboardHost, NodePorts
@@ -97,6 +100,14 @@ FEATURES = (
         ),
         chat_cli.COMMANDS,
         "ui.pages.chat",
+    ),
+    Feature(
+        "files",
+        file_events.EVENTS,
+        (FilesProjection,),
+        files.CAPABILITIES,
+        commands=files_cli.COMMANDS,
+        page="ui.pages.files",
     ),
     Feature(
         "alerts",

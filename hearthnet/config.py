@@ -25,9 +25,13 @@ class Config(msgspec.Struct, kw_only=True):
     port: int = 7080
     peers: list[str] = []
     connectivity_probe: list[str] = []
+    """`host:port` targets whose reachability drives emergency mode (none: always normal)."""
     alert_feeds: list[str] = []
     """Official CAP sources (a CAP message, or an Atom feed of them) polled while online."""
-    """`host:port` targets whose reachability drives emergency mode (none: always normal)."""
+    files_quota_bytes: int = 20 * 2**30
+    """Room for files' chunks; unpinned files are collected, least recently used first."""
+    files_min_free_bytes: int = 2**30
+    """Disk space a stored file must leave free."""
 
 
 def data_home() -> Path:

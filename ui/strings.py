@@ -406,6 +406,26 @@ _WORDS: dict[str, tuple[str, str]] = {
     "published_by": ("Published by", "Herausgegeben von"),
     "cosigned_by": ("Co-signed by", "Mitgezeichnet von"),
     "targeted": ("Addressed to", "Gerichtet an"),
+    "files": ("Files", "Dateien"),
+    "share_file": ("Share a file", "Datei teilen"),
+    "file_shared": ("Shared: {name}", "Geteilt: {name}"),
+    "held_here": ("here", "hier"),
+    "pinned": ("pinned here", "hier behalten"),
+    "held_by": ("Held by: {who}", "Liegt bei: {who}"),
+    "download": ("Download", "Herunterladen"),
+    "pin": ("Keep here", "Hier behalten"),
+    "unpin": ("Let go", "Freigeben"),
+    "remove_here": ("Remove here", "Hier entfernen"),
+    "no_files": (
+        "No files yet. Share a photo or a document with Share a file.",
+        "Noch keine Dateien. Teile ein Foto oder ein Dokument mit Datei teilen.",
+    ),
+    "attach": ("Attach a file or photo", "Datei oder Foto anhängen"),
+    "attached": ("Attached: {name}", "Angehängt: {name}"),
+    "err_capacity_exceeded": (
+        "There is no room for this file on this node.",
+        "Für diese Datei ist auf diesem Knoten kein Platz.",
+    ),
 }
 
 

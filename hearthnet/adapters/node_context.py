@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from hearthnet.adapters.archive import event_row, stored_events
 from hearthnet.adapters.audit import audit, check_event
+from hearthnet.adapters.blob_store import open_store
 from hearthnet.adapters.crypto import NaclSigner, verify_ed25519
 from hearthnet.adapters.keyring import LocalKeyring
 from hearthnet.adapters.keystore import backup_text
 from hearthnet.adapters.log_writer import LogWriter
+from hearthnet.adapters.node_files import NodeFiles
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import node_id
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from hearthnet.adapters.event_log import EventLog
     from hearthnet.adapters.node_home import Node
     from hearthnet.domain.capability import Descriptor
+    from hearthnet.domain.files import Files
     from hearthnet.domain.ports import Keyring, Verify
     from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Capability
@@ -61,6 +64,8 @@ class ServiceContext:
     """The events a view could not fold, with the reason."""
     verify: Verify = verify_ed25519
     """The one Ed25519 verification policy."""
+    files: Files | None = None
+    """The node's chunk store and fetcher."""
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def serial(self, name: str) -> asyncio.Lock:
@@ -160,6 +165,7 @@ async def call_here(
     await refresh()
     await reader.open()
     keyring = LocalKeyring(node.home, signer)
+    store = open_store(node.home, node.config.files_quota_bytes, node.config.files_min_free_bytes)
     bus = Bus(list)
     me = node_id(signer.public_key)
     context = ServiceContext(
@@ -175,6 +181,7 @@ async def call_here(
         endpoints=lambda: endpoints,
         offload=offload,
         unfolded=node.views.unfolded,
+        files=NodeFiles(store, None, lambda _: [], offload),
     )
     try:
         bus.serve(capabilities, context)
@@ -183,5 +190,6 @@ async def call_here(
         return output
     finally:
         keyring.close()
+        store.close()
         await reader.close()
         await asyncio.to_thread(writer.close)

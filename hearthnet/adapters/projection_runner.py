@@ -76,6 +76,10 @@ class ProjectionRunner:
             self.db.execute("DELETE FROM tracking")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (store_name,))
         for p in projections:
+            if any(self._columns(t.name) not in ((), t.columns) for t in p.tables):
+                self._drop([p])  # a newer version changed its tables: it is built again
+                self.db.execute("DELETE FROM tracking WHERE projection = ?", (p.name,))
+                self.db.execute("DELETE FROM unfolded WHERE projection = ?", (p.name,))
             self._create(p)
         self._restore()
 
@@ -292,6 +296,9 @@ class ProjectionRunner:
         self.db.execute("COMMIT")
         self._seen = self._positions()
         return folded, rebuild
+
+    def _columns(self, table: str) -> tuple[str, ...]:
+        return tuple(r[1] for r in self.db.execute(f"PRAGMA table_info({table})"))
 
     def _create(self, p: Projection) -> None:
         for t in p.tables:

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import msgspec
 
+from hearthnet.adapters import file_transfer
 from hearthnet.adapters.audit import audit
+from hearthnet.adapters.blob_store import open_store
 from hearthnet.adapters.cap_feeds import FEED_EVERY_S, poll
 from hearthnet.adapters.connectivity import PROBE_EVERY_S, Connectivity
 from hearthnet.adapters.discovery import Discovery
+from hearthnet.adapters.file_transfer import Fetcher, Holder
 from hearthnet.adapters.http_access import Gate
 from hearthnet.adapters.http_api import NodeApi, create_app
 from hearthnet.adapters.http_bus import HttpBusRemote
@@ -28,6 +31,7 @@ from hearthnet.adapters.http_peer import HttpPeer
 from hearthnet.adapters.keyring import LocalKeyring
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.node_context import ServiceContext
+from hearthnet.adapters.node_files import NodeFiles
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.config import save_config
@@ -126,9 +130,18 @@ class NodeRuntime:
             else None
         )
         self.bus = Bus(self._connected_remotes)
+        config = node.config
+        self.store = open_store(node.home, config.files_quota_bytes, config.files_min_free_bytes)
+        fetcher = Fetcher(
+            self.store, self.client, self.signer, self.community, self.offload, self._penalise
+        )
+        self.files = NodeFiles(self.store, fetcher, self._holders, self.offload)
         self.context = self._context()
         self.bus.serve(capabilities, self.context, frozenset(options.without))
-        self.routes: list[BaseRoute] = create_app(self._api()).routes
+        self.routes: list[BaseRoute] = [
+            *file_transfer.routes(self.store, self.gate, self.offload),
+            *create_app(self._api()).routes,
+        ]
 
     def _peer_manager(self) -> PeerManager:
         signer, community = self.signer, self.community
@@ -165,7 +178,19 @@ class NodeRuntime:
             add_peer=self.peers.add,
             forget_peer=self.forget_peer,
             unfolded=self.node.views.unfolded,
+            files=self.files,
         )
+
+    def _holders(self, node_ids: list[str]) -> list[Holder]:
+        """The connected peers among these nodes, where they are reached."""
+        by_node = {s.node_id: s.url for s in self.peers.peers.values() if s.state == "connected"}
+        return [Holder(n, by_node[n]) for n in node_ids if n in by_node]
+
+    def _penalise(self, holder: Holder, why: str) -> None:
+        """A holder served data that does not match its hash: left alone like a peer that
+        served garbage on sync."""
+        log.warning("%s penalised: %s", holder.node_id, why)
+        self.peers.quarantine(holder.url, why)
 
     async def _poll_feeds(self) -> None:
         """Mirror what the configured CAP sources publish, while the node is not cut off."""
@@ -419,6 +444,7 @@ class NodeRuntime:
             await self.client.aclose()
             await self.reader.close()
             self.keyring.close()
+            self.store.close()
         finally:
             await asyncio.to_thread(self.writer.close)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,14 +20,39 @@ def chat() -> None:
 @chat.command("send")
 @click.argument("recipient")
 @click.argument("text")
+@click.option(
+    "--attach",
+    "paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file to send along, sealed for the recipient alone (repeatable).",
+)
 @json_option
-def chat_send(recipient: str, text: str, as_json: bool) -> None:
+def chat_send(recipient: str, text: str, paths: tuple[Path, ...], as_json: bool) -> None:
     """Send a message to a member, sealed so that only they can read it (delivered when they
     are next in reach)."""
-    out = call("chat.send", {"client_id": uuid.uuid4().hex, "recipient": recipient, "body": text})[
-        "output"
-    ]
+    attachments = [sealed_attachment(path) for path in paths]
+    out = call(
+        "chat.send",
+        {
+            "client_id": uuid.uuid4().hex,
+            "recipient": recipient,
+            "body": text,
+            "attachments": attachments,
+        },
+    )["output"]
     emit_json(out) if as_json else emit_fields(out)
+
+
+def sealed_attachment(path: Path) -> dict[str, Any]:
+    """Store a file sealed with a fresh key; the attachment that carries the key."""
+    put = call("file.put", {"path": str(path.resolve()), "seal": True})["output"]
+    return {
+        "cid": put["id"],
+        "name": path.name[:120],
+        "size_bytes": path.stat().st_size,
+        "key": put["key"],
+    }
 
 
 @chat.command("history")

@@ -36,6 +36,10 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
         "hearthnet.cli.doctor",
         "Check keys, community, log, port, capabilities, mDNS, disk and clock; exit 0/1/2.",
     ),
+    "file": (
+        "hearthnet.cli.files",
+        "Files shared in the community, named by their content (blake3:...).",
+    ),
     "id": (
         "hearthnet.cli.community",
         "Print this node's id (creating its key on first use), to hand to an inviter.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +26,13 @@ def market() -> None:
 @click.option("--tag", "tags", multiple=True)
 @click.option("--ttl-hours", type=click.FloatRange(0.02, 720), default=168.0)
 @click.option("--client-id", default="", help="Idempotency key (default: a fresh one).")
+@click.option(
+    "--attach",
+    "paths",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A photo or file to share with the post (repeatable).",
+)
 @json_option
 def market_post(
     title: str,
@@ -33,9 +41,22 @@ def market_post(
     tags: tuple[str, ...],
     ttl_hours: float,
     client_id: str,
+    paths: tuple[Path, ...],
     as_json: bool,
 ) -> None:
     """Put a post on the board."""
+    attachments = []
+    for path in paths:
+        put = call("file.put", {"path": str(path.resolve())})["output"]
+        attachments.append(
+            {
+                "cid": put["id"],
+                "name": put["name"][:120],
+                "media_type": put["media_type"],
+                "size_bytes": put["size_bytes"],
+                "thumb": put["thumbnail"] or "",
+            }
+        )
     out = call(
         "market.post",
         {
@@ -45,6 +66,7 @@ def market_post(
             "category": category,
             "tags": list(tags),
             "ttl_seconds": int(ttl_hours * 3600),
+            "attachments": attachments,
         },
     )["output"]
     emit_json(out) if as_json else emit_fields(out)

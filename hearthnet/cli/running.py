@@ -11,6 +11,7 @@ from hearthnet.cli.output import Failure, emit_json
 from hearthnet.config import data_home
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -88,24 +89,36 @@ def call(ref: str, data: dict[str, Any] | None = None, params: dict[str, Any] | 
     return answer
 
 
-def stream(ref: str, data: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
-    """Call a streaming capability and print its frames as JSON Lines."""
+def frames(
+    ref: str, data: dict[str, Any] | None, params: dict[str, Any] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Call a streaming capability on the running node; yield its frames (an `error` frame
+    raises CallFailure)."""
     url, token = _node()
     headers = {"x-hearthnet-capability": ref, "accept": "text/event-stream"}
     body = {"params": params or {}, "input": data or {}}
     event = ""
-    with _post(f"{url}/bus/v1/call", token, body, headers, None) as response:
-        if response.status != 200:
-            raise _refusal(response.read())
-        for raw_line in response:
-            line = raw_line.decode().rstrip("\r\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                frame = {"event": event, "data": json.loads(line[6:])}
-                emit_json(frame)
-                if event == "error":
-                    raise CallFailure(frame["data"]["error"], frame["data"].get("message", ""))
+    try:
+        with _post(f"{url}/bus/v1/call", token, body, headers, None) as response:
+            if response.status != 200:
+                raise _refusal(response.read())
+            for raw_line in response:
+                line = raw_line.decode().rstrip("\r\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    frame = json.loads(line[6:])
+                    yield event, frame
+                    if event == "error":
+                        raise CallFailure(frame["error"], frame.get("message", ""))
+    except OSError as exc:
+        raise Failure(f"the running node stopped answering: {exc}") from None
+
+
+def stream(ref: str, data: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
+    """Call a streaming capability and print its frames as JSON Lines."""
+    for event, frame in frames(ref, data, params):
+        emit_json({"event": event, "data": frame})
 
 
 def running_node(home: Path) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import msgspec
 
+from hearthnet.domain.attachments import Attachments
 from hearthnet.domain.types import TimeMs
 
 MESSAGE_SENT = "chat.message.sent"
@@ -32,16 +33,8 @@ class Sealed(msgspec.Struct, frozen=True, array_like=True):
     ciphertext: Annotated[bytes, msgspec.Meta(max_length=7056)]
 
 
-class Attachment(msgspec.Struct, frozen=True, kw_only=True):
-    """A file named by its content id."""
-
-    cid: Annotated[str, msgspec.Meta(max_length=80)]
-    name: Annotated[str, msgspec.Meta(max_length=120)] = ""
-
-
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
-Attachments = Annotated[list[Attachment], msgspec.Meta(max_length=10)]
 
 
 class Private(msgspec.Struct, frozen=True, array_like=True):

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hearthnet.domain.attachments import Attachments
+
 POST_CREATED = "market.post.created"
 POST_EXPIRED = "market.post.expired"
 DEFAULT_TTL = 7 * 24 * 3600
@@ -42,6 +44,7 @@ class PostCreated(msgspec.Struct, frozen=True, kw_only=True):
     location: Location | None = None
     tags: Tags = []
     ttl_seconds: Ttl = DEFAULT_TTL
+    attachments: Attachments = []
 
 
 class PostExpired(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +68,7 @@ class Post(msgspec.Struct, frozen=True, kw_only=True):
     location: Location | None = None
     tags: Tags = []
     ttl_seconds: Ttl = DEFAULT_TTL
+    attachments: Attachments = []
 
     def created(self) -> PostCreated:
         """The event this command records."""
@@ -76,6 +80,7 @@ class Post(msgspec.Struct, frozen=True, kw_only=True):
             location=self.location,
             tags=self.tags,
             ttl_seconds=self.ttl_seconds,
+            attachments=self.attachments,
         )
 
 

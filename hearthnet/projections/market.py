@@ -36,6 +36,7 @@ POSTS = Table(
         "location",
         "created_at",
         "expires_at",
+        "attachments",
     ),
     key=2,
     indexes=(("event_id",), ("author", "client_id")),
@@ -80,6 +81,7 @@ class MarketProjection:
                         location,
                         e.ts,
                         e.ts + post.ttl_seconds * 1000,
+                        msgspec.json.encode(post.attachments).decode(),
                     )
                 )
         elif e.type == m.POST_EXPIRED:

@@ -33,6 +33,7 @@ from hearthnet.services.bus import Capability
 from hearthnet.services.context import Lamport, Limit, Nothing, valid_node
 
 if TYPE_CHECKING:
+    from hearthnet.domain.attachments import Attachment
     from hearthnet.services.bus import Call
     from hearthnet.services.context import NodeContext
 
@@ -69,7 +70,7 @@ class ThreadHistoryInput(msgspec.Struct, kw_only=True):
     limit: Limit = 200
 
 
-def _sealable(text: str, attachments: list[c.Attachment]) -> tuple[bytes, bytes]:
+def _sealable(text: str, attachments: list[Attachment]) -> tuple[bytes, bytes]:
     """A body's plaintext and its padded form; bad_request when it cannot fit an event."""
     plaintext = msgspec.msgpack.encode(c.Private(text=text, attachments=attachments))
     try:

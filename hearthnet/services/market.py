@@ -40,6 +40,7 @@ def _post_row(row: dict[str, Any]) -> dict[str, Any]:
         **row,
         "tags": msgspec.json.decode(row["tags"]),
         "location": msgspec.json.decode(row["location"]) if row["location"] else None,
+        "attachments": msgspec.json.decode(row["attachments"]),
     }
 
 
@@ -59,6 +60,8 @@ async def post(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     if same:
         return {**same[0], "duplicate": True}
+    if any(a.key for a in command.attachments):
+        raise BusError("bad_request", "a post is public: a sealed file's key belongs in a message")
     recorded = await node.append(m.POST_CREATED, encode_body(command.created()))
     return {"event_id": recorded.id.hex(), "lamport": recorded.event.lamport}
 

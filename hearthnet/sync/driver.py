@@ -48,6 +48,7 @@ class PeerState:
     last_error: str = ""
     failures: int = 0
     synced_events: int = 0
+    quarantined_until: float = 0.0
 
 
 class PeerManager:
@@ -115,6 +116,14 @@ class PeerManager:
             if u in self._kicks:
                 self._kicks[u].set()
 
+    def quarantine(self, url: str, why: str) -> None:
+        """Leave a peer that served corrupt data alone for a while (no sync, no calls)."""
+        state = self.peers.get(url)
+        if state is None:
+            return
+        state.state, state.last_error = "quarantined", why[:300]
+        state.quarantined_until = time.monotonic() + QUARANTINE_S
+
     async def start(self) -> None:
         """Start the peer loops."""
         self._running = True
@@ -149,6 +158,8 @@ class PeerManager:
         remote, kick = self._remotes[state.url], self._kicks[state.url]
         while True:
             kick.clear()
+            if (left := state.quarantined_until - time.monotonic()) > 0:
+                await asyncio.sleep(left)
             try:
                 await self._session(state, remote)
                 wait = self.interval * random.uniform(0.8, 1.2)
@@ -182,6 +193,8 @@ class PeerManager:
         stats = await synchronise(self.replica, remote)
         state.synced_events += stats.stored
         state.last_sync_ms = int(time.time() * 1000)
+        if state.quarantined_until > time.monotonic():
+            return  # penalised while this session ran: it stays left alone
         state.failures, state.last_error = 0, ""
         if state.state != "connected":
             state.state = "connected"
