@@ -93,9 +93,12 @@ class BlobStore:
         shutil.rmtree(self.tmp, ignore_errors=True)  # what a killed writer left half-written
         self.tmp.mkdir()
         self._db = sqlite3.connect(root / "index.sqlite", check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._collected: list[str] = []
+        self._dirs: set[str] = set()
 
     def close(self) -> None:
         """Close the index."""
@@ -130,7 +133,9 @@ class BlobStore:
         if self.has_chunk(digest):
             return False
         path = self.chunk_path(digest)
-        path.parent.mkdir(exist_ok=True)
+        if path.parent.name not in self._dirs:
+            path.parent.mkdir(exist_ok=True)
+            self._dirs.add(path.parent.name)
         temporary = self.tmp / f"{digest.hex()}.{threading.get_ident()}"
         try:
             with temporary.open("wb") as out:

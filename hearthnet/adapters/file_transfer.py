@@ -1,9 +1,10 @@
 """Moving files between nodes: two signed routes that serve a manifest and runs of raw chunks,
 and a fetcher that takes one file from several holders at once.
 
-The fetcher keeps one queue of the chunks still missing. Each holder's streams take a run of
-them at a time, so a fast holder takes more runs than a slow one; once the queue is empty an
-idle stream also asks for chunks still in flight elsewhere (the first copy that verifies
+The fetcher keeps one queue of the chunks still missing. A few streams take a run of them at
+a time, each from the holder with the fewest runs in flight (the fastest first), so a fast
+holder serves more runs than a slow one; once the queue is empty an idle stream also asks
+another holder for chunks a slow one has had for a while (the first copy that verifies
 wins), so the last runs never wait on the slowest holder. Every chunk is checked against its
 hash as it arrives and written to the store at once: a restarted fetch asks only for what is
 missing. A holder that serves bytes that do not match is penalised and its run goes back on
@@ -14,10 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import http.client
+import os
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -39,11 +46,16 @@ if TYPE_CHECKING:
 
 MANIFEST_PATH = "/files/v1/manifest"
 CHUNKS_PATH = "/files/v1/chunks"
-RUN = 16
+RUN = 4
 """Chunks asked for in one request (4 MiB)."""
-STREAMS_PER_HOLDER = 2
+MAX_STREAMS = 4
+"""Runs in flight at once for one fetch, at most."""
+TIMEOUT_S = 30.0
+MAX_MANIFEST_BYTES = 4 * 2**20
 ATTEMPTS = 3
 """Failed requests after which a holder's stream gives up."""
+SLOW_S = 2.0
+"""A chunk asked of one holder this long ago is asked of another too."""
 
 
 class ChunkRun(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -96,7 +108,12 @@ def routes(store: BlobStore, gate: Gate, offload: Callable[..., Awaitable[Any]])
                 except KeyError:
                     return  # the reader sees the run end early and asks another holder
 
-        return StreamingResponse(stream(), media_type="application/octet-stream")
+        length = sum(found.chunk_length(i) for i in asked.chunks)
+        return StreamingResponse(
+            stream(),
+            media_type="application/octet-stream",
+            headers={"content-length": str(length)},  # not chunked: less to parse on both ends
+        )
 
     return [
         Route(MANIFEST_PATH, manifest, methods=["POST"]),
@@ -112,8 +129,11 @@ class Holder:
     url: str
 
 
-class Corrupt(Exception):
-    """A holder sent bytes that do not hash to the chunk asked for."""
+def streams(holders: int) -> int:
+    """Runs in flight at once: one more than there are holders, but no more than this
+    machine's cores can verify and write (two at least, so that one waits on the network
+    while another writes)."""
+    return min(holders + 1, MAX_STREAMS, max(2, os.cpu_count() or 2))
 
 
 @dataclass
@@ -129,28 +149,73 @@ class Progress:
     penalised: list[str] = field(default_factory=list)
 
 
+@dataclass
+class RunResult:
+    """What one request for a run of chunks brought: the chunks kept, the bytes received,
+    and why the holder is to be penalised (empty when it is not)."""
+
+    kept: list[int] = field(default_factory=list)
+    received: int = 0
+    corrupt: str = ""
+
+
 class Fetcher:
-    """Fetches files from holders, signing every request as this node."""
+    """Fetches files from holders, signing every request as this node. Each stream runs on a
+    thread of its own pool (a plain HTTP client reading straight to disk), so a transfer
+    costs the event loop one hop per run and never queues the node's other blocking work."""
 
     def __init__(
         self,
         store: BlobStore,
-        client: httpx.AsyncClient,
         signer: Signer,
         community: str,
         offload: Callable[..., Awaitable[Any]],
         penalise: Callable[[Holder, str], None],
     ) -> None:
-        self.store, self.client, self.signer = store, client, signer
-        self.community, self.offload, self.penalise = community, offload, penalise
+        self.store, self.signer, self.community = store, signer, community
+        self.offload, self.penalise = offload, penalise
+        self.pool = ThreadPoolExecutor(4 * MAX_STREAMS, thread_name_prefix="fetch")
+        self._local = threading.local()
 
-    async def _post(self, holder: Holder, path: str, run: ChunkRun) -> httpx.Request:
+    def close(self) -> None:
+        """Wait for the runs in flight (their connections close with their threads)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _connections(self) -> dict[str, http.client.HTTPConnection]:
+        """This thread's connections, by holder URL."""
+        found: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "connections", {}
+        )
+        return found
+
+    def _post(self, holder: Holder, path: str, run: ChunkRun) -> http.client.HTTPResponse:
+        """Send a signed request on this thread's connection to the holder (the standard
+        library's client: it reads a body straight into whole chunks)."""
+        connections = self._connections()
+        connection = connections.get(holder.url)
+        if connection is None:
+            address = urllib.parse.urlsplit(holder.url)
+            connection = http.client.HTTPConnection(
+                address.hostname or "", address.port or 80, timeout=TIMEOUT_S
+            )
+            connections[holder.url] = connection
         body = msgspec.json.encode(run)
         headers = sign_request(self.signer, self.community, holder.node_id, "POST", path, body)
         headers["content-type"] = "application/json"
-        return self.client.build_request(
-            "POST", holder.url + path, content=body, headers=headers, timeout=30.0
-        )
+        try:
+            connection.request("POST", path, body, headers)
+            return connection.getresponse()
+        except (OSError, http.client.HTTPException):
+            connections.pop(holder.url).close()
+            raise
+
+    def _manifest_from(self, holder: Holder, fid: str) -> tuple[Holder, bytes | None]:
+        try:
+            response = self._post(holder, MANIFEST_PATH, ChunkRun(fid, []))
+            raw = response.read(MAX_MANIFEST_BYTES)
+        except (OSError, http.client.HTTPException):
+            return holder, None
+        return holder, raw if response.status == 200 else None
 
     async def manifest(self, fid: str, holders: list[Holder], name: str) -> Manifest:
         """The file's manifest, from this store or the first holder whose copy hashes to the
@@ -159,21 +224,23 @@ class Fetcher:
         if raw is not None:
             manifest: Manifest = decode_manifest(raw)
             return manifest
-        for holder in holders:
-            try:
-                request = await self._post(holder, MANIFEST_PATH, ChunkRun(fid, []))
-                response = await self.client.send(request)
-                if response.status_code != 200:
-                    continue
-                if file_id(chunk_hash(response.content)) != fid:
-                    self.penalise(holder, f"served a manifest that is not {fid}")
-                    continue
-                begun: Manifest = await self.offload(self.store.begin, fid, response.content, name)
-                return begun
-            except httpx.HTTPError:
+        loop = asyncio.get_running_loop()
+        asked = [  # every holder at once: one that hangs does not hold the fetch up
+            loop.run_in_executor(self.pool, self._manifest_from, holder, fid) for holder in holders
+        ]
+        for answer in asyncio.as_completed(asked):
+            holder, raw = await answer
+            if raw is None:
                 continue
+            if file_id(chunk_hash(raw)) != fid:
+                self.penalise(holder, f"served a manifest that is not {fid}")
+                continue
+            try:
+                begun: Manifest = await self.offload(self.store.begin, fid, raw, name)
             except ValueError as exc:
                 self.penalise(holder, f"served a manifest that does not decode: {exc}")
+                continue
+            return begun
         raise BusError("not_found", f"no holder reachable serves {fid}")
 
     async def fetch(
@@ -188,97 +255,121 @@ class Fetcher:
         have = manifest.size_bytes - sum(manifest.chunk_length(i) for i in missing)
         state = Progress(have, manifest.size_bytes, resumed_from_bytes=have)
         queue = collections.deque(missing)
-        pending, done = set(missing), set[int]()
+        pending = set(missing)
         asked: dict[int, set[str]] = collections.defaultdict(set)
         """Which holders each chunk in flight is asked of."""
+        since: dict[int, float] = {}
+        """When each chunk in flight was first asked for."""
+        ended = asyncio.Event()
+        loop = asyncio.get_running_loop()
 
         def take(holder: Holder) -> list[int]:
             run: list[int] = []
             while queue and len(run) < RUN:
                 index = queue.popleft()
-                if index not in done:
+                if index in pending:
                     run.append(index)
-            if not run:  # the end: help with what other holders still have in flight
-                spare = [i for i in pending if holder.node_id not in asked[i]]
-                run = sorted(spare, key=lambda i: len(asked[i]))[:RUN]
+            if not run:  # the end: take over what a slow holder has had for a while
+                late = time.monotonic() - SLOW_S
+                run = [
+                    i
+                    for i in pending
+                    if len(asked[i]) == 1 and holder.node_id not in asked[i] and since[i] < late
+                ][:RUN]
             for index in run:
                 asked[index].add(holder.node_id)
+                since.setdefault(index, time.monotonic())
             return run
 
-        async def stream(holder: Holder) -> None:
-            failures = 0
-            while pending and failures < ATTEMPTS and holder.node_id not in state.penalised:
+        running: collections.Counter[str] = collections.Counter()
+        failures: collections.Counter[str] = collections.Counter()
+        rates: dict[str, float] = {}
+
+        def choose() -> Holder | None:
+            """The holder with the fewest runs in flight, the fastest so far first."""
+            usable = [
+                h
+                for h in holders
+                if h.node_id not in state.penalised and failures[h.node_id] < ATTEMPTS
+            ]
+            if not usable:
+                return None
+            return min(usable, key=lambda h: (running[h.node_id], -rates.get(h.node_id, 1e12)))
+
+        async def stream() -> None:
+            while pending and (holder := choose()) is not None:
                 run = take(holder)
                 if not run:
-                    return
-                got = await self._run(fid, manifest, holder, run, done, pending, state)
+                    if not queue and all(not asked[i] for i in pending):
+                        return
+                    with contextlib.suppress(TimeoutError):  # a run ends, or one falls behind
+                        await asyncio.wait_for(ended.wait(), SLOW_S / 4)
+                    continue
+                running[holder.node_id] += 1
+                started = time.monotonic()
+                try:
+                    got: RunResult = await loop.run_in_executor(
+                        self.pool, self._run, fid, manifest, holder, run, pending
+                    )
+                finally:
+                    running[holder.node_id] -= 1
+                rates[holder.node_id] = got.received / max(time.monotonic() - started, 1e-6)
+                state.fetched_bytes += got.received
+                state.by_holder[holder.node_id] = (
+                    state.by_holder.get(holder.node_id, 0) + got.received
+                )
+                for index in got.kept:
+                    if index in pending:
+                        pending.discard(index)
+                        state.have_bytes += manifest.chunk_length(index)
                 for index in run:
                     asked[index].discard(holder.node_id)
-                left = [i for i in run if i not in done]
+                    if not asked[index]:
+                        since.pop(index, None)
+                left = [i for i in run if i in pending]
                 queue.extendleft(reversed([i for i in left if not asked[i]]))
+                ended.set()  # wakes the streams waiting now; later ones wait for the next
+                ended.clear()
                 progress(state)
-                if isinstance(got, Corrupt):
-                    if holder.node_id not in state.penalised:  # its other streams stop too
-                        state.penalised.append(holder.node_id)
-                        self.penalise(holder, str(got))
-                    return
-                failures = failures + 1 if left else 0
+                if got.corrupt and holder.node_id not in state.penalised:
+                    state.penalised.append(holder.node_id)
+                    self.penalise(holder, got.corrupt)
+                failures[holder.node_id] = failures[holder.node_id] + 1 if left else 0
 
-        workers = [stream(h) for h in holders for _ in range(STREAMS_PER_HOLDER)]
-        await asyncio.gather(*workers)
+        await asyncio.gather(*(stream() for _ in range(streams(len(holders)))))
         if pending:
             raise BusError(
                 "partition", f"{len(pending)} chunks of {fid} could not be fetched from any holder"
             )
         return state
 
-    async def _run(
-        self,
-        fid: str,
-        manifest: Manifest,
-        holder: Holder,
-        run: list[int],
-        done: set[int],
-        pending: set[int],
-        state: Progress,
-    ) -> Corrupt | None:
-        """Ask one holder for a run of chunks and keep each that verifies; the run may end
-        early (a dropped connection); a Corrupt is returned, not raised."""
+    def _run(
+        self, fid: str, manifest: Manifest, holder: Holder, run: list[int], pending: set[int]
+    ) -> RunResult:
+        """Ask one holder for a run of chunks and keep each that verifies and is still
+        missing (on this thread); the run may end early (a dropped connection)."""
+        got = RunResult()
         try:
-            request = await self._post(holder, CHUNKS_PATH, ChunkRun(fid, run))
-            response = await self.client.send(request, stream=True)
-            try:
-                if response.status_code != 200:
-                    return None
-                buffer = bytearray()
-                position = 0
-                async for piece in response.aiter_raw():
-                    buffer += piece
-                    while position < len(run):
-                        index = run[position]
-                        length = manifest.chunk_length(index)
-                        if len(buffer) < length:
-                            break
-                        data = bytes(buffer[:length])
-                        del buffer[:length]
-                        position += 1
-                        if chunk_hash(data) != manifest.chunks[index]:
-                            return Corrupt(f"served a chunk of {fid} that does not match its hash")
-                        state.fetched_bytes += length
-                        state.by_holder[holder.node_id] = (
-                            state.by_holder.get(holder.node_id, 0) + length
-                        )
-                        if index in done:
-                            continue
-                        await self.offload(self.store.write_chunk, manifest.chunks[index], data)
-                        if index not in done:
-                            done.add(index)
-                            pending.discard(index)
-                            state.have_bytes += length
-                    if position == len(run) and buffer:
-                        return Corrupt(f"sent more than the chunks of {fid} asked for")
-            finally:
-                await response.aclose()
-        except httpx.HTTPError:
-            return None
-        return None
+            response = self._post(holder, CHUNKS_PATH, ChunkRun(fid, run))
+            if response.status != 200:
+                response.read()
+                return got
+            for index in run:
+                length = manifest.chunk_length(index)
+                data = response.read(length)
+                if len(data) < length:
+                    return got  # the run ended early
+                if chunk_hash(data) != manifest.chunks[index]:
+                    got.corrupt = f"served a chunk of {fid} that does not match its hash"
+                    return got
+                got.received += length
+                if index in pending:  # another holder's copy may have come first
+                    self.store.write_chunk(manifest.chunks[index], data)
+                    got.kept.append(index)
+            if response.read(1):
+                got.corrupt = f"sent more than the chunks of {fid} asked for"
+        except (OSError, http.client.HTTPException):
+            dropped = self._connections().pop(holder.url, None)
+            if dropped is not None:
+                dropped.close()
+        return got

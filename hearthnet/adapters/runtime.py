@@ -132,10 +132,10 @@ class NodeRuntime:
         self.bus = Bus(self._connected_remotes)
         config = node.config
         self.store = open_store(node.home, config.files_quota_bytes, config.files_min_free_bytes)
-        fetcher = Fetcher(
-            self.store, self.client, self.signer, self.community, self.offload, self._penalise
+        self.fetcher = Fetcher(
+            self.store, self.signer, self.community, self.offload, self._penalise
         )
-        self.files = NodeFiles(self.store, fetcher, self._holders, self.offload)
+        self.files = NodeFiles(self.store, self.fetcher, self._holders, self.offload)
         self.context = self._context()
         self.bus.serve(capabilities, self.context, frozenset(options.without))
         self.routes: list[BaseRoute] = [
@@ -444,6 +444,7 @@ class NodeRuntime:
             await self.client.aclose()
             await self.reader.close()
             self.keyring.close()
+            await asyncio.to_thread(self.fetcher.close)
             self.store.close()
         finally:
             await asyncio.to_thread(self.writer.close)

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 FILE_ADVERTISED = "file.cid.advertised"
 FILE_WITHDRAWN = "file.cid.withdrawn"
-CHUNK_SIZE = 262_144
-"""Bytes per chunk: 256 KiB (ADR 0020 gives the figures)."""
+CHUNK_SIZE = 1_048_576
+"""Bytes per chunk: 1 MiB (ADR 0020 gives the figures)."""
 SEALED_BLOCK = CHUNK_SIZE - 16
 """Plaintext bytes per chunk of an encrypted attachment: with its 16-byte tag, one chunk."""
 MAX_FILE_BYTES = 64 * 2**30
@@ -113,6 +113,8 @@ class Get(msgspec.Struct, frozen=True, kw_only=True):
     to: Annotated[str, msgspec.Meta(max_length=4096)] = ""
     key: Annotated[bytes, msgspec.Meta(max_length=32)] = b""
     pin: bool = False
+    holders: Annotated[list[str], msgspec.Meta(max_length=64)] = []
+    """Fetch only from these nodes (empty: from every holder)."""
 
 
 class Read(msgspec.Struct, frozen=True, kw_only=True):

@@ -85,6 +85,8 @@ async def get(call: Call, node: NodeContext) -> AsyncIterator[tuple[str, Any]]:
     figures: dict[str, Any] = {"fetched_bytes": 0, "holders": {}}
     if not here.get(q.id, {}).get("complete"):
         holders, name = await _holders(node, q.id)
+        if q.holders:
+            holders = [h for h in holders if h in q.holders]
         if not holders:
             raise BusError("not_found", f"no member advertises {q.id}")
         seen: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -284,3 +285,70 @@ def give_role(
         str(cert),
     )
     cli(home, "role", "register", str(cert))
+
+
+def until(check: Callable[[], Any], what: str, timeout: float = 90.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.2)
+    return found
+
+
+def community(tmp_path: Path, count: int, **config: int) -> list[NodeProcess]:
+    """Start `count` nodes of one community, each reaching the first; wait until every node
+    is connected to every other."""
+    homes = [tmp_path / chr(ord("a") + i) for i in range(count)]
+    cli(homes[0], "init", "--name", "Dateidorf")
+    extra = ("--no-discovery", "--sync-interval", "2")
+    first = NodeProcess(homes[0], free_port(), *extra).start()
+    nodes = [first]
+    for home in homes[1:]:
+        link = cli(
+            homes[0], "invite", "create", "--node-id", new_key(home), "--endpoint", first.url
+        ).stdout.strip()
+        cli(home, "join", link)
+        nodes.append(NodeProcess(home, free_port(), *extra))
+    for home in homes:
+        settings = (home / "config.toml").read_text()
+        for name, value in config.items():
+            settings = re.sub(rf"(?m)^{name} = .*$", f"{name} = {value}", settings)
+        (home / "config.toml").write_text(settings)
+    first.stop()
+    for node in nodes:
+        node.start()
+    for node in nodes:
+        until(
+            lambda n=node: sum(p["state"] == "connected" for p in n.peers()) == count - 1,
+            f"{node.url} connected to every other node",
+        )
+    return nodes
+
+
+def fetch_file(
+    node: NodeProcess,
+    data: dict[str, Any],
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Call file.get on a node as its operator; the `file` frame (AssertionError on error)."""
+    token = (node.home / "admin.token").read_text()
+    body = {"input": data}
+    headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
+    result: dict[str, Any] = {}
+    with httpx.stream(
+        "POST", f"{node.url}/bus/v1/call/file.get", json=body, headers=headers, timeout=120
+    ) as response:
+        assert response.status_code == 200, response.read()
+        event = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                frame = json.loads(line[6:])
+                assert event != "error", frame
+                if event == "progress" and on_progress is not None:
+                    on_progress(frame)
+                elif event == "file":
+                    result = frame
+    assert result, "the stream ended without its file frame"
+    return result
