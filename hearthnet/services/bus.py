@@ -250,9 +250,10 @@ class Bus:
         started = time.perf_counter()
         offer = self.local(ref)
         if offer is not None:
+            prepared = self._prepare(offer, caller, level, params, raw_input)
             if offer.descriptor.streaming:
                 raise BusError("bad_request", f"{offer.descriptor.ref} streams: ask for SSE")
-            result = await offer.handler(self._prepare(offer, caller, level, params, raw_input))
+            result = await offer.handler(prepared)
             meta = {
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "served_by": "local",

@@ -89,3 +89,12 @@ def test_the_alerts_benchmark_measures_both_goals(tmp_path: Path) -> None:
     assert lines[0].startswith("nodes=10 alerts=3 p50_ms="), lines
     assert lines[1].startswith("backlog=2000 alert_s="), lines
     assert re.fullmatch(r"alert_first_ratio=\d+\.\d+", lines[-1]), lines[-1]
+
+
+def test_the_files_benchmark_measures_every_goal(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.files", "16")
+    assert lines[0].startswith("size_mib=16 rounds=5 plain_http_mib_s="), lines
+    assert lines[1].startswith("one_holder_mib_s="), lines
+    assert re.fullmatch(r"rss_growth_mib=\d+\.\d", lines[3]), lines
+    assert re.fullmatch(r"resume_fetched_over_missing=\d\.\d{3}", lines[4]), lines
+    assert re.fullmatch(r"file_vs_loopback=\d+\.\d+", lines[-1]), lines[-1]
