@@ -53,6 +53,8 @@ body.hn-emergency-mode { border-top: 6px solid #b91c1c; }
   --q-primary: #92400e; --q-positive: #166534; --q-negative: #991b1b; }
 .body--dark :is(.q-btn--flat, .q-btn--outline, .q-badge--outline) {
   --q-primary: #fbbf24; --q-positive: #4ade80; --q-negative: #f87171; }
+.hn-pick { cursor: pointer; }
+.hn-pick:focus-within { outline: 2px solid currentColor; outline-offset: 2px; }
 .body--light .nicegui-link { color: #1d4ed8; }
 .body--dark .nicegui-link { color: #93c5fd; }
 """
@@ -77,6 +79,19 @@ OFFLINE_WATCH = """
 </script>
 """
 """While the node is away the header says so (the page is reloaded when it is back)."""
+FILE_INPUT_LABEL = """
+<script>
+new MutationObserver(() => document.querySelectorAll(".q-uploader__input:not([aria-label])")
+  .forEach((input) => {
+    const words = input.parentElement.querySelector("span");
+    input.setAttribute("aria-label", (words && words.textContent.trim()) || LABEL);
+    input.tabIndex = 0;
+  }))
+  .observe(document.body, { childList: true, subtree: true });
+</script>
+"""
+"""An upload's file input covers its label: it takes that label's words and the keyboard's
+focus (Enter opens the file picker)."""
 MANIFEST = {
     "name": "HearthNet",
     "short_name": "HearthNet",
@@ -244,6 +259,7 @@ def header(ports: NodePorts, pages: Sequence[Page]) -> None:
         pill = ui.badge("", color="grey").classes("text-sm hn-online").props("rounded")
         pill.mark("online")
         ui.add_body_html(OFFLINE_WATCH.replace("REASON", json.dumps(t("reconnecting"))))
+        ui.add_body_html(FILE_INPUT_LABEL.replace("LABEL", json.dumps(t("choose_files"))))
         damaged = ui.badge(t("damaged"), color="negative").classes("text-sm").props("rounded")
         damaged.mark("damaged").set_visibility(False)
         ui.space()

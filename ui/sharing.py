@@ -4,6 +4,7 @@ with its progress and handed to the browser, and a photo's thumbnail as an image
 from __future__ import annotations
 
 import base64
+import html
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,14 +29,33 @@ async def share_upload(
     ports: NodePorts, event: UploadEventArguments, *, seal: bool = False
 ) -> dict[str, Any] | None:
     """Store an uploaded file on this node and share it (sealed for a private message when
-    asked); its `file.put` output, or None after showing why not."""
+    asked); its `file.put` output with the upload's own name and type (which a sealed file
+    keeps out of the log), or None after showing why not."""
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "upload"
         await event.file.save(path)
         data = {"path": str(path), "name": event.file.name[:200], "seal": seal}
-        if event.file.content_type and "/" in event.file.content_type:
-            data["media_type"] = event.file.content_type[:100]
-        return await call(ports, "file.put", data)
+        kind = event.file.content_type if "/" in (event.file.content_type or "") else ""
+        if kind:
+            data["media_type"] = kind[:100]
+        put = await call(ports, "file.put", data)
+    if put is None:
+        return None
+    return {**put, "name": event.file.name[:120], "media_type": kind[:100] or put["media_type"]}
+
+
+def uploader(label: str, on_upload: Callable[[UploadEventArguments], Any]) -> ui.upload:
+    """A file upload whose header is one labelled button (the file list below shows each
+    upload's progress)."""
+    upload = ui.upload(auto_upload=True, multiple=True, on_upload=on_upload)
+    upload.props("flat bordered")
+    upload.add_slot(  # the file input itself covers the label: one control, not two nested
+        "header",
+        '<div class="relative-position row items-center q-gutter-x-sm q-pa-sm hn-pick">'
+        f'<q-icon name="upload_file" size="sm" /><span>{html.escape(label)}</span>'
+        "<q-uploader-add-trigger /></div>",
+    )
+    return upload
 
 
 def attachment(put: dict[str, Any]) -> dict[str, Any]:

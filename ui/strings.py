@@ -421,6 +421,7 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Noch keine Dateien. Teile ein Foto oder ein Dokument mit Datei teilen.",
     ),
     "attach": ("Attach a file or photo", "Datei oder Foto anhängen"),
+    "choose_files": ("Choose files", "Dateien wählen"),
     "attached": ("Attached: {name}", "Angehängt: {name}"),
     "err_capacity_exceeded": (
         "There is no room for this file on this node.",

@@ -83,9 +83,7 @@ class NodeFiles:
                 if small is None:
                     return None
                 (Path(work) / "thumb.jpg").write_bytes(small)
-                stored, _ = self.store.put(
-                    Path(work) / "thumb.jpg", "thumbnail.jpg", "image/jpeg", pin=True
-                )
+                stored, _ = self.store.put(Path(work) / "thumb.jpg", "", "image/jpeg", pin=True)
                 return stored.id
 
         made: str | None = await self.offload(make)

@@ -20,6 +20,7 @@ PAGES = {
     "/": "Peers",
     "/board": "Wasser im Keller",
     "/alerts": "Deich bei Issum",
+    "/files": "No files yet.",
     "/messages": "New group",
     "/community": "Members",
     "/log": "Feeds",

@@ -15,9 +15,12 @@ from ui.live import call, follow
 from ui.pages import Page
 from ui.people import avatar, avatar_url
 from ui.qr import qr_svg
+from ui.sharing import attachment, download, share_upload, uploader
 from ui.strings import t
 
 if TYPE_CHECKING:
+    from nicegui.events import UploadEventArguments
+
     from ui.ports import NodePorts
 
 
@@ -95,14 +98,18 @@ class MessagesPage:
         self.privacy = ui.label("").classes("text-xs opacity-70").mark("privacy-note")
         self.thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
         valid = {
-            t("required"): lambda v: bool((v or "").strip()),
+            t("required"): lambda v: bool((v or "").strip() or self.attachments),
             t("too_long", n=4000): lambda v: len(v or "") <= 4000,
         }
+        self.attachments: list[dict[str, Any]] = []
         with ui.row().classes("w-full items-start gap-2"):
             self.text = ui.textarea(t("message"), validation=valid).props("autogrow rows=1")
             self.text.without_auto_validation().classes("grow").mark("message-text")
             self.text.on("keydown.enter.exact.prevent", self.send)  # Shift+Enter: a new line
             ui.button(t("send"), icon="send", on_click=self.send).mark("send")
+        with ui.row().classes("w-full items-center gap-2"):
+            uploader(t("attach"), self.attach).classes("w-72").mark("attach")
+            self.attached = ui.row().classes("gap-1")
 
     def name(self, node: str) -> str:
         """A member's display name, or the start of their id."""
@@ -220,6 +227,7 @@ class MessagesPage:
                     avatar=avatar_url(m["sender"]),
                     sent=mine,
                 ).classes("w-full")
+                self.files_of(m)
                 if not mine and m["read_at"] is None:
                     unread.append(m["event_id"])
         for event_id in unread:
@@ -239,6 +247,7 @@ class MessagesPage:
                 ui.chat_message(
                     text_of(m), name=name, stamp=stamp, avatar=avatar_url(m["sender"]), sent=mine
                 ).classes("w-full")
+                self.files_of(m)
 
     async def show_safety_number(self) -> None:
         """The number to compare in person with the open conversation's member, and its QR."""
@@ -324,21 +333,40 @@ class MessagesPage:
             self.thread_id = ""
             await self.refresh()
 
+    async def attach(self, event: UploadEventArguments) -> None:
+        """Store an uploaded file sealed with a fresh key, to go with the next message."""
+        put = await share_upload(self.ports, event, seal=True)
+        if put is None:
+            return
+        self.attachments.append(attachment(put))
+        with self.attached:
+            ui.chip(put["name"], icon="attach_file").props("dense").mark("attached")
+        event.sender.reset()  # type: ignore[attr-defined]
+
     async def send(self) -> None:
         """Send what the composer holds to the open conversation or group, sealed."""
         if not (self.peer or self.thread_id) or not self.text.validate():
             self.text.validate()
             return
-        text = self.text.value.strip()
+        text = (self.text.value or "").strip()
+        body = {"client_id": uuid.uuid4().hex, "body": text, "attachments": self.attachments}
         if self.peer:
-            body = {"client_id": uuid.uuid4().hex, "recipient": self.peer, "body": text}
-            sent = await call(self.ports, "chat.send", body)
+            sent = await call(self.ports, "chat.send", {**body, "recipient": self.peer})
         else:
-            body = {"client_id": uuid.uuid4().hex, "thread_id": self.thread_id, "body": text}
-            sent = await call(self.ports, "chat.thread.send", body)
+            sent = await call(self.ports, "chat.thread.send", {**body, "thread_id": self.thread_id})
         if sent is not None:
             self.text.set_value("")
+            self.attachments = []
+            self.attached.clear()
             await self.refresh()
+
+    def files_of(self, message: dict[str, Any]) -> None:
+        """A message's attachments, each a button that fetches and opens it."""
+        for a in message.get("attachments") or []:
+            fetch = lambda a=a: download(self.ports, a["cid"], a["name"], a.get("key", ""))  # noqa: E731
+            ui.button(a["name"] or t("download"), icon="attach_file", on_click=fetch).props(
+                "flat dense no-caps"
+            ).mark("attachment")
 
     async def picked(self) -> None:
         """A member was picked: open their conversation."""

@@ -10,7 +10,7 @@ from nicegui import ui
 from ui.live import call, follow
 from ui.pages import Page
 from ui.people import names
-from ui.sharing import fetch, share_upload
+from ui.sharing import fetch, share_upload, uploader
 from ui.strings import t
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class FilesPage:
     def __init__(self, ports: NodePorts, me: str) -> None:
         self.ports, self.me = ports, me
         ui.label(t("files")).classes("text-xl font-bold")
-        ui.upload(label=t("share_file"), auto_upload=True, multiple=True, on_upload=self.shared)
+        uploader(t("share_file"), self.shared).classes("w-full max-w-md").mark("share-file")
         self.progress = ui.linear_progress(value=0, show_value=False).classes("w-full")
         self.progress.set_visibility(False)
         self.list = ui.column().classes("w-full gap-2")
@@ -43,6 +43,7 @@ class FilesPage:
     async def shared(self, event: UploadEventArguments) -> None:
         """Store and share an uploaded file."""
         put = await share_upload(self.ports, event)
+        event.sender.reset()  # type: ignore[attr-defined]
         if put is not None:
             ui.notify(t("file_shared", name=put["name"]), type="positive")
             await self.refresh()
@@ -101,7 +102,7 @@ class FilesPage:
         who = await names(self.ports, self.me)
         self.list.clear()
         with self.list:
-            shown = [f for f in found["files"] if f["name"] != "thumbnail.jpg"]
+            shown = [f for f in found["files"] if f["name"]]  # unnamed: a thumbnail, a sealed file
             if not shown:
                 ui.label(t("no_files"))
             for entry in shown:

@@ -7,11 +7,12 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from ui.live import call, follow
 from ui.pages import Page
 from ui.people import avatar, names
+from ui.sharing import attachment, download, image_source, share_upload, uploader
 from ui.strings import ago, t
 
 CATEGORY_COLOURS = {
@@ -23,6 +24,8 @@ CATEGORY_COLOURS = {
 """Each category its own colour (white text on each meets WCAG AA); an emergency is red."""
 
 if TYPE_CHECKING:
+    from nicegui.events import UploadEventArguments
+
     from ui.ports import NodePorts
 
 CATEGORIES = ("offer", "request", "info", "emergency")
@@ -86,9 +89,22 @@ class BoardPage:
             self.tags.classes("w-full").mark("post-tags")
             self.days = ui.number(t("days"), value=7, min=1, max=30, precision=0)
             self.days.classes("w-full")
+            self.attachments: list[dict[str, Any]] = []
+            uploader(t("attach"), self.attach).classes("w-full").mark("attach")
+            self.attached = ui.row().classes("gap-1")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("cancel"), on_click=self.dialog.close).props("flat")
                 ui.button(t("publish"), on_click=self.publish).mark("publish")
+
+    async def attach(self, event: UploadEventArguments) -> None:
+        """Store and share an uploaded photo or file, to go with the post."""
+        put = await share_upload(self.ports, event)
+        if put is None:
+            return
+        self.attachments.append(attachment(put))
+        with self.attached:
+            ui.chip(put["name"], icon="attach_file").props("dense").mark("attached")
+        event.sender.reset()  # type: ignore[attr-defined]
 
     async def publish(self) -> None:
         """Post what the dialog holds, if it is valid."""
@@ -103,12 +119,15 @@ class BoardPage:
             "body": self.text.value or "",
             "tags": parse_tags(self.tags.value or ""),
             "ttl_seconds": int(self.days.value or 7) * 86400,
+            "attachments": self.attachments,
         }
         if await call(self.ports, "market.post", post) is None:
             return
         ui.notify(t("posted", title=post["title"]), type="positive")
         for field in fields:
             field.set_value("")
+        self.attachments = []
+        self.attached.clear()
         self.dialog.close()
         await self.refresh()
 
@@ -151,6 +170,7 @@ class BoardPage:
                     ui.label(f"· {when}").classes("text-xs opacity-70").mark("post-date")
             if post["body"]:
                 ui.label(post["body"]).classes("whitespace-pre-wrap")
+            self._attachments(post.get("attachments") or [])
             if post["tags"]:
                 with ui.row().classes("gap-1"):
                     for name in post["tags"]:
@@ -163,6 +183,27 @@ class BoardPage:
                 ui.button(
                     t("message_author", who=who), icon="chat", on_click=lambda: ui.navigate.to(to)
                 ).props("flat dense").mark("message-author")
+
+    def _attachments(self, attachments: list[dict[str, Any]]) -> None:
+        """A post's photos as thumbnails (loaded after the card is drawn) and its files as
+        buttons that fetch them."""
+        with ui.row().classes("gap-2 items-end"):
+            for a in attachments:
+                fetch = lambda a=a: download(self.ports, a["cid"], a["name"])  # noqa: E731
+                if a.get("thumb"):
+                    shown = ui.image("").classes("w-40 h-28 rounded cursor-pointer")
+                    shown.props(f'alt="{a["name"][:80]}" fit=cover').mark("thumbnail")
+                    shown.on("click", fetch)
+                    background_tasks.create(self._thumbnail(shown, a["thumb"]), name="thumb")
+                else:
+                    ui.button(a["name"] or t("download"), icon="attach_file", on_click=fetch).props(
+                        "flat dense no-caps"
+                    ).mark("attachment")
+
+    async def _thumbnail(self, shown: ui.image, fid: str) -> None:
+        source = await image_source(self.ports, fid)
+        if source is not None and not shown.is_deleted:
+            shown.set_source(source)
 
     def _own_buttons(self, event_id: str, title: str) -> None:
         with ui.row().classes("gap-1"):
