@@ -51,8 +51,12 @@ async def _advertise(node: NodeContext, stored: dict[str, Any]) -> None:
 async def put(call: Call, node: NodeContext) -> dict[str, Any]:
     q: f.Put = call.input
     path = Path(q.path)
-    if not path.is_file():
-        raise BusError("bad_request", f"no file at {q.path}")
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it
+        raise BusError("bad_request", f"not a path of this machine: {exc}") from None
+    if not found:
+        raise BusError("bad_request", f"no file at {q.path[:300]}")
     name = q.name or path.name
     files = _files(node)
     stored = await files.put(str(path), name, q.media_type or "", pin=q.pin, seal=q.seal)
@@ -112,8 +116,8 @@ async def get(call: Call, node: NodeContext) -> AsyncIterator[tuple[str, Any]]:
             written = await files.export(q.id, q.to, q.key)
         except ValueError as exc:
             raise BusError("bad_request", str(exc)) from None
-        except OSError as exc:
-            raise BusError("bad_request", f"cannot write {q.to}: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise BusError("bad_request", f"cannot write {q.to[:300]}: {exc}") from None
     yield "file", {**stored, **figures, "written_bytes": written, "to": q.to}
 
 

@@ -103,3 +103,22 @@ def test_a_lying_advertisement_or_a_sealed_key_in_a_post_changes_nothing(
     post = {"client_id": "k1", "title": "Schlüssel", "attachments": [keyed]}
     refused = cli(village.anchor.home, "call", "market.post", json.dumps({"input": post}), check=2)
     assert "sealed file's key belongs in a message" in refused.stderr
+
+
+def test_paths_that_are_no_paths_are_bad_requests(village: Village, tmp_path: Path) -> None:
+    home = village.anchor.home
+    for path in ("0" * 5000, "a\0b", str(tmp_path)):
+        body = json.dumps({"input": {"path": path}})
+        assert "bad_request" in cli(home, "call", "file.put", body, check=2).stderr
+    fid = _put(village, _sample(tmp_path))
+    for to in ("0" * 5000, "x\0y", str(tmp_path)):
+        body = json.dumps({"input": {"id": fid, "to": to}})
+        shown = cli(home, "call", "file.get", body, "--stream", check=2).stdout
+        assert '"bad_request"' in shown
+    assert village.anchor.call("node.status", {})["node_id"] == village.anchor_id
+
+
+def _sample(tmp_path: Path) -> Path:
+    path = tmp_path / "probe.txt"
+    path.write_text("probe")
+    return path
