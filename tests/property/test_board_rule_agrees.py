@@ -47,7 +47,7 @@ def test_the_handler_rule_and_the_board_sql_agree(
     db = _board([POSTS, EXPIRIES, MEMBERS])
     db.execute(
         f"INSERT INTO posts VALUES ({', '.join('?' * len(POSTS.columns))})",
-        (1, POST, author, "c1", "offer", "t", "", "[]", None, 0, 10**15),
+        (1, POST, author, "c1", "offer", "t", "", "[]", None, 0, 10**15, "[]"),
     )
     db.execute(
         "INSERT INTO post_expiries VALUES (?, ?, ?, ?, ?)", ("cd" * 32, POST, expirer, reason, 2)
