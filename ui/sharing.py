@@ -3,9 +3,11 @@ with its progress and handed to the browser, and a photo's thumbnail as an image
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from ui.ports import NodePorts
 
 DOWNLOADS = Path(tempfile.gettempdir()) / "hearthnet-downloads"
+KEEP_DOWNLOADS_S = 3600
 
 
 async def share_upload(
@@ -82,7 +85,7 @@ async def fetch(
 ) -> Path | None:
     """Fetch a file (from whoever holds it) and write it out under its name; None after
     showing why not."""
-    DOWNLOADS.mkdir(exist_ok=True)
+    await asyncio.to_thread(_prune_downloads)
     out = DOWNLOADS / (fid[7:23] + "-" + (Path(name).name or "file"))
     data = {"id": fid, "to": str(out), "key": key}
     async for event, frame in ports.bus.stream("file.get", data):
@@ -93,6 +96,14 @@ async def fetch(
             ui.notify(said, caption=details, type="negative", multi_line=True)
             return None
     return out
+
+
+def _prune_downloads() -> None:
+    """Drop what was handed to a browser long ago (the store keeps the file)."""
+    DOWNLOADS.mkdir(exist_ok=True)
+    for old in DOWNLOADS.iterdir():
+        if old.stat().st_mtime < time.time() - KEEP_DOWNLOADS_S:
+            old.unlink(missing_ok=True)
 
 
 async def download(ports: NodePorts, fid: str, name: str, key: str = "") -> None:
