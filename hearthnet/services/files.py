@@ -114,9 +114,9 @@ async def get(call: Call, node: NodeContext) -> AsyncIterator[tuple[str, Any]]:
     if q.to:
         try:
             written = await files.export(q.id, q.to, q.key)
-        except ValueError as exc:
+        except ValueError as exc:  # a key that does not open the file, a NUL in the path
             raise BusError("bad_request", str(exc)) from None
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise BusError("bad_request", f"cannot write {q.to[:300]}: {exc}") from None
     yield "file", {**stored, **figures, "written_bytes": written, "to": q.to}
 
