@@ -303,7 +303,8 @@ class Fetcher:
                     if not queue and all(not asked[i] for i in pending):
                         return
                     with contextlib.suppress(TimeoutError):  # a run ends, or one falls behind
-                        await asyncio.wait_for(ended.wait(), SLOW_S / 4)
+                        async with asyncio.timeout(SLOW_S / 4):
+                            await ended.wait()
                     continue
                 running[holder.node_id] += 1
                 started = time.monotonic()

@@ -315,7 +315,8 @@ class NodeRuntime:
             except Exception as exc:  # the views lag, the node keeps serving; retried shortly
                 log.warning("views not updated: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._refresh.wait(), timeout=2.0)
+                async with asyncio.timeout(2.0):  # wait_for may swallow the cancel of stop (3.11)
+                    await self._refresh.wait()
 
     async def record(self, type_: str, body: bytes) -> Recorded:
         """Append one of this node's events and push it to the connected peers."""

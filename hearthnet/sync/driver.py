@@ -180,7 +180,8 @@ class PeerManager:
                         await self.on_change(state, "lost")
                     state.state, wait = "quarantined", QUARANTINE_S
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kick.wait(), timeout=wait)
+                async with asyncio.timeout(wait):  # wait_for may swallow a cancel (3.11)
+                    await kick.wait()
 
     async def _session(self, state: PeerState, remote: RemoteNode) -> None:
         node_id, community, known = await remote.describe()
