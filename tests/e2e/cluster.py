@@ -352,3 +352,12 @@ def fetch_file(
                     result = frame
     assert result, "the stream ended without its file frame"
     return result
+
+
+def has_keys(node: NodeProcess, who: str) -> bool:
+    """Whether a node holds a member's published keys."""
+    try:
+        node.call("e2e.keys", {"node_id": who})
+    except httpx.HTTPStatusError:
+        return False
+    return True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.e2e.cluster import NodeProcess, cli, community, fetch_file, until
+from tests.e2e.cluster import NodeProcess, cli, community, fetch_file, has_keys, until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -221,7 +221,7 @@ def test_a_private_attachment_is_sealed_from_a_third_member(
     a, b, c = trio
     photo = random_file(tmp_path / "ausweis.jpg", 700 * 1024)
     b_id = node_id(b)
-    until(lambda: _has_keys(a, b_id), "a has b's keys")
+    until(lambda: has_keys(a, b_id), "a has b's keys")
     cli(a.home, "chat", "send", b_id, "Hier das Foto", "--attach", str(photo))
 
     def attachment() -> dict[str, Any] | None:
@@ -249,11 +249,3 @@ def test_a_private_attachment_is_sealed_from_a_third_member(
     assert "key does not open" in wrong.stderr  # ... but cannot open it
     history = json.loads(cli(c.home, "chat", "history", "--json").stdout)
     assert all("Hier das Foto" not in m["body"] for m in history)
-
-
-def _has_keys(node: NodeProcess, who: str) -> bool:
-    try:
-        node.call("e2e.keys", {"node_id": who})
-    except httpx.HTTPStatusError:
-        return False
-    return True

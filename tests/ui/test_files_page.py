@@ -7,12 +7,11 @@ import io
 import json
 from typing import TYPE_CHECKING
 
-import httpx
 from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser import chromium, open_page
-from tests.e2e.cluster import NodeProcess, cli, community, until
+from tests.e2e.cluster import cli, community, has_keys, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,7 +66,7 @@ def test_share_pin_and_fetch_on_the_files_page_and_a_thumbnail_on_the_board(
             expect(thumb).to_be_visible()
 
             b_id = b.call("node.status", {})["node_id"]
-            until(lambda: _has_keys(a, b_id), "a has b's keys")
+            until(lambda: has_keys(a, b_id), "a has b's keys")
             page.goto(f"{a.url}/messages?to={b_id}")
             page.locator("input[type=file]").set_input_files(str(photo))
             expect(page.locator(".q-chip", has_text="deich.png")).to_be_visible()
@@ -88,11 +87,3 @@ def test_share_pin_and_fetch_on_the_files_page_and_a_thumbnail_on_the_board(
     finally:
         a.stop()
         b.stop()
-
-
-def _has_keys(node: NodeProcess, who: str) -> bool:
-    try:
-        node.call("e2e.keys", {"node_id": who})
-    except httpx.HTTPStatusError:
-        return False
-    return True
