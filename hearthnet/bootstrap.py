@@ -21,9 +21,11 @@ from hearthnet.cli import community as community_cli
 from hearthnet.cli import doctor as doctor_cli
 from hearthnet.cli import files as files_cli
 from hearthnet.cli import inspection as inspection_cli
+from hearthnet.cli import llm as llm_cli
 from hearthnet.cli import market as market_cli
 from hearthnet.cli import mesh as mesh_cli
 from hearthnet.cli import node as node_cli
+from hearthnet.cli import rag as rag_cli
 from hearthnet.cli import serve as serve_cli
 from hearthnet.cli.session import Wiring
 from hearthnet.domain import alerts as alert_events
@@ -33,6 +35,7 @@ from hearthnet.domain import e2e as e2e_events
 from hearthnet.domain import files as file_events
 from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
+from hearthnet.domain import rag as rag_events
 from hearthnet.domain.types import node_id
 from hearthnet.projections.alerts import AlertsProjection
 from hearthnet.projections.chat import ChatProjection
@@ -41,7 +44,19 @@ from hearthnet.projections.e2e import E2eProjection
 from hearthnet.projections.files import FilesProjection
 from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
-from hearthnet.services import alerts, chat, community, e2e, files, inspection, market, mesh
+from hearthnet.projections.rag import RagProjection
+from hearthnet.services import (
+    alerts,
+    chat,
+    community,
+    e2e,
+    files,
+    inspection,
+    llm,
+    market,
+    mesh,
+    rag,
+)
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions
 from ui.ports import DashboardHost, NodePorts
@@ -108,6 +123,21 @@ FEATURES = (
         files.CAPABILITIES,
         commands=files_cli.COMMANDS,
         page="ui.pages.files",
+    ),
+    Feature(
+        "llm",
+        capabilities=llm.CAPABILITIES,
+        commands=llm_cli.COMMANDS,
+        page="ui.pages.ask",
+    ),
+    Feature(
+        "rag",
+        rag_events.EVENTS,
+        (RagProjection,),
+        rag.CAPABILITIES,
+        Reactions(on_views_updated=(rag.index_from_log,)),
+        rag_cli.COMMANDS,
+        "ui.pages.library",
     ),
     Feature(
         "alerts",

@@ -32,6 +32,15 @@ class Config(msgspec.Struct, kw_only=True):
     """Room for files' chunks; unpinned files are collected, least recently used first."""
     files_min_free_bytes: int = 2**30
     """Disk space a stored file must leave free."""
+    models: list[str] = msgspec.field(default_factory=lambda: ["smollm2"])
+    """Language models this node serves: a packaged model's name, or a GGUF file's path."""
+    ollama_hosts: list[str] = []
+    """Ollama servers (or nodes speaking its API) whose models this node serves too."""
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """The embedding model this node serves ("": none, ask the mesh)."""
+    api_token: str = ""
+    """The token other machines give to use the node's Ollama and OpenAI APIs ("": this
+    machine only)."""
 
 
 def data_home() -> Path:
@@ -61,8 +70,9 @@ def save_config(home: Path, config: Config) -> None:
     """Write config.toml atomically."""
     home.mkdir(parents=True, exist_ok=True)
     lines = ["[node]"]
+    defaults = Config()
     for key, value in msgspec.structs.asdict(config).items():
-        if value or key == "peers":
+        if value != getattr(defaults, key) or key == "peers":
             lines.append(f"{key} = {msgspec.json.encode(value).decode()}")
     tmp = home / (CONFIG_FILE + ".tmp")
     tmp.write_text("\n".join(lines) + "\n", "utf-8")

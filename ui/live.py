@@ -16,10 +16,12 @@ if TYPE_CHECKING:
     from ui.ports import NodePorts
 
 
-async def call(ports: NodePorts, ref: str, data: dict[str, Any]) -> dict[str, Any] | None:
+async def call(
+    ports: NodePorts, ref: str, data: dict[str, Any], params: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Call a capability; show a failure as a readable message with its code."""
     try:
-        return await ports.bus.call(ref, data)
+        return await ports.bus.call(ref, data, params)
     except BusError as exc:
         said, details = plain_error(exc.code, exc.message)
         ui.notify(said, caption=details, type="negative", multi_line=True)

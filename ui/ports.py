@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator
 
     from hearthnet.services.broadcast import LogChange
 
@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 class LocalBus(Protocol):
     """The node's capability bus, called as the node itself."""
 
-    async def call(self, ref: str, input: dict[str, Any]) -> dict[str, Any]:
+    async def call(
+        self, ref: str, input: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Call a capability; return its output or raise BusError."""
         ...
 
-    def stream(self, ref: str, input: dict[str, Any]) -> AsyncIterator[tuple[str, Any]]:
+    def stream(
+        self, ref: str, input: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """Stream a capability's frames, ending with `done` or `error`."""
         ...
 

@@ -423,6 +423,42 @@ _WORDS: dict[str, tuple[str, str]] = {
     "attach": ("Attach a file or photo", "Datei oder Foto anhängen"),
     "choose_files": ("Choose files", "Dateien wählen"),
     "attached": ("Attached: {name}", "Angehängt: {name}"),
+    "ask": ("Ask", "Fragen"),
+    "ask_question": ("Your question", "Deine Frage"),
+    "ask_send": ("Send question", "Frage senden"),
+    "ask_stop": ("Stop", "Anhalten"),
+    "ask_model": ("Model", "Modell"),
+    "ask_any_model": ("Any model (the mesh picks)", "Beliebiges Modell (das Netz wählt)"),
+    "ask_corpus": ("Ground in documents", "Mit Dokumenten belegen"),
+    "ask_no_corpus": ("No documents", "Ohne Dokumente"),
+    "ask_served": ("{model} on {node}", "{model} auf {node}"),
+    "ask_sources": ("Sources", "Quellen"),
+    "ask_stopped": ("Stopped.", "Angehalten."),
+    "ask_hint": (
+        "Answers come from a small language model on your own or a neighbour's computer. "
+        "It can be wrong: check what matters.",
+        "Antworten kommen von einem kleinen Sprachmodell auf deinem oder dem Rechner eines "
+        "Nachbarn. Es kann sich irren: Prüfe, was wichtig ist.",
+    ),
+    "library": ("Library", "Bibliothek"),
+    "library_corpus": ("Collection", "Sammlung"),
+    "library_add": (
+        "Add documents (text, Markdown, HTML, PDF)",
+        "Dokumente hinzufügen (Text, Markdown, HTML, PDF)",
+    ),
+    "library_added": ("Added: {name} ({n} passages)", "Hinzugefügt: {name} ({n} Abschnitte)"),
+    "library_added_one": ("Added: {name} (1 passage)", "Hinzugefügt: {name} (1 Abschnitt)"),
+    "library_reading": ("Reading {done} of {total}…", "Lese {done} von {total} …"),
+    "library_docs": ("{n} documents, {chunks} passages", "{n} Dokumente, {chunks} Abschnitte"),
+    "library_docs_one": ("1 document, {chunks} passages", "1 Dokument, {chunks} Abschnitte"),
+    "library_empty": (
+        "No documents yet. Choose a collection name and add documents.",
+        "Noch keine Dokumente. Wähle einen Namen für die Sammlung und füge Dokumente hinzu.",
+    ),
+    "library_bad_name": (
+        "A collection name uses lowercase letters, digits, dots, dashes and underscores.",
+        "Ein Sammlungsname besteht aus Kleinbuchstaben, Ziffern, Punkten und Strichen.",
+    ),
     "err_capacity_exceeded": (
         "There is no room for this file on this node.",
         "Für diese Datei ist auf diesem Knoten kein Platz.",

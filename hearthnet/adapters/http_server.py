@@ -34,6 +34,9 @@ HEADER_TIMEOUT_S = 10.0
 """A request's line and headers must arrive within this, from connect or the last answer."""
 MAX_CONNECTIONS_PER_ADDRESS = 64
 THIS_MACHINE = frozenset({"127.0.0.1", "::1"})
+STOP_GRACE_S = 5
+"""How long a stopping node lets requests in flight finish (a long answer being streamed)
+before it cancels them."""
 """Where this node's own CLI and dashboard connect from: never capped nor turned away (peers
 on a network have addresses of their own; tests give attackers other loopback addresses)."""
 REFUSALS_TO_BAN = 200
@@ -194,6 +197,7 @@ async def serve_until_stopped(
         lifespan="on" if lifespan else "off",
         access_log=False,
         http=GuardedH11Protocol,
+        timeout_graceful_shutdown=STOP_GRACE_S,
     )
     server = NodeServer(config)
     loop = asyncio.get_running_loop()

@@ -21,19 +21,29 @@ from hearthnet.domain.types import node_id
 from hearthnet.services.bus import Bus
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable
 
     from hearthnet.adapters.event_log import EventLog
     from hearthnet.adapters.node_home import Node
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.files import Files
+    from hearthnet.domain.llm import LanguageModels
     from hearthnet.domain.ports import Keyring, Verify
+    from hearthnet.domain.rag import Library
     from hearthnet.domain.records import Recorded
-    from hearthnet.services.bus import Capability
+    from hearthnet.services.bus import Capability, Remote
 
 
 async def _no_peers() -> list[dict[str, Any]]:
     return []
+
+
+async def _no_remotes(_: str) -> list[Remote]:
+    return []
+
+
+def _close(work: Coroutine[Any, Any, None]) -> None:
+    work.close()
 
 
 def _not_running(url: str) -> object:
@@ -66,7 +76,23 @@ class ServiceContext:
     """The one Ed25519 verification policy."""
     files: Files | None = None
     """The node's chunk store and fetcher."""
+    models: LanguageModels | None = None
+    """The language and embedding models this node serves."""
+    library: Library | None = None
+    """The node's document index."""
+    remotes: Callable[[str], Awaitable[list[Remote]]] = _no_remotes
+    bus: Bus | None = None
+    """The node's bus, for calls its handlers make as its operator."""
+    later: Callable[[Coroutine[Any, Any, None]], None] = _close
+    """Runs work in the background of the running node (elsewhere: not at all)."""
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def call(self, ref: str, input: dict[str, Any]) -> dict[str, Any]:
+        """Call a capability as this node's operator; its output."""
+        if self.bus is None:
+            raise BusError("not_found", f"no capability {ref} here")
+        output: dict[str, Any] = (await self.bus.call(ref, self.me, "self", {}, input))["output"]
+        return output
 
     def serial(self, name: str) -> asyncio.Lock:
         """This node's lock for work done one at a time, by name."""

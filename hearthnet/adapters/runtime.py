@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import msgspec
 
-from hearthnet.adapters import file_transfer
+from hearthnet.adapters import file_transfer, routes_models
 from hearthnet.adapters.audit import audit
 from hearthnet.adapters.blob_store import open_store
 from hearthnet.adapters.cap_feeds import FEED_EVERY_S, poll
@@ -32,6 +32,8 @@ from hearthnet.adapters.keyring import LocalKeyring
 from hearthnet.adapters.log_writer import LogWriter
 from hearthnet.adapters.node_context import ServiceContext
 from hearthnet.adapters.node_files import NodeFiles
+from hearthnet.adapters.node_library import NodeLibrary
+from hearthnet.adapters.node_models import NodeModels
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.config import save_config
@@ -47,7 +49,7 @@ from hearthnet.sync.driver import PeerManager, PeerState
 from hearthnet.sync.protocol import Bundle
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 
     from starlette.routing import BaseRoute
 
@@ -136,10 +138,14 @@ class NodeRuntime:
             self.store, self.signer, self.community, self.offload, self._penalise
         )
         self.files = NodeFiles(self.store, self.fetcher, self._holders, self.offload)
+        self.models = NodeModels.configured(config)
+        self.library = NodeLibrary(node.home / "rag.duckdb", self.store)
+        self._later: set[asyncio.Task[None]] = set()
         self.context = self._context()
         self.bus.serve(capabilities, self.context, frozenset(options.without))
         self.routes: list[BaseRoute] = [
             *file_transfer.routes(self.store, self.gate, self.offload),
+            *routes_models.routes(self.local_bus(), lambda: self.node.config.api_token),
             *create_app(self._api()).routes,
         ]
 
@@ -179,7 +185,18 @@ class NodeRuntime:
             forget_peer=self.forget_peer,
             unfolded=self.node.views.unfolded,
             files=self.files,
+            models=self.models,
+            library=self.library,
+            remotes=self.bus.remotes,
+            bus=self.bus,
+            later=self.later,
         )
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work in the background of the node, cancelled when it stops."""
+        task = asyncio.create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     def _holders(self, node_ids: list[str]) -> list[Holder]:
         """The connected peers among these nodes, where they are reached."""
@@ -438,14 +455,16 @@ class NodeRuntime:
             if self._discovery is not None:
                 await self._discovery.stop()
             await self.peers.stop()
-            for task in self._tasks:
+            for task in (*self._tasks, *self._later):
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks, *self._later, return_exceptions=True)
             await asyncio.gather(*self._threads, return_exceptions=True)
             await self.client.aclose()
             await self.reader.close()
             self.keyring.close()
             await asyncio.to_thread(self.fetcher.close)
+            await self.models.close()
+            await asyncio.to_thread(self.library.close)
             self.store.close()
         finally:
             await asyncio.to_thread(self.writer.close)
@@ -457,13 +476,16 @@ class LocalBus:
     def __init__(self, bus: Bus, me: str) -> None:
         self.bus, self.me = bus, me
 
-    async def call(self, ref: str, input: dict[str, Any]) -> dict[str, Any]:
+    async def call(
+        self, ref: str, input: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Call a capability; return its output."""
-        answer = await self.bus.call(ref, self.me, "self", {}, input)
+        answer = await self.bus.call(ref, self.me, "self", params or {}, input)
         output: dict[str, Any] = answer["output"]
         return output
 
-    def stream(self, ref: str, input: dict[str, Any]) -> AsyncIterator[tuple[str, Any]]:
+    def stream(
+        self, ref: str, input: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """Stream a capability's frames."""
-        frames: AsyncIterator[tuple[str, Any]] = self.bus.stream(ref, self.me, "self", {}, input)
-        return frames
+        return self.bus.stream(ref, self.me, "self", params or {}, input)

@@ -26,6 +26,10 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
         "hearthnet.cli.node",
         'Call a capability: NAME[@VERSION] and a JSON body {"params": ..., "input": ...}.',
     ),
+    "ask": (
+        "hearthnet.cli.llm",
+        "Ask the mesh a question; the answer streams as it is written.",
+    ),
     "caps": ("hearthnet.cli.node", "List the capabilities this node serves."),
     "chat": (
         "hearthnet.cli.chat",
@@ -58,10 +62,15 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     "log": ("hearthnet.cli.inspection", "Inspect and audit the community log."),
     "market": ("hearthnet.cli.market", "The marketplace board."),
     "member": ("hearthnet.cli.community", "Members and their trust levels."),
+    "models": ("hearthnet.cli.llm", "Every model of the mesh, who serves it, and how fast."),
     "peer": ("hearthnet.cli.mesh", "Manage peers by hand."),
     "peers": (
         "hearthnet.cli.mesh",
         "List the running node's peers with their state and last sync.",
+    ),
+    "rag": (
+        "hearthnet.cli.rag",
+        "Documents in corpora, searched by meaning (text, Markdown, HTML, PDF).",
     ),
     "run": (
         "hearthnet.cli.serve",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import msgspec
 
+from hearthnet.domain.types import FileId
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
@@ -24,9 +26,6 @@ SEALED_BLOCK = CHUNK_SIZE - 16
 """Plaintext bytes per chunk of an encrypted attachment: with its 16-byte tag, one chunk."""
 MAX_FILE_BYTES = 64 * 2**30
 MAX_CHUNKS = MAX_FILE_BYTES // CHUNK_SIZE
-ID_PATTERN = r"^blake3:[0-9a-f]{64}$"
-
-FileId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 MediaType = Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[\w.+-]+/[\w.+-]+$")]
 

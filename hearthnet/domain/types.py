@@ -24,6 +24,8 @@ TimeMs = Annotated[int, msgspec.Meta(ge=0, le=MAX_TS_MS)]
 """A wall-clock time in ms since the epoch, within the calendar every node can show."""
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 """A small non-negative number (thresholds, lifetimes in seconds)."""
+FileId = Annotated[str, msgspec.Meta(pattern=r"^blake3:[0-9a-f]{64}$")]
+"""A file named by its content: `blake3:` and the BLAKE3 of its manifest."""
 
 NODE_ID_PREFIX = "ed25519:"
 KEY_BYTES = 32

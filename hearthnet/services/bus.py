@@ -10,6 +10,7 @@ recent calls is quarantined for a minute and the next peer is tried.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections import deque
@@ -28,7 +29,7 @@ from hearthnet.domain.capability import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 
 H = TypeVar("H", bound="Callable[..., Any]")
 HEALTH_WINDOW = 100
@@ -71,7 +72,7 @@ class Offer:
     handler: Callable[[Call], Awaitable[dict[str, Any]]]
 
     @property
-    def streamer(self) -> Callable[[Call], AsyncIterator[tuple[str, Any]]]:
+    def streamer(self) -> Callable[[Call], AsyncGenerator[tuple[str, Any], None]]:
         """The handler of a streaming capability, which yields (frame name, data)."""
         return self.handler  # type: ignore[return-value]
 
@@ -80,6 +81,7 @@ class Remote(Protocol):
     """Another node's bus."""
 
     url: str
+    peer_id: str
 
     async def call(self, ref: str, params: dict[str, Any], input: Any) -> dict[str, Any]:
         """Call a capability there; raise BusError with the wire code on failure."""
@@ -91,7 +93,7 @@ class Remote(Protocol):
 
     def stream(
         self, ref: str, params: dict[str, Any], input: Any
-    ) -> AsyncIterator[tuple[str, Any]]:
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """Stream a capability's frames from there (raise BusError if it cannot start)."""
         ...
 
@@ -172,7 +174,7 @@ class Bus:
         raw_input: Any,
         *,
         route_remote: bool = True,
-    ) -> AsyncIterator[tuple[str, Any]]:
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """Serve a streaming call: its frames, then exactly one `done` or `error`.
 
         Without a local streaming offer the call goes to the best healthy peer; a peer that
@@ -190,9 +192,13 @@ class Bus:
         try:
             call = self._prepare(offer, caller, level, params, raw_input)
             frames = 0
-            async for name, data in offer.streamer(call):
-                frames += 1
-                yield name, data
+            async with contextlib.aclosing(offer.streamer(call)) as served:
+                async for name, data in served:
+                    frames += 1
+                    if name == "done":  # the handler's own last word, with the bus's count
+                        yield "done", {**data, "frames": frames}
+                        return
+                    yield name, data
         except BusError as exc:
             yield "error", {"error": exc.code, "message": exc.message}
             return
@@ -263,6 +269,13 @@ class Bus:
         if not route_remote:
             raise BusError("not_found", f"no capability {ref} here")
         return await self._route(ref, params, raw_input, started)
+
+    async def remotes(self, name: str) -> list[Remote]:
+        """The healthy peers offering a capability to peers, the most reliable first."""
+        try:
+            return [remote for _, remote in await self._candidates(name)]
+        except BusError:
+            return []
 
     async def _candidates(self, ref: str) -> list[tuple[Version, Remote]]:
         """Healthy peers offering a compatible version, best first."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.ports import Keyring, Signer, Verify
     from hearthnet.domain.records import Recorded
+    from hearthnet.services.bus import Remote
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
 Lamport = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
@@ -65,6 +66,18 @@ class NodeContext(Protocol):
 
     def query(self, sql: str, params: dict[str, Any]) -> Awaitable[list[dict[str, Any]]]:
         """Read from the views."""
+        ...
+
+    def call(self, ref: str, input: dict[str, Any]) -> Awaitable[dict[str, Any]]:
+        """Call a capability as this node's operator (here, or on the mesh); its output."""
+        ...
+
+    def later(self, work: Coroutine[Any, Any, None], /) -> None:
+        """Run work in the background of the node (long reactions: indexing)."""
+        ...
+
+    def remotes(self, name: str) -> Awaitable[list[Remote]]:
+        """The healthy peers that offer a capability, the most reliable first."""
         ...
 
     def capabilities(self) -> list[Descriptor]:

@@ -145,6 +145,29 @@ class NodeProcess:
         output: dict[str, Any] = response.json()["output"]
         return output
 
+    @property
+    def node_id(self) -> str:
+        """The running node's id."""
+        return str(json.loads((self.home / "node.json").read_text())["node_id"])
+
+    def stream(
+        self, capability: str, data: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Stream a capability's frames from this node, called as the node itself."""
+        token = (self.home / "admin.token").read_text()
+        headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
+        body = {"input": data, "params": params or {}}
+        with httpx.stream(
+            "POST", f"{self.url}/bus/v1/call/{capability}", json=body, headers=headers, timeout=120
+        ) as response:
+            assert response.status_code == 200, response.read()
+            event = ""
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    yield event, json.loads(line[6:])
+
     def peers(self) -> list[dict[str, Any]]:
         return json.loads(cli(self.home, "peers", "--json").stdout)  # type: ignore[no-any-return]
 
@@ -295,9 +318,12 @@ def until(check: Callable[[], Any], what: str, timeout: float = 90.0) -> Any:
     return found
 
 
-def community(tmp_path: Path, count: int, **config: int) -> list[NodeProcess]:
+def community(
+    tmp_path: Path, count: int, each: Sequence[dict[str, Any]] = (), **config: int
+) -> list[NodeProcess]:
     """Start `count` nodes of one community, each reaching the first; wait until every node
-    is connected to every other."""
+    is connected to every other. `config` replaces settings of every node; `each` adds
+    settings node by node."""
     homes = [tmp_path / chr(ord("a") + i) for i in range(count)]
     cli(homes[0], "init", "--name", "Dateidorf")
     extra = ("--no-discovery", "--sync-interval", "2")
@@ -313,6 +339,8 @@ def community(tmp_path: Path, count: int, **config: int) -> list[NodeProcess]:
         settings = (home / "config.toml").read_text()
         for name, value in config.items():
             settings = re.sub(rf"(?m)^{name} = .*$", f"{name} = {value}", settings)
+        own = each[homes.index(home)] if homes.index(home) < len(each) else {}
+        settings += "".join(f"{name} = {json.dumps(value)}\n" for name, value in own.items())
         (home / "config.toml").write_text(settings)
     first.stop()
     for node in nodes:

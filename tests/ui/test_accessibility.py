@@ -21,6 +21,8 @@ PAGES = {
     "/board": "Wasser im Keller",
     "/alerts": "Deich bei Issum",
     "/files": "No files yet.",
+    "/ask": "It can be wrong",
+    "/library": "No documents yet.",
     "/messages": "New group",
     "/community": "Members",
     "/log": "Feeds",

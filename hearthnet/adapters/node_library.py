@@ -1,0 +1,145 @@
+"""The node's document index (`domain.rag.Library`): the text of stored files, and their
+passages' vectors in DuckDB (`rag.duckdb` in the data directory), searched by cosine
+similarity. DuckDB is used from one thread of its own; nothing of it runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from hearthnet.adapters.documents import MAX_DOCUMENT_BYTES, Unreadable, media_type_of, read_pages
+from hearthnet.domain.capability import BusError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from hearthnet.adapters.blob_store import BlobStore
+    from hearthnet.domain.rag import Passage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    corpus VARCHAR, doc_cid VARCHAR, title VARCHAR, model VARCHAR, dim INTEGER,
+    PRIMARY KEY (corpus, doc_cid));
+CREATE TABLE IF NOT EXISTS passages (
+    corpus VARCHAR, doc_cid VARCHAR, chunk INTEGER, page INTEGER, text VARCHAR,
+    model VARCHAR, embedding FLOAT[]);
+"""
+
+
+class NodeLibrary:
+    """Stored files read as documents, and the index of their passages."""
+
+    def __init__(self, path: Path, store: BlobStore) -> None:
+        self.path, self.store = path, store
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="library")
+        self._db: duckdb.DuckDBPyConnection | None = None
+
+    def _run(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> asyncio.Future[Any]:
+        def opened() -> Any:
+            if self._db is None:
+                self._db = duckdb.connect(str(self.path))
+                self._db.execute(SCHEMA)
+            return fn(self._db)
+
+        return asyncio.get_running_loop().run_in_executor(self._thread, opened)
+
+    async def read(self, doc_cid: str, media_type: str) -> tuple[str, list[str]]:
+        """(title, the text of each page) of a whole stored file."""
+
+        def read() -> tuple[str, list[str]]:
+            stored, manifest = self.store.file(doc_cid), self.store.manifest(doc_cid)
+            if stored is None or manifest is None or not stored.complete:
+                raise BusError("not_found", f"{doc_cid} is not held whole here")
+            if stored.size_bytes > MAX_DOCUMENT_BYTES:
+                raise BusError("bad_request", f"documents are at most {MAX_DOCUMENT_BYTES} bytes")
+            data = b"".join(self.store.read_chunk(h) for h in manifest.chunks)
+            try:
+                title, pages = read_pages(data, media_type_of(stored.name, media_type))
+            except Unreadable as exc:
+                raise BusError("bad_request", f"{stored.name or doc_cid}: {exc}") from None
+            return title or stored.name, pages
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, read)
+
+    async def indexed(self) -> dict[tuple[str, str], str]:
+        """(corpus, document) -> the embedding model of its passages."""
+        rows = await self._run(
+            lambda db: db.execute("SELECT corpus, doc_cid, model FROM documents").fetchall()
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    async def add(
+        self,
+        corpus: str,
+        doc_cid: str,
+        title: str,
+        model: str,
+        found: list[Passage],
+        vectors: list[list[float]],
+    ) -> None:
+        """Index a document's passages, replacing what it had, in one transaction."""
+        table = pa.table(
+            {
+                "corpus": [corpus] * len(found),
+                "doc_cid": [doc_cid] * len(found),
+                "chunk": [p.number for p in found],
+                "page": [p.page for p in found],
+                "text": [p.text for p in found],
+                "model": [model] * len(found),
+                "embedding": pa.array(vectors, pa.list_(pa.float32())),
+            }
+        )
+        dim = len(vectors[0]) if vectors else 0
+
+        def write(db: duckdb.DuckDBPyConnection) -> None:
+            db.execute("BEGIN")
+            try:
+                db.execute(
+                    "DELETE FROM passages WHERE corpus = ? AND doc_cid = ?", [corpus, doc_cid]
+                )
+                db.register("incoming", table)
+                db.execute("INSERT INTO passages SELECT * FROM incoming")
+                db.unregister("incoming")
+                db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                    [corpus, doc_cid, title, model, dim],
+                )
+                db.execute("COMMIT")
+            except Exception:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
+
+    async def search(
+        self, corpus: str, model: str, vector: list[float], k: int
+    ) -> list[dict[str, Any]]:
+        """The k passages of the corpus nearest to the vector, best first."""
+        dim = len(vector)
+
+        def search(db: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+            rows = db.execute(
+                f"SELECT array_cosine_similarity(p.embedding::FLOAT[{dim}], $v::FLOAT[{dim}]) "
+                "AS score, p.text, p.doc_cid, d.title, p.page, p.chunk FROM passages p "
+                "JOIN documents d USING (corpus, doc_cid) "
+                "WHERE p.corpus = $corpus AND p.model = $model AND d.dim = $dim "
+                "ORDER BY score DESC LIMIT $k",
+                {"v": vector, "corpus": corpus, "model": model, "dim": dim, "k": k},
+            ).fetchall()
+            keys = ("score", "text", "doc_cid", "title", "page", "chunk")
+            return [dict(zip(keys, r, strict=True)) for r in rows]
+
+        found: list[dict[str, Any]] = await self._run(search)
+        return found
+
+    def close(self) -> None:
+        """Let the running statement end and close the database."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        if self._db is not None:
+            self._db.close()
