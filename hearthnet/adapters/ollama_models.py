@@ -43,8 +43,12 @@ class OllamaModels:
             except (ollama.ResponseError, httpx.HTTPError, ValueError):
                 models = []
             self._listed = (time.monotonic(), models)
+        return self.known()
+
+    def known(self) -> list[ModelInfo]:
+        """The server's models as last listed."""
         infos = []
-        for m in models:
+        for m in self._listed[1]:
             if not m.model:
                 continue
             prefill, decode = self._speeds.get(m.model, (200.0, 50.0))

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from hearthnet.adapters.node_home import Node
+    from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.connectivity import Mode
     from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Capability
@@ -391,12 +392,25 @@ class NodeRuntime:
             name=self.node.config.name,
             url=self.url,
             peers=[s.url for s in self.peers.peers.values() if s.state == "connected"],
-            capabilities=self.bus.descriptors(),
+            capabilities=self._offers(),
             issued_at=now,
             expires_at=now + TTL_MS,
         )
         signed: dict[str, object] = msgspec.to_builtins(sign_manifest(unsigned, self.signer))
         return signed
+
+    def _offers(self) -> list[Descriptor]:
+        """What this node serves, the models behind the model capabilities included."""
+        models = [msgspec.to_builtins(m) for m in self.models.known()]
+        kinds = {"llm.chat": "chat", "llm.complete": "chat", "embed.text": "embed"}
+        return [
+            msgspec.structs.replace(
+                d, params={"models": [m for m in models if m["kind"] == kinds[d.name]]}
+            )
+            if d.name in kinds
+            else d
+            for d in self.bus.descriptors()
+        ]
 
     def local_bus(self) -> LocalBus:
         """The bus as the node's own dashboard calls it."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +15,8 @@ from hearthnet.domain.llm import ModelInfo, ModelMissing
 
 MINILM = "all-MiniLM-L6-v2"
 BATCH = 64
+REMEMBERED = 20_000
+"""Texts whose vectors are kept (the board's posts are embedded again on every search)."""
 
 
 def _load(name: str) -> Any:
@@ -39,6 +42,7 @@ class SentenceEmbedder:
         self._model: Any = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="embed")
         self._queue = 0
+        self._known: OrderedDict[tuple[str, bool], list[float]] = OrderedDict()
         self.texts_per_s = 200.0
 
     def info(self) -> ModelInfo:
@@ -53,18 +57,28 @@ class SentenceEmbedder:
         )
 
     async def embed(self, texts: list[str], normalize: bool) -> list[list[float]]:
-        """Vectors of these texts, in order."""
+        """Vectors of these texts, in order (those embedded lately from memory)."""
 
         def encode() -> list[list[float]]:
             if self._model is None:
                 self._model = _load(self.name)
-            started = time.perf_counter()
-            vectors = self._model.encode(
-                texts, batch_size=BATCH, normalize_embeddings=normalize, convert_to_numpy=True
-            )
-            rate = len(texts) / max(time.perf_counter() - started, 1e-6)
-            self.texts_per_s += 0.3 * (rate - self.texts_per_s)
-            return [list(map(float, v)) for v in vectors]
+            new = list(dict.fromkeys(t for t in texts if (t, normalize) not in self._known))
+            if new:
+                started = time.perf_counter()
+                vectors = self._model.encode(
+                    new, batch_size=BATCH, normalize_embeddings=normalize, convert_to_numpy=True
+                )
+                rate = len(new) / max(time.perf_counter() - started, 1e-6)
+                self.texts_per_s += 0.3 * (rate - self.texts_per_s)
+                for text, vector in zip(new, vectors, strict=True):
+                    self._known[(text, normalize)] = [float(x) for x in vector]
+            found = []
+            for text in texts:
+                self._known.move_to_end((text, normalize))
+                found.append(self._known[(text, normalize)])
+            while len(self._known) > REMEMBERED:
+                self._known.popitem(last=False)
+            return found
 
         self._queue += 1
         try:

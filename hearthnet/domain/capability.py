@@ -109,6 +109,8 @@ class Descriptor(msgspec.Struct, frozen=True, kw_only=True):
     idempotent: bool = False
     request_schema: dict[str, object] = {}
     response_schema: dict[str, object] = {}
+    params: dict[str, object] = {}
+    """What the node says of its offer now (the models behind `llm.chat`)."""
 
     @property
     def ref(self) -> str:

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from hearthnet.services.context import NodeContext
 
 CATALOGUE_TIMEOUT_S = 2.0
+CALLS_PER_PEER = 2
+"""Generations one peer may have running or waiting here at once: a member cannot queue the
+node's models up for everyone else."""
 FAIL_OVER = frozenset({"timeout", "partition", "internal_error", "rate_limited", "not_found"})
 """Failures before the first token after which the next node is tried."""
 
@@ -147,27 +150,36 @@ async def _generate(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, 
     ref = "llm.chat@1.0" if isinstance(call.input, llm.Chat) else "llm.complete@1.0"
     if call.level == "self":
         frames = _routed(node, ref, call.input, pins)
-    else:  # a peer's call: this node serves it, or says it cannot
-        models = _models(node)
-        here = [m.name for m in await models.catalogue() if m.kind == "chat"] if models else []
-        model = pins.model or (here[0] if here else "")
-        if model not in here:
-            raise BusError("not_found", f"no model {model[:80]!r} here")
-        frames = _serve_here(node, model, call.input)
+        async with contextlib.aclosing(frames):
+            async for frame in frames:
+                yield frame
+        return
+    models = _models(node)  # a peer's call: this node serves it, or says it cannot
+    here = [m.name for m in await models.catalogue() if m.kind == "chat"] if models else []
+    model = pins.model or (here[0] if here else "")
+    if model not in here:
+        raise BusError("not_found", f"no model {model[:80]!r} here")
+    slots = (node.serial(f"llm.peer.{i}.{call.caller}") for i in range(CALLS_PER_PEER))
+    slot = next((s for s in slots if not s.locked()), None)
+    if slot is None:
+        raise BusError("rate_limited", f"{CALLS_PER_PEER} generations at once per node")
+    async with slot:
         yield "start", {"model": model, "node": node.me}
-    async with contextlib.aclosing(frames):
+        async with contextlib.aclosing(_serve_here(node, model, call.input)) as frames:
+            async for frame in frames:
+                yield frame
+
+
+async def chat(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
+    async with contextlib.aclosing(_generate(call, node)) as frames:
         async for frame in frames:
             yield frame
 
 
-async def chat(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
-    async for frame in _generate(call, node):
-        yield frame
-
-
 async def complete(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
-    async for frame in _generate(call, node):
-        yield frame
+    async with contextlib.aclosing(_generate(call, node)) as frames:
+        async for frame in frames:
+            yield frame
 
 
 async def models(call: Call, node: NodeContext) -> dict[str, Any]:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from hearthnet.services.bus import Call
     from hearthnet.services.context import NodeContext
 
+SEMANTIC_CANDIDATES = 512
+"""The posts a search by meaning compares: the best keyword matches and the newest posts."""
+EMBED_BATCH = 256
+MEANING_FLOOR = 0.4
+"""The least similarity in meaning (cosine) for a post without the query's words to match."""
+
 
 class ListInput(msgspec.Struct, kw_only=True):
     """Filter the board."""
@@ -84,7 +90,25 @@ async def list_posts(call: Call, node: NodeContext) -> dict[str, Any]:
     return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
 
 
+def _keyword_score(post: dict[str, Any], words: list[str]) -> float:
+    text = " ".join([post["title"], post["title"], post["body"], *post["tags"]]).lower()
+    return float(sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5))
+
+
+async def _meanings(node: NodeContext, query: str, posts: list[dict[str, Any]]) -> list[float]:
+    """Each post's cosine similarity to the query by `embed.text` (BusError: no embeddings)."""
+    texts = [f"{p['title']}. {p['body']}"[:2000] for p in posts]
+    [asked] = (await node.call("embed.text", {"texts": [query]}))["embeddings"]
+    vectors = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        batch = {"texts": texts[i : i + EMBED_BATCH]}
+        vectors += (await node.call("embed.text", batch))["embeddings"]
+    return [sum(a * b for a, b in zip(asked, v, strict=True)) for v in vectors]
+
+
 async def search(call: Call, node: NodeContext) -> dict[str, Any]:
+    """Keyword search, blended with meaning when an embedding model is reachable: then the
+    recent posts are candidates too, and a post that says the same in other words is found."""
     q: SearchInput = call.input
     words = [w for w in q.query.lower().split() if w][:10]
     matches = " OR ".join(
@@ -92,17 +116,31 @@ async def search(call: Call, node: NodeContext) -> dict[str, Any]:
     )
     found = await _board(
         node,
-        f"WHERE {matches or '0'} ORDER BY lamport DESC LIMIT 2000",
+        f"WHERE {matches or '0'} OR event_id IN (SELECT event_id FROM posts "
+        f"ORDER BY lamport DESC LIMIT {SEMANTIC_CANDIDATES}) ORDER BY lamport DESC LIMIT 2000",
         **{f"w{i}": w for i, w in enumerate(words)},
     )
+    keyword = [_keyword_score(p, words) for p in found]
+    try:
+        candidates = sorted(range(len(found)), key=lambda i: -keyword[i])[:SEMANTIC_CANDIDATES]
+        meaning = dict(
+            zip(
+                candidates,
+                await _meanings(node, q.query, [found[i] for i in candidates]),
+                strict=True,
+            )
+        )
+    except BusError:
+        meaning = {}
+    top = max(keyword, default=0.0) or 1.0
     scored = []
-    for p in found:
-        text = " ".join([p["title"], p["title"], p["body"], *p["tags"]]).lower()
-        score = sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5)
-        if score > 0:
+    for i, p in enumerate(found):
+        if keyword[i] > 0 or meaning.get(i, 0.0) >= MEANING_FLOOR:
+            similar = meaning.get(i, 0.0)
+            score = 0.6 * similar + 0.4 * keyword[i] / top if meaning else keyword[i]
             scored.append({**p, "score": round(score, 4)})
     scored.sort(key=lambda p: (-p["score"], -p["lamport"]))
-    return {"posts": scored[: q.k], "ranking": "keyword"}
+    return {"posts": scored[: q.k], "ranking": "semantic+keyword" if meaning else "keyword"}
 
 
 async def expire(call: Call, node: NodeContext) -> dict[str, Any]:

@@ -90,9 +90,13 @@ async def _embed(node: NodeContext, texts: list[str]) -> tuple[str, list[list[fl
     return model, vectors
 
 
-async def _index(node: NodeContext, corpus: str, doc_cid: str, media_type: str) -> dict[str, Any]:
+async def _index(
+    node: NodeContext, corpus: str, doc_cid: str, media_type: str, title: str
+) -> dict[str, Any]:
+    """Read, cut, embed and index a document; the title given, else its own."""
     library = _library(node)
-    title, pages = await library.read(doc_cid, media_type)
+    own_title, pages = await library.read(doc_cid, media_type)
+    title = title or own_title
     found = rag.passages(pages)
     model, vectors = await _embed(node, [p.text for p in found]) if found else ("", [])
     await library.add(corpus, doc_cid, title, model, found, vectors)
@@ -127,11 +131,11 @@ async def ingest(call: Call, node: NodeContext) -> dict[str, Any]:
         raise BusError("not_found", f"{q.doc_cid} is not held whole here: put or get it first")
     media_type = stored["media_type"]
     async with node.serial("rag"):
-        indexed = await _index(node, corpus, q.doc_cid, media_type)
+        indexed = await _index(node, corpus, q.doc_cid, media_type, q.title)
         body = rag.Ingested(
             corpus=corpus,
             doc_cid=q.doc_cid,
-            title=(q.title or indexed["title"])[:200],
+            title=indexed["title"][:200],
             language=q.language,
             media_type=media_type,
             size_bytes=stored["size_bytes"],
@@ -223,7 +227,7 @@ async def _index_missing(node: NodeContext, library: rag.Library) -> None:
                 continue
             try:
                 await _fetched(node, d["doc_cid"])
-                await _index(node, d["corpus"], d["doc_cid"], d["media_type"])
+                await _index(node, d["corpus"], d["doc_cid"], d["media_type"], d["title"])
             except BusError as exc:
                 _failed[key] = time.monotonic()
                 log.warning("document %s not indexed: %s", d["doc_cid"], exc.message)

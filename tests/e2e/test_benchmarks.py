@@ -98,3 +98,21 @@ def test_the_files_benchmark_measures_every_goal(tmp_path: Path) -> None:
     assert re.fullmatch(r"rss_growth_mib=\d+\.\d", lines[3]), lines
     assert re.fullmatch(r"resume_fetched_over_missing=\d\.\d{3}", lines[4]), lines
     assert re.fullmatch(r"file_vs_loopback=\d+\.\d+", lines[-1]), lines[-1]
+
+
+def test_the_llm_benchmark_compares_the_mesh_with_llama_cpp(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.llm", "1")
+    assert lines[0] == "tokens per call: direct 128, mesh 128", lines
+    assert any(line.startswith("added time to first token: ") for line in lines), lines
+    assert any(
+        line.startswith("calls to the idle node while the other is busy: ") for line in lines
+    )
+    assert re.fullmatch(r"llm_mesh_ratio=\d+\.\d{3}", lines[-1]), lines[-1]
+
+
+def test_the_rag_benchmark_ingests_manual_pages_and_measures_recall(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.rag", "5000")
+    assert lines[0].startswith("coreutils manual pages: "), lines
+    recall = next(line for line in lines if line.startswith("recall@5 on 50 questions: "))
+    assert float(recall.rsplit(" ", 1)[1]) >= 0.8, recall
+    assert re.fullmatch(r"rag_query_p50_ms=\d+\.\d", lines[-1]), lines[-1]

@@ -207,3 +207,21 @@ def test_other_machines_need_the_api_token() -> None:
     opened = ModelApi(bus=None, token=lambda: "s3cret")  # type: ignore[arg-type]
     assert opened.allowed(request("10.0.0.7", "s3cret"))
     assert not opened.allowed(request("10.0.0.7", "s3cre"))
+
+
+async def test_the_board_search_finds_a_post_by_its_meaning(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        bus = runtime.local_bus()
+        for title, body in (
+            ("Firewood to give away", "Dry split logs, bring a bag."),
+            ("Bicycle repair", "I fix flat tyres and brakes."),
+            ("Ladder to lend", "A 4 m aluminium ladder."),
+        ):
+            post = {"title": title, "body": body, "client_id": title[:8].lower()}
+            await bus.call("market.post", post)
+        found = await bus.call("market.search", {"query": "fuel for my wood stove"})
+        assert found["ranking"] == "semantic+keyword"
+        assert found["posts"][0]["title"] == "Firewood to give away"
+        assert "Ladder to lend" not in [p["title"] for p in found["posts"]]
+        worded = await bus.call("market.search", {"query": "ladder"})
+        assert worded["posts"][0]["title"] == "Ladder to lend"
