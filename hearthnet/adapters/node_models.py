@@ -50,14 +50,6 @@ class NodeModels:
         embedder = SentenceEmbedder(config.embedding_model) if config.embedding_model else None
         return cls(llamas, ollamas, embedder)
 
-    async def warm(self) -> None:
-        """Load the node's own models now rather than on their first call."""
-        for model in self.llamas.values():
-            try:
-                await model.warm()
-            except Exception as exc:  # a broken file: its calls will say so, the node runs on
-                log.warning("model %s did not load: %s", model.name, exc)
-
     async def catalogue(self) -> list[ModelInfo]:
         """Every model served here now (each Ollama server asked again if it is time)."""
         for server in self.ollamas:

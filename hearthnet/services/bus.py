@@ -31,6 +31,9 @@ from hearthnet.domain.capability import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 
+    Collector = Callable[[list[tuple[str, Any]]], tuple[dict[str, Any], dict[str, Any]]]
+    """A streaming capability's frames as one answer: (output, meta)."""
+
 H = TypeVar("H", bound="Callable[..., Any]")
 HEALTH_WINDOW = 100
 QUARANTINE_S = 60.0
@@ -61,6 +64,8 @@ class Capability:
     """`async (call, context) -> output`, or an async generator of frames when streaming."""
     streaming: bool = False
     idempotent: bool = False
+    collect: Collector | None = None
+    """How a streaming capability answers a call that does not ask for a stream."""
 
 
 @dataclass
@@ -70,6 +75,7 @@ class Offer:
     descriptor: Descriptor
     input_type: type[Any]
     handler: Callable[[Call], Awaitable[dict[str, Any]]]
+    collect: Collector | None = None
 
     @property
     def streamer(self) -> Callable[[Call], AsyncGenerator[tuple[str, Any], None]]:
@@ -124,11 +130,20 @@ class Bus:
         descriptor: Descriptor,
         input_type: type[Any],
         handler: Callable[[Call], Awaitable[dict[str, Any]]],
+        collect: Collector | None = None,
     ) -> None:
         """Serve a capability from this node."""
-        self._offers.setdefault(descriptor.name, []).append(Offer(descriptor, input_type, handler))
+        offer = Offer(descriptor, input_type, handler, collect)
+        self._offers.setdefault(descriptor.name, []).append(offer)
 
-    def offer(self, name: str, trust: str, input_type: type[Any], **extra: Any) -> Callable[[H], H]:
+    def offer(
+        self,
+        name: str,
+        trust: str,
+        input_type: type[Any],
+        collect: Collector | None = None,
+        **extra: Any,
+    ) -> Callable[[H], H]:
         """Decorate a handler to serve `name@1.0` at a trust level, its input a msgspec type."""
         descriptor = Descriptor(
             name=name,
@@ -139,7 +154,7 @@ class Bus:
         )
 
         def add(handler: H) -> H:
-            self.register(descriptor, input_type, handler)
+            self.register(descriptor, input_type, handler, collect)
             return handler
 
         return add
@@ -152,7 +167,7 @@ class Bus:
             if c.name not in skip:
                 extra = {"streaming": c.streaming, "idempotent": c.idempotent}
                 handler = functools.partial(c.handler, node=context)
-                self.offer(c.name, c.trust, c.input_type, **extra)(handler)
+                self.offer(c.name, c.trust, c.input_type, c.collect, **extra)(handler)
 
     def descriptors(self) -> list[Descriptor]:
         """Everything this node serves."""
@@ -257,10 +272,16 @@ class Bus:
         offer = self.local(ref)
         if offer is not None:
             prepared = self._prepare(offer, caller, level, params, raw_input)
-            if offer.descriptor.streaming:
+            told: dict[str, Any] = {}
+            if not offer.descriptor.streaming:
+                result = await offer.handler(prepared)
+            elif offer.collect is None:
                 raise BusError("bad_request", f"{offer.descriptor.ref} streams: ask for SSE")
-            result = await offer.handler(prepared)
+            else:
+                async with contextlib.aclosing(offer.streamer(prepared)) as served:
+                    result, told = offer.collect([frame async for frame in served])
             meta = {
+                **told,
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "served_by": "local",
                 "version": offer.descriptor.version,

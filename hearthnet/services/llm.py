@@ -215,9 +215,30 @@ async def embed(call: Call, node: NodeContext) -> dict[str, Any]:
     raise BusError("not_found", "no node of the mesh serves embeddings")
 
 
+def _answer(frames: list[tuple[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A generation's text and meta (model, node, tokens, stop reason, ms) from its frames."""
+    start: dict[str, Any] = next((f for name, f in frames if name == "start"), {})
+    done: dict[str, Any] = next((f for name, f in frames if name == "done"), {})
+    meta = {"model": start.get("model", ""), "node": start.get("node", "")}
+    meta |= {k: done[k] for k in ("tokens_in", "tokens_out", "stop_reason") if k in done}
+    return "".join(f["text"] for name, f in frames if name == "token"), meta
+
+
+def _chat_answer(frames: list[tuple[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    text, meta = _answer(frames)
+    return {"message": {"role": "assistant", "content": text}, "tool_calls": []}, meta
+
+
+def _completion(frames: list[tuple[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    text, meta = _answer(frames)
+    return {"text": text}, meta
+
+
 CAPABILITIES = (
-    Capability("llm.chat", "member", llm.Chat, chat, streaming=True),
-    Capability("llm.complete", "member", llm.Complete, complete, streaming=True),
+    Capability("llm.chat", "member", llm.Chat, chat, streaming=True, collect=_chat_answer),
+    Capability(
+        "llm.complete", "member", llm.Complete, complete, streaming=True, collect=_completion
+    ),
     Capability("llm.models", "member", llm.Catalogue, models, idempotent=True),
     Capability("embed.text", "member", llm.Embed, embed, idempotent=True),
 )

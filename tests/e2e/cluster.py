@@ -322,8 +322,7 @@ def community(
     tmp_path: Path, count: int, each: Sequence[dict[str, Any]] = (), **config: int
 ) -> list[NodeProcess]:
     """Start `count` nodes of one community, each reaching the first; wait until every node
-    is connected to every other. `config` replaces settings of every node; `each` adds
-    settings node by node."""
+    is connected to every other. `config` sets settings of every node, `each` node by node."""
     homes = [tmp_path / chr(ord("a") + i) for i in range(count)]
     cli(homes[0], "init", "--name", "Dateidorf")
     extra = ("--no-discovery", "--sync-interval", "2")
@@ -335,12 +334,12 @@ def community(
         ).stdout.strip()
         cli(home, "join", link)
         nodes.append(NodeProcess(home, free_port(), *extra))
-    for home in homes:
+    for i, home in enumerate(homes):
         settings = (home / "config.toml").read_text()
-        for name, value in config.items():
-            settings = re.sub(rf"(?m)^{name} = .*$", f"{name} = {value}", settings)
-        own = each[homes.index(home)] if homes.index(home) < len(each) else {}
-        settings += "".join(f"{name} = {json.dumps(value)}\n" for name, value in own.items())
+        for name, value in {**config, **(each[i] if i < len(each) else {})}.items():
+            line = f"{name} = {json.dumps(value)}"
+            settings, found = re.subn(rf"(?m)^{name} = .*$", line, settings)
+            settings += "" if found else line + "\n"
         (home / "config.toml").write_text(settings)
     first.stop()
     for node in nodes:

@@ -21,6 +21,12 @@ QUESTION = [
     {"role": "user", "content": "What should a flood kit hold?"},
 ]
 NO_MODELS = {"models": [], "embedding_model": ""}
+LONG_STORY = [
+    {
+        "role": "user",
+        "content": "Write a very long story about a town, a river and a flood, with many chapters.",
+    }
+]
 
 
 def answer(node: NodeProcess, params: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -42,16 +48,24 @@ def test_calls_go_to_a_peer_away_from_a_busy_node_and_past_a_dead_one(tmp_path: 
     try:
         served = answer(a)
         assert served["node"] in (b.node_id, c.node_id) and served["text"].strip()
+        second = c if served["node"] == b.node_id else b
+        assert answer(a, {"node": second.node_id})["node"] == second.node_id  # both measured
 
         busy_started = threading.Event()
         stop = threading.Event()
 
         def keep_b_busy() -> None:
-            long = {"messages": QUESTION, "max_tokens": 4000}
-            for name, _ in b.stream("llm.chat", long):
-                busy_started.set()
-                if stop.is_set() or name in ("done", "error"):
-                    return
+            """B writes a long story (1,500 tokens and more at temperature 0), well under way
+            before A asks, begun again should it end."""
+            story = {"messages": LONG_STORY, "max_tokens": 4000, "temperature": 0.0}
+            while not stop.is_set():
+                written = 0
+                for name, frame in b.stream("llm.chat", story, {"node": b.node_id}):
+                    written += len(frame.get("text", "")) if name == "token" else 0
+                    if written > 1200:
+                        busy_started.set()
+                    if stop.is_set():
+                        return
 
         busy = threading.Thread(target=keep_b_busy, daemon=True)
         busy.start()

@@ -226,3 +226,12 @@ def test_a_peer_is_forgotten_from_the_config(home: Path) -> None:
     assert "http://127.0.0.1:9" not in (home / "config.toml").read_text()
     unknown = hn(home, "peer", "forget", "http://127.0.0.1:9", check=1)
     assert "is not a peer of this node" in unknown.stderr
+
+
+def test_the_ai_commands_say_what_is_wrong(home: Path, tmp_path: Path) -> None:
+    stopped = hn(home, "ask", "Where are the sandbags?", check=None)
+    assert stopped.returncode != 0 and "hearthnet run" in stopped.stderr
+    assert "--corpus" in hn(home, "rag", "query", "pumps", check=2).stderr
+    assert hn(home, "rag", "ingest", str(tmp_path / "missing.pdf"), "--corpus", "c", check=2)
+    assert hn(home, "ask", "x", "--max-tokens", "0", check=2)
+    assert hn(home, "rag", "query", "x", "--corpus", "c", "-k", "99", check=2)

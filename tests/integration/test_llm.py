@@ -225,3 +225,47 @@ async def test_the_board_search_finds_a_post_by_its_meaning(tmp_path: Path) -> N
         assert "Ladder to lend" not in [p["title"] for p in found["posts"]]
         worded = await bus.call("market.search", {"query": "ladder"})
         assert worded["posts"][0]["title"] == "Ladder to lend"
+
+
+async def test_a_call_that_asks_for_no_stream_gets_one_answer(tmp_path: Path) -> None:
+    async with running(tmp_path) as runtime:
+        data = {"messages": QUESTION, "max_tokens": 6, "stream": False}
+        answer = await runtime.bus.call("llm.chat", runtime.me, "self", {}, data)
+        assert answer["output"]["message"]["role"] == "assistant"
+        assert answer["output"]["message"]["content"] and answer["output"]["tool_calls"] == []
+        meta = answer["meta"]
+        assert meta["model"] == "smollm2" and meta["node"] == runtime.me
+        assert 0 < meta["tokens_out"] <= 6 and meta["stop_reason"] in ("end", "max_tokens")
+        done = await runtime.local_bus().call("llm.complete", {"prompt": "Rain", "max_tokens": 3})
+        assert set(done) == {"text"}
+
+
+async def test_a_node_serves_several_models_and_a_pin_picks_one(tmp_path: Path) -> None:
+    from hearthnet.adapters.llama_models import model_path
+    from hearthnet.adapters.onboarding import found_community
+    from hearthnet.adapters.runtime import RunOptions
+    from hearthnet.bootstrap import node_runtime, open_node
+    from tests.e2e.cluster import free_port
+
+    second = tmp_path / "tiny.Q4_1.gguf"
+    second.symlink_to(model_path("smollm2"))
+    node = open_node(tmp_path / "node", create_key=True)
+    found_community(node, "Zwei Modelle")
+    node.config.models = ["smollm2", str(second)]
+    runtime = node_runtime(node, RunOptions(port=free_port(), discovery=False))
+    await runtime.start()
+    try:
+        served = await catalogue(runtime)
+        assert {"smollm2", "tiny.Q4_1"} <= set(served) and served["tiny.Q4_1"][
+            "quantisation"
+        ] == "Q4_1"
+        got = await frames(
+            runtime, "llm.chat", {"messages": QUESTION, "max_tokens": 3}, model="tiny.Q4_1"
+        )
+        assert got[0] == ("start", got[0][1]) and got[0][1]["model"] == "tiny.Q4_1"
+        manifest = runtime.manifest()
+        [chat] = [d for d in manifest["capabilities"] if d["name"] == "llm.chat"]  # type: ignore[index, union-attr]
+        assert {m["name"] for m in chat["params"]["models"]} == {"smollm2", "tiny.Q4_1"}
+    finally:
+        await runtime.stop()
+        node.close()
