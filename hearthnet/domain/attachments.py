@@ -15,7 +15,8 @@ class Attachment(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     cid: Annotated[str, msgspec.Meta(max_length=80)]
     name: Annotated[str, msgspec.Meta(max_length=120)] = ""
     media_type: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    size_bytes: Annotated[int, msgspec.Meta(ge=0)] = 0
+    size_bytes: Annotated[int, msgspec.Meta(ge=0, le=64 * 2**30)] = 0
+    """At most the largest file a node stores (64 GiB)."""
     thumb: Annotated[str, msgspec.Meta(max_length=80)] = ""
     key: Annotated[bytes, msgspec.Meta(max_length=32)] = b""
 

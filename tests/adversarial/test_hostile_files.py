@@ -122,3 +122,20 @@ def _sample(tmp_path: Path) -> Path:
     path = tmp_path / "probe.txt"
     path.write_text("probe")
     return path
+
+
+def test_an_attachment_of_absurd_size_is_refused_not_a_node_error(village: Village) -> None:
+    huge = {"cid": "blake3:" + "ab" * 32, "name": "x.jpg", "size_bytes": 2**70}
+    for capability, data in (
+        ("market.post", {"client_id": "huge", "title": "Huge", "attachments": [huge]}),
+        (
+            "chat.send",
+            {
+                "to": village.anchor.call("node.status", {})["node_id"],
+                "text": "x",
+                "attachments": [huge],
+            },
+        ),
+    ):
+        out = cli(village.anchor.home, "call", capability, json.dumps(data), check=None)
+        assert out.returncode != 0 and "bad_request" in out.stdout + out.stderr, out
