@@ -358,25 +358,13 @@ def fetch_file(
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Call file.get on a node as its operator; the `file` frame (AssertionError on error)."""
-    token = (node.home / "admin.token").read_text()
-    body = {"input": data}
-    headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
     result: dict[str, Any] = {}
-    with httpx.stream(
-        "POST", f"{node.url}/bus/v1/call/file.get", json=body, headers=headers, timeout=120
-    ) as response:
-        assert response.status_code == 200, response.read()
-        event = ""
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                frame = json.loads(line[6:])
-                assert event != "error", frame
-                if event == "progress" and on_progress is not None:
-                    on_progress(frame)
-                elif event == "file":
-                    result = frame
+    for event, frame in node.stream("file.get", data):
+        assert event != "error", frame
+        if event == "progress" and on_progress is not None:
+            on_progress(frame)
+        elif event == "file":
+            result = frame
     assert result, "the stream ended without its file frame"
     return result
 
