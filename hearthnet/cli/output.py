@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class Failure(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the message on stderr."""
-        stderr.print(f"[bold red]error:[/] {self.message}", markup=True, highlight=False)
+        stderr.print(f"[bold red]error:[/] {escape(self.message)}", markup=True, highlight=False)
 
 
 def json_option(f: Any) -> Any:
