@@ -25,8 +25,11 @@ from hearthnet.cli import llm as llm_cli
 from hearthnet.cli import market as market_cli
 from hearthnet.cli import mesh as mesh_cli
 from hearthnet.cli import node as node_cli
+from hearthnet.cli import ocr as ocr_cli
 from hearthnet.cli import rag as rag_cli
 from hearthnet.cli import serve as serve_cli
+from hearthnet.cli import speech as speech_cli
+from hearthnet.cli import translation as translation_cli
 from hearthnet.cli.session import Wiring
 from hearthnet.domain import alerts as alert_events
 from hearthnet.domain import chat as chat_events
@@ -35,6 +38,7 @@ from hearthnet.domain import e2e as e2e_events
 from hearthnet.domain import files as file_events
 from hearthnet.domain import market as market_events
 from hearthnet.domain import mesh as mesh_events
+from hearthnet.domain import ocr as ocr_events
 from hearthnet.domain import rag as rag_events
 from hearthnet.domain.types import node_id
 from hearthnet.projections.alerts import AlertsProjection
@@ -44,6 +48,7 @@ from hearthnet.projections.e2e import E2eProjection
 from hearthnet.projections.files import FilesProjection
 from hearthnet.projections.inspection import FeedsProjection, TimelineProjection
 from hearthnet.projections.market import MarketProjection
+from hearthnet.projections.ocr import OcrProjection
 from hearthnet.projections.rag import RagProjection
 from hearthnet.services import (
     alerts,
@@ -55,7 +60,10 @@ from hearthnet.services import (
     llm,
     market,
     mesh,
+    ocr,
     rag,
+    speech,
+    translation,
 )
 from hearthnet.services import node as node_service
 from hearthnet.services.context import Reactions
@@ -138,6 +146,18 @@ FEATURES = (
         Reactions(on_views_updated=(rag.index_from_log,)),
         rag_cli.COMMANDS,
         "ui.pages.library",
+    ),
+    Feature(
+        "ocr",
+        ocr_events.EVENTS,
+        (OcrProjection,),
+        ocr.CAPABILITIES,
+        Reactions(on_views_updated=(ocr.read_shared_photos,)),
+        ocr_cli.COMMANDS,
+    ),
+    Feature("speech", capabilities=speech.CAPABILITIES, commands=speech_cli.COMMANDS),
+    Feature(
+        "translation", capabilities=translation.CAPABILITIES, commands=translation_cli.COMMANDS
     ),
     Feature(
         "alerts",

@@ -38,6 +38,9 @@ class Config(msgspec.Struct, kw_only=True):
     """Ollama servers (or nodes speaking its API) whose models this node serves too."""
     embedding_model: str = "all-MiniLM-L6-v2"
     """The embedding model this node serves ("": none, ask the mesh)."""
+    senses: list[str] = msgspec.field(default_factory=lambda: ["ocr", "stt", "tts", "translation"])
+    """The services of OCR, speech and translation this node offers, from the engines
+    installed on the machine ([]: none, ask the mesh)."""
     api_token: str = ""
     """The token other machines give to use the node's Ollama and OpenAI APIs ("": this
     machine only)."""

@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from hearthnet.domain.capability import Descriptor
     from hearthnet.domain.files import Files
     from hearthnet.domain.llm import LanguageModels
+    from hearthnet.domain.ocr import Reader
     from hearthnet.domain.ports import Keyring, Verify
     from hearthnet.domain.rag import Library
     from hearthnet.domain.records import Recorded
+    from hearthnet.domain.speech import Transcriber, Voice
+    from hearthnet.domain.translation import LanguageGuess, Translator
     from hearthnet.services.bus import Capability, Remote
 
 
@@ -80,6 +83,14 @@ class ServiceContext:
     """The language and embedding models this node serves."""
     library: Library | None = None
     """The node's document index."""
+    ocr: Reader | None = None
+    """The node's OCR engine."""
+    stt: Transcriber | None = None
+    """The node's speech recognition."""
+    tts: Voice | None = None
+    """The node's speech synthesis."""
+    translators: list[Translator] = field(default_factory=list)
+    language_guess: LanguageGuess | None = None
     remotes: Callable[[str], Awaitable[list[Remote]]] = _no_remotes
     bus: Bus | None = None
     """The node's bus, for calls its handlers make as its operator."""

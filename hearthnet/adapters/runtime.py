@@ -12,10 +12,12 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import msgspec
+import platformdirs
 
 from hearthnet.adapters import file_transfer, routes_models
 from hearthnet.adapters.audit import audit
@@ -34,6 +36,7 @@ from hearthnet.adapters.node_context import ServiceContext
 from hearthnet.adapters.node_files import NodeFiles
 from hearthnet.adapters.node_library import NodeLibrary
 from hearthnet.adapters.node_models import NodeModels
+from hearthnet.adapters.node_senses import NodeSenses
 from hearthnet.adapters.replica import LocalReplica
 from hearthnet.adapters.view_reader import ViewReader
 from hearthnet.config import save_config
@@ -141,6 +144,7 @@ class NodeRuntime:
         self.files = NodeFiles(self.store, self.fetcher, self._holders, self.offload)
         self.models = NodeModels.configured(config)
         self.library = NodeLibrary(node.home / "rag.duckdb", self.store)
+        self.senses = NodeSenses()
         self._later: set[asyncio.Task[None]] = set()
         self.context = self._context()
         self.bus.serve(capabilities, self.context, frozenset(options.without))
@@ -403,11 +407,14 @@ class NodeRuntime:
         """What this node serves, the models behind the model capabilities included."""
         models = [msgspec.to_builtins(m) for m in self.models.known()]
         kinds = {"llm.chat": "chat", "llm.complete": "chat", "embed.text": "embed"}
+        senses = self.senses.params()
         return [
             msgspec.structs.replace(
                 d, params={"models": [m for m in models if m["kind"] == kinds[d.name]]}
             )
             if d.name in kinds
+            else msgspec.structs.replace(d, params=senses[d.name])
+            if d.name in senses
             else d
             for d in self.bus.descriptors()
         ]
@@ -427,6 +434,7 @@ class NodeRuntime:
         except Exception as exc:  # served as damaged, retried by the views task
             self._damaged(f"the views could not be brought up to date: {exc}")
         await self.reader.open()
+        await self._find_senses()
         self._tasks.append(asyncio.create_task(self._keep_views_current(), name="views"))
         self._tasks.append(asyncio.create_task(self._verify_log(), name="verify"))
         await self.peers.start()
@@ -439,6 +447,16 @@ class NodeRuntime:
                 self.me, self.community, self.options.port, self._discovered, host=self.options.host
             )
             await self._discovery.start()
+
+    async def _find_senses(self) -> None:
+        """Find the OCR, speech and translation engines of this machine and serve them."""
+        cache = Path(platformdirs.user_cache_dir("hearthnet"))
+        self.senses = await asyncio.to_thread(NodeSenses.found, self.node.config.senses, cache)
+        self.context.ocr = self.senses.reader
+        self.context.stt = self.senses.transcriber
+        self.context.tts = self.senses.voice
+        self.context.translators = self.senses.translators
+        self.context.language_guess = self.senses.guess
 
     def _damaged(self, what: str) -> None:
         self.damage.append(what)
@@ -478,6 +496,7 @@ class NodeRuntime:
             self.keyring.close()
             await asyncio.to_thread(self.fetcher.close)
             await self.models.close()
+            await asyncio.to_thread(self.senses.close)
             await asyncio.to_thread(self.library.close)
             self.store.close()
         finally:

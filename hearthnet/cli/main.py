@@ -63,6 +63,10 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     "market": ("hearthnet.cli.market", "The marketplace board."),
     "member": ("hearthnet.cli.community", "Members and their trust levels."),
     "models": ("hearthnet.cli.llm", "Every model of the mesh, who serves it, and how fast."),
+    "ocr": (
+        "hearthnet.cli.ocr",
+        "Read the text of an image or a PDF (scanned pages through OCR).",
+    ),
     "peer": ("hearthnet.cli.mesh", "Manage peers by hand."),
     "peers": (
         "hearthnet.cli.mesh",
@@ -76,9 +80,18 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
         "hearthnet.cli.serve",
         "Run this node: API, replication, discovery and the dashboard, until Ctrl-C or SIGTERM.",
     ),
+    "speak": ("hearthnet.cli.speech", "Speak TEXT into an audio file, with a voice of the mesh."),
     "status": (
         "hearthnet.cli.node",
         "Show the running node: identity, community, peers, log head, capabilities.",
+    ),
+    "transcribe": (
+        "hearthnet.cli.speech",
+        "Write down the speech of an audio file (any common format, up to 300 s).",
+    ),
+    "translate": (
+        "hearthnet.cli.translation",
+        "Translate TEXT (its language found when not given).",
     ),
     "version": ("hearthnet.cli.node", "Print package, protocol and Python versions."),
 }

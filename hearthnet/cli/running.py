@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -166,3 +167,16 @@ def names() -> dict[str, str]:
     out = call("community.members")["output"]
     found = {m["node_id"]: m["display_name"] or m["node_id"][8:20] for m in out["members"]}
     return {**found, out["me"]: "you"}
+
+
+@contextlib.contextmanager
+def shared_for_call(path: Path) -> Iterator[str]:
+    """Share a file of this machine for one call (a peer may serve it); its id. A file the
+    node did not hold before is removed again afterwards, whether the call worked or not."""
+    stored = call("file.put", {"path": str(path.resolve()), "pin": False, "thumbnail": False})
+    output = stored["output"]
+    try:
+        yield str(output["id"])
+    finally:
+        if output["new_chunks"]:
+            call("file.remove", {"id": output["id"]})

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from hearthnet.domain import alerts, chat, community, e2e, files, market, mesh, rag
+from hearthnet.domain import alerts, chat, community, e2e, files, market, mesh, ocr, rag
 from hearthnet.domain.types import MAX_TS_MS, InvalidIdentifier, parse_node_id
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ SCHEMAS: dict[str, type[msgspec.Struct]] = {
     **alerts.EVENTS,
     **files.EVENTS,
     **rag.EVENTS,
+    **ocr.EVENTS,
 }
 """The body schema of every event type of the protocol: the same on every node, so that every
 node admits alike (the composition root's features declare exactly these; a test checks)."""

@@ -32,6 +32,7 @@ ERROR_STATUS: dict[str, int] = {
     "internal_error": 500,
     "not_implemented": 501,
     "partition": 503,
+    "unsupported_language_pair": 400,
     "civdef_cert_not_owned": 403,
     "civdef_cert_invalid": 403,
     "civdef_cert_unrecognised": 403,
@@ -44,7 +45,8 @@ ERROR_STATUS: dict[str, int] = {
 }
 """The closed set of wire errors and their HTTP status (SPEC 3.5, and `clock_skew` for a
 signed request whose time is too far from the receiver's clock; the civil-defence codes of
-SPEC 6.2)."""
+SPEC 6.2; `unsupported_language_pair` when no node of the mesh translates between two
+languages)."""
 
 
 class BusError(Exception):

@@ -90,14 +90,40 @@ async def list_posts(call: Call, node: NodeContext) -> dict[str, Any]:
     return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
 
 
+PHOTO_TEXTS = (
+    "SELECT p.event_id, o.excerpt FROM posts p, json_each(p.attachments) a "
+    "JOIN ocr_texts o ON o.doc_cid = json_extract(a.value, '$.cid') AND o.author = p.author"
+)
+"""The text read from each post's photos by its author's node (`ocr.document.indexed`)."""
+
+
+async def _with_photo_texts(node: NodeContext, posts: list[dict[str, Any]]) -> None:
+    """Add to each post the text read from its photos (`photo_text`)."""
+    ids = {p["event_id"]: p for p in posts if p["attachments"]}
+    for p in posts:
+        p["photo_text"] = ""
+    for i in range(0, len(ids), 500):
+        part = list(ids)[i : i + 500]
+        marks = ",".join(f":e{j}" for j in range(len(part)))
+        rows = await node.query(
+            f"{PHOTO_TEXTS} WHERE p.event_id IN ({marks})",
+            {f"e{j}": e for j, e in enumerate(part)},
+        )
+        for r in rows:
+            post = ids[r["event_id"]]
+            post["photo_text"] = f"{post['photo_text']}\n{r['excerpt']}".strip()
+
+
 def _keyword_score(post: dict[str, Any], words: list[str]) -> float:
-    text = " ".join([post["title"], post["title"], post["body"], *post["tags"]]).lower()
+    text = " ".join(
+        [post["title"], post["title"], post["body"], *post["tags"], post.get("photo_text", "")]
+    ).lower()
     return float(sum(text.count(w) for w in words) / (1 + len(text.split()) ** 0.5))
 
 
 async def _meanings(node: NodeContext, query: str, posts: list[dict[str, Any]]) -> list[float]:
     """Each post's cosine similarity to the query by `embed.text` (BusError: no embeddings)."""
-    texts = [f"{p['title']}. {p['body']}"[:2000] for p in posts]
+    texts = [f"{p['title']}. {p['body']} {p.get('photo_text', '')}"[:2000] for p in posts]
     [asked] = (await node.call("embed.text", {"texts": [query]}))["embeddings"]
     vectors = []
     for i in range(0, len(texts), EMBED_BATCH):
@@ -114,12 +140,15 @@ async def search(call: Call, node: NodeContext) -> dict[str, Any]:
     matches = " OR ".join(
         f"instr(lower(title || ' ' || body || ' ' || tags), :w{i}) > 0" for i in range(len(words))
     )
+    in_photos = " OR ".join(f"instr(lower(o.excerpt), :w{i}) > 0" for i in range(len(words)))
     found = await _board(
         node,
         f"WHERE {matches or '0'} OR event_id IN (SELECT event_id FROM posts "
-        f"ORDER BY lamport DESC LIMIT {SEMANTIC_CANDIDATES}) ORDER BY lamport DESC LIMIT 2000",
+        f"ORDER BY lamport DESC LIMIT {SEMANTIC_CANDIDATES}) OR event_id IN (SELECT event_id "
+        f"FROM ({PHOTO_TEXTS} WHERE {in_photos or '0'})) ORDER BY lamport DESC LIMIT 2000",
         **{f"w{i}": w for i, w in enumerate(words)},
     )
+    await _with_photo_texts(node, found)
     keyword = [_keyword_score(p, words) for p in found]
     try:
         candidates = sorted(range(len(found)), key=lambda i: -keyword[i])[:SEMANTIC_CANDIDATES]

@@ -21,7 +21,7 @@ def test_each_capability_command_page_and_view_has_one_feature() -> None:
     names = [c.name for c in CAPABILITIES]
     assert len(names) == len(set(names))
     views = [make().name for make in PROJECTIONS]
-    assert len(views) == len(set(views)) == 9
+    assert len(views) == len(set(views)) == 10
     commands = {c.name: c for f in FEATURES for c in f.commands}
     assert len(commands) == sum(len(f.commands) for f in FEATURES)
     assert sorted(commands) == sorted(COMMANDS), "the CLI lists exactly the features' commands"
