@@ -190,24 +190,32 @@ class Fetcher:
 
     def _post(self, holder: Holder, path: str, run: ChunkRun) -> http.client.HTTPResponse:
         """Send a signed request on this thread's connection to the holder (the standard
-        library's client: it reads a body straight into whole chunks)."""
+        library's client: it reads a body straight into whole chunks). A kept connection the
+        holder has closed meanwhile (its keep-alive ran out) is replaced once."""
         connections = self._connections()
-        connection = connections.get(holder.url)
-        if connection is None:
-            address = urllib.parse.urlsplit(holder.url)
-            connection = http.client.HTTPConnection(
-                address.hostname or "", address.port or 80, timeout=TIMEOUT_S
-            )
-            connections[holder.url] = connection
+        kept = holder.url in connections
         body = msgspec.json.encode(run)
-        headers = sign_request(self.signer, self.community, holder.node_id, "POST", path, body)
-        headers["content-type"] = "application/json"
-        try:
-            connection.request("POST", path, body, headers)
-            return connection.getresponse()
-        except (OSError, http.client.HTTPException):
-            connections.pop(holder.url).close()
-            raise
+        while True:
+            connection = connections.get(holder.url)
+            if connection is None:
+                address = urllib.parse.urlsplit(holder.url)
+                connection = http.client.HTTPConnection(
+                    address.hostname or "", address.port or 80, timeout=TIMEOUT_S
+                )
+                connections[holder.url] = connection
+            headers = sign_request(self.signer, self.community, holder.node_id, "POST", path, body)
+            headers["content-type"] = "application/json"
+            try:
+                connection.request("POST", path, body, headers)
+                return connection.getresponse()
+            except (ConnectionError, http.client.RemoteDisconnected):
+                connections.pop(holder.url).close()
+                if not kept:
+                    raise
+                kept = False
+            except (OSError, http.client.HTTPException):
+                connections.pop(holder.url).close()
+                raise
 
     def _manifest_from(self, holder: Holder, fid: str) -> tuple[Holder, bytes | None]:
         try:

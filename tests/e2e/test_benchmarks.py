@@ -116,3 +116,12 @@ def test_the_rag_benchmark_ingests_manual_pages_and_measures_recall(tmp_path: Pa
     recall = next(line for line in lines if line.startswith("recall@5 on 50 questions: "))
     assert float(recall.rsplit(" ", 1)[1]) >= 0.8, recall
     assert re.fullmatch(r"rag_query_p50_ms=\d+\.\d", lines[-1]), lines[-1]
+
+
+def test_the_senses_benchmark_compares_the_mesh_with_the_engines(tmp_path: Path) -> None:
+    lines = run(tmp_path, "-m", "benchmarks.senses", "1")
+    assert lines[0].startswith("speech: 8 clips, "), lines
+    errors = next(line for line in lines if line.startswith("word error rate through the mesh"))
+    assert float(errors.split(": ")[1].split()[0]) <= 0.15, errors
+    assert any(re.fullmatch(r"ocr_mesh_ratio=\d+\.\d{3} \(goal >= 0.9\)", x) for x in lines)
+    assert re.fullmatch(r"stt_mesh_ratio=\d+\.\d{3}", lines[-1]), lines[-1]
