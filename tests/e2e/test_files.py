@@ -89,6 +89,23 @@ def test_a_file_put_on_one_node_is_read_byte_identical_on_another(
     assert "blake3:[0-9a-f]{64}" in cli(b.home, "file", "get", "blake3:xyz", check=2).stderr
 
 
+def test_fetches_go_on_after_the_holder_restarted_under_kept_connections(
+    trio: list[NodeProcess], tmp_path: Path
+) -> None:
+    """A restarted holder has closed the connections the fetcher keeps to it: each is opened
+    again, not taken for a holder that lacks the file."""
+    a, b, _ = trio
+    first = put(a, random_file(tmp_path / "first.bin", MIB))
+    cli(b.home, "file", "get", first["id"])
+    a.stop()
+    a.start()
+    until(lambda: any(p["state"] == "connected" for p in b.peers()), "b reaches a again")
+    for i in range(4):
+        fid = put(a, random_file(tmp_path / f"after{i}.bin", 64 * 1024))["id"]
+        until(lambda fid=fid: node_id(a) in holders(b, fid), "b knows that a holds it")
+        cli(b.home, "file", "get", fid)
+
+
 def test_a_holder_serving_corrupt_chunks_is_caught_and_penalised(
     trio: list[NodeProcess], tmp_path: Path
 ) -> None:
