@@ -14,6 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from playwright.sync_api import Browser, Page
 
@@ -34,10 +35,19 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Start Chromium; close it after."""
+def chromium(microphone: Path | None = None) -> Iterator[Browser]:
+    """Start Chromium; close it after. With a WAV file, its microphone plays that file over
+    and over (and the page may use it without asking)."""
+    flags = FLAGS
+    if microphone is not None:
+        flags = [
+            *FLAGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone}",
+        ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
         try:
             yield browser
         finally:

@@ -459,6 +459,28 @@ _WORDS: dict[str, tuple[str, str]] = {
         "A collection name uses lowercase letters, digits, dots, dashes and underscores.",
         "Ein Sammlungsname besteht aus Kleinbuchstaben, Ziffern, Punkten und Strichen.",
     ),
+    "read_aloud": ("Read aloud", "Vorlesen"),
+    "translate": ("Translate", "Übersetzen"),
+    "translated": ("translated {source} → {target}", "übersetzt {source} → {target}"),
+    "already_in_language": (
+        "This text is already in your language.",
+        "Dieser Text ist schon in deiner Sprache.",
+    ),
+    "speak_question": ("Speak your question", "Frage sprechen"),
+    "no_microphone": (
+        "The browser gave no microphone.",
+        "Der Browser hat kein Mikrofon freigegeben.",
+    ),
+    "nothing_heard": ("Nothing was heard.", "Es war nichts zu hören."),
+    "photo_text": ("Text in the photo: {text}", "Text im Foto: {text}"),
+    "library_scanned": (
+        "Reading scanned pages of {name}: {done} of {total}…",
+        "Lese gescannte Seiten von {name}: {done} von {total} …",
+    ),
+    "err_unsupported_language_pair": (
+        "No computer in the community can translate between these languages.",
+        "Kein Rechner der Gemeinschaft übersetzt zwischen diesen Sprachen.",
+    ),
     "err_capacity_exceeded": (
         "There is no room for this file on this node.",
         "Für diese Datei ist auf diesem Knoten kein Platz.",

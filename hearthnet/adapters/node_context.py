@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from hearthnet.domain.files import Files
     from hearthnet.domain.llm import LanguageModels
     from hearthnet.domain.ocr import Reader
-    from hearthnet.domain.ports import Keyring, Verify
+    from hearthnet.domain.ports import Keyring, LanguageGuess, Verify
     from hearthnet.domain.rag import Library
     from hearthnet.domain.records import Recorded
     from hearthnet.domain.speech import Transcriber, Voice
-    from hearthnet.domain.translation import LanguageGuess, Translator
+    from hearthnet.domain.translation import Translator
     from hearthnet.services.bus import Capability, Remote
 
 

@@ -178,3 +178,11 @@ class CapCodec(Protocol):
     def pack(self, xml: bytes) -> bytes:
         """Compress CAP XML for an event body."""
         ...
+
+
+class LanguageGuess(Protocol):
+    """Language identification of a text."""
+
+    def guess(self, text: str, among: list[str]) -> str:
+        """The most likely of these languages (ISO 639-1)."""
+        ...

@@ -28,6 +28,8 @@ class SttParams(msgspec.Struct, frozen=True, kw_only=True):
     """The params of a transcription: the model, if the caller pins one."""
 
     model: Annotated[str, msgspec.Meta(max_length=80)] = ""
+    here_only: bool = False
+    """Transcribe on this node or not at all (a private recording)."""
 
 
 class Transcribe(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,6 +76,13 @@ class Transcriber(Protocol):
         """Stream the segments of an audio file, then what was heard; ValueError if it is not
         audio or longer than MAX_AUDIO_S."""
         ...
+
+
+class VoiceParams(msgspec.Struct, frozen=True, kw_only=True):
+    """The params of a synthesis."""
+
+    here_only: bool = False
+    """Speak on this node or not at all (a private message's text)."""
 
 
 class Synthesize(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,6 +26,8 @@ class Backend(msgspec.Struct, frozen=True, kw_only=True):
     """The params of a translation: the backend, if the caller pins one."""
 
     backend: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    here_only: bool = False
+    """Translate on this node or not at all (a private message's text)."""
 
 
 class Translated(msgspec.Struct, frozen=True):
@@ -47,14 +49,6 @@ class Translator(Protocol):
 
     async def translate(self, text: str, source: str, target: str) -> Translated:
         """Translate; ValueError for a pair it lacks."""
-        ...
-
-
-class LanguageGuess(Protocol):
-    """Language identification of a text."""
-
-    def guess(self, text: str, among: list[str]) -> str:
-        """The most likely of these languages (ISO 639-1)."""
         ...
 
 

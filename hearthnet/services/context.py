@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -12,10 +13,8 @@ from hearthnet.domain.capability import BusError
 from hearthnet.domain.types import InvalidIdentifier, parse_node_id
 
 if TYPE_CHECKING:
-    import asyncio
-
     from hearthnet.domain.capability import Descriptor
-    from hearthnet.domain.ports import Keyring, Signer, Verify
+    from hearthnet.domain.ports import Keyring, LanguageGuess, Signer, Verify
     from hearthnet.domain.records import Recorded
     from hearthnet.services.bus import Remote
 
@@ -104,6 +103,14 @@ def valid_node(text: str, field: str) -> str:
     except InvalidIdentifier as exc:
         raise BusError("bad_request", f"{field}: {exc}") from None
     return text
+
+
+async def guess_language(node: NodeContext, text: str, among: list[str]) -> str:
+    """The most likely of these languages for a text (the first when the node cannot tell)."""
+    guess: LanguageGuess | None = getattr(node, "language_guess", None)
+    if guess is None or len(among) < 2:
+        return among[0]
+    return await asyncio.to_thread(guess.guess, text, among)
 
 
 async def own_level(node: NodeContext) -> str:

@@ -87,6 +87,7 @@ async def list_posts(call: Call, node: NodeContext) -> dict[str, Any]:
         limit=q.limit,
         **{f"tag{i}": tag for i, tag in enumerate(q.tags)},
     )
+    await _with_photo_texts(node, posts)
     return {"posts": posts, "max_lamport": max((p["lamport"] for p in posts), default=0)}
 
 

@@ -187,7 +187,7 @@ async def pdf(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], 
 
 
 async def _record(node: NodeContext, doc_cid: str, texts: list[str], done: dict[str, Any]) -> str:
-    text = "\n\n".join(texts)
+    text = "\f".join(texts)  # a form feed between pages, as plain text marks them
     text_cid = await _stored(node, doc_cid, text)
     read = ocr.Indexed(
         doc_cid=doc_cid,

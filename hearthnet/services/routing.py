@@ -111,11 +111,16 @@ async def answer(
     fits: Callable[[dict[str, Any]], bool],
     here: Callable[[], Awaitable[dict[str, Any]]] | None,
     missing: str,
+    *,
+    here_only: bool = False,
 ) -> dict[str, Any]:
-    """The first answer to a call: here if `here` is given, else from the peers that fit."""
+    """The first answer to a call: here if `here` is given, else from the peers that fit
+    (never from a peer when `here_only`: a private text does not leave the node)."""
     failed: list[dict[str, str]] = []
     if here is not None:
         return {**await here(), "node": node.me, "failed": failed}
+    if here_only:
+        raise BusError("not_found", f"{missing} here, and a private text stays on this node")
     for remote in await offering(node, name, fits):
         try:
             got = await remote.call(f"{name}@1.0", params, input)
@@ -139,13 +144,18 @@ async def stream(
     fits: Callable[[dict[str, Any]], bool],
     here: Callable[[], AsyncGenerator[tuple[str, Any], None]] | None,
     missing: str,
+    *,
+    here_only: bool = False,
 ) -> AsyncGenerator[tuple[str, Any], None]:
     """The frames of the first node that starts answering: `start` {node, failed}, then its
-    frames. Once a node has answered a frame, its failure ends the stream."""
+    frames. Once a node has answered a frame, its failure ends the stream. With `here_only`,
+    only this node answers."""
     failed: list[dict[str, str]] = []
     sources: list[tuple[str, Callable[[], AsyncGenerator[tuple[str, Any], None]]]] = []
     if here is not None:
         sources.append((node.me, here))
+    elif here_only:
+        raise BusError("not_found", f"{missing} here, and a private text stays on this node")
     else:
         for remote in await offering(node, name, fits):
             sources.append(

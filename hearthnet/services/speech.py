@@ -14,6 +14,7 @@ from hearthnet.domain import speech
 from hearthnet.domain.capability import BusError
 from hearthnet.services import routing
 from hearthnet.services.bus import Capability
+from hearthnet.services.context import guess_language
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -74,7 +75,8 @@ async def _transcribe(
 
 async def transcribe(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: speech.Transcribe = call.input
-    pinned = _stt_params(call).model
+    params = _stt_params(call)
+    pinned = params.model
     engine = _stt(node)
     model = speech.stt_model_for(engine.models(), q.language, pinned) if engine else None
     wanted = f"{pinned or 'a speech model'} for {q.language}"
@@ -102,6 +104,7 @@ async def transcribe(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str,
         fits,
         here,
         f"no node of the mesh has {wanted}",
+        here_only=params.here_only,
     )
     async for frame in frames:
         yield frame
@@ -156,8 +159,28 @@ async def _speak(
     )
 
 
+async def _spoken_language(node: NodeContext, q: speech.Synthesize, self_call: bool) -> str:
+    """The language to speak a text in: the one asked for, else the likeliest of those the
+    node's voice (and, for its operator, the mesh's voices) speak."""
+    if q.language != "auto":
+        return q.language
+    voice = _tts(node)
+    spoken = set(voice.languages() if voice else [])
+    if self_call:
+        for _, params in await routing.advertised(node, "tts.synthesize"):
+            spoken |= {str(x) for x in params.get("languages") or []}
+    among = sorted(x for x in spoken if "-" not in x) or ["en"]
+    return await guess_language(node, q.text, among)
+
+
 async def synthesize(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: speech.Synthesize = call.input
+    try:
+        here_only = msgspec.convert(call.params, speech.VoiceParams).here_only
+    except msgspec.ValidationError as exc:
+        raise BusError("bad_request", f"params: {exc}") from None
+    language = await _spoken_language(node, q, call.level == "self" and not here_only)
+    q = msgspec.structs.replace(q, language=language)
     voice = _tts(node)
     here_ok = voice is not None and speech.speaks(voice.languages(), q.language)
     missing = f"no node of the mesh speaks {q.language}"
@@ -176,7 +199,10 @@ async def synthesize(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str,
         )
 
     here = (lambda: _speak(voice, q)) if voice is not None and here_ok else None
-    frames = routing.stream(node, "tts.synthesize", {}, msgspec.to_builtins(q), fits, here, missing)
+    raw = msgspec.to_builtins(q)
+    frames = routing.stream(
+        node, "tts.synthesize", {}, raw, fits, here, missing, here_only=here_only
+    )
     async for frame in frames:
         yield frame
 

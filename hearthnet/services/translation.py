@@ -4,7 +4,6 @@ among the languages the mesh can translate into the wanted one."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from hearthnet.domain import translation as t
 from hearthnet.domain.capability import BusError
 from hearthnet.services import routing
 from hearthnet.services.bus import Capability
+from hearthnet.services.context import guess_language
 
 if TYPE_CHECKING:
     from hearthnet.services.bus import Call
@@ -25,9 +25,9 @@ def _translators(node: NodeContext, backend: str) -> list[t.Translator]:
     return [x for x in found if not backend or x.backend == backend]
 
 
-def _backend(call: Call) -> str:
+def _backend(call: Call) -> t.Backend:
     try:
-        return msgspec.convert(call.params, t.Backend).backend
+        return msgspec.convert(call.params, t.Backend)
     except msgspec.ValidationError as exc:
         raise BusError("bad_request", f"params: {exc}") from None
 
@@ -53,25 +53,20 @@ async def _serve(translator: t.Translator, text: str, source: str, target: str) 
     }
 
 
-async def _guess(node: NodeContext, text: str, among: list[str]) -> str:
-    guess: t.LanguageGuess | None = getattr(node, "language_guess", None)
-    if guess is None or not among:
-        return among[0] if among else "en"
-    return await asyncio.to_thread(guess.guess, text, among)
-
-
 async def translate(call: Call, node: NodeContext) -> dict[str, Any]:
     q: t.Translate = call.input
-    backend = _backend(call)
+    params = _backend(call)
+    backend = params.backend
     here = _translators(node, backend)
     local = {p: x for x in reversed(here) for p in x.pairs()}
     mesh: list[tuple[Any, set[tuple[str, str]]]] = []
-    if call.level == "self":
+    if call.level == "self" and not params.here_only:
         mesh = [(r, _pairs_of(p, backend)) for r, p in await routing.advertised(node, "trans.text")]
     every = set(local) | {p for _, pairs in mesh for p in pairs}
     source = q.source
     if source == "auto":
-        source = await _guess(node, q.text, sorted({a for a, b in every if b == q.to}))
+        among = {a for a, b in every if b == q.to} | {q.to}
+        source = await guess_language(node, q.text, sorted(among))
     if source == q.to:
         return {"text": q.text, "confidence": 1.0, "from": source, "to": q.to, "node": node.me}
     pair = (source, q.to)

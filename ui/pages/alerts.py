@@ -10,6 +10,7 @@ from nicegui import background_tasks, ui
 from ui.live import call, follow
 from ui.pages import Page
 from ui.strings import t
+from ui.voice import text_actions
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
@@ -118,6 +119,7 @@ class AlertsPage:
                 ui.label(alert["headline"]).classes("text-lg font-bold")
             if alert["instruction"]:
                 ui.label(alert["instruction"]).classes("whitespace-pre-wrap")
+            text_actions(self.ports, f"{alert['headline']}. {alert['instruction']}")
             for area in alert["areas"]:
                 shape = "polygon" if area["polygons"] else "circle" if area["circles"] else ""
                 regions = ", ".join(area["regions"])

@@ -15,6 +15,7 @@ from ui.live import call
 from ui.pages import Page
 from ui.people import names
 from ui.strings import plain_error, t
+from ui.voice import Microphone, spoken, text_actions
 
 if TYPE_CHECKING:
     from ui.ports import NodePorts
@@ -38,12 +39,14 @@ class AskPage:
             self.corpus.classes("min-w-48").mark("corpus")
         with ui.row().classes("gap-2"):
             self.send = ui.button(t("ask_send"), icon="send", on_click=self.ask).mark("ask")
+            Microphone(ports, self.ask_spoken)
             self.stop = ui.button(t("ask_stop"), icon="stop", on_click=self.halt).props("outline")
             self.stop.mark("stop")
             self.stop.set_visibility(False)
         self.served = ui.label("").classes("text-sm opacity-70").mark("served")
         self.answer = ui.markdown("").classes("w-full max-w-2xl").mark("answer")
         self.sources = ui.column().classes("gap-0").mark("sources")
+        self.after = ui.column().classes("w-full max-w-2xl gap-1")
         ui.timer(0.1, self.choices, once=True)
 
     async def choices(self) -> None:
@@ -61,11 +64,19 @@ class AskPage:
         """Stop the answer being written."""
         self.stopping = True
 
-    async def ask(self) -> None:
-        """Stream the answer to the question."""
+    async def ask_spoken(self, question: str) -> None:
+        """Ask what was said, and read the answer aloud."""
+        self.question.set_value(question)
+        answer = await self.ask()
+        if answer:
+            await spoken(self.ports, answer, self.after)
+
+    async def ask(self) -> str:
+        """Stream the answer to the question; return its text."""
         question = (self.question.value or "").strip()
         if not question:
-            return
+            return ""
+        self.after.clear()
         self.stopping, text = False, ""
         self.answer.set_content("")
         self.served.set_text("")
@@ -98,6 +109,10 @@ class AskPage:
         finally:
             self.send.enable()
             self.stop.set_visibility(False)
+        if text.strip():
+            with self.after:
+                text_actions(self.ports, text)
+        return text
 
     async def _sources(self, question: str) -> list[dict[str, Any]]:
         if not self.corpus.value:

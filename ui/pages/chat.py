@@ -17,6 +17,7 @@ from ui.people import avatar, avatar_url
 from ui.qr import qr_svg
 from ui.sharing import attachment, download, share_upload, uploader
 from ui.strings import t
+from ui.voice import text_actions
 
 if TYPE_CHECKING:
     from nicegui.events import UploadEventArguments
@@ -228,6 +229,8 @@ class MessagesPage:
                     sent=mine,
                 ).classes("w-full")
                 self.files_of(m)
+                if m["body"]:
+                    text_actions(self.ports, str(m["body"]), private=True)
                 if not mine and m["read_at"] is None:
                     unread.append(m["event_id"])
         for event_id in unread:
@@ -248,6 +251,8 @@ class MessagesPage:
                     text_of(m), name=name, stamp=stamp, avatar=avatar_url(m["sender"]), sent=mine
                 ).classes("w-full")
                 self.files_of(m)
+                if m["body"]:
+                    text_actions(self.ports, str(m["body"]), private=True)
 
     async def show_safety_number(self) -> None:
         """The number to compare in person with the open conversation's member, and its QR."""

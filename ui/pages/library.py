@@ -4,10 +4,13 @@ in, with the progress of reading them, and what each collection holds."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from hearthnet.domain.capability import BusError
 from ui.live import call, follow
 from ui.pages import Page
 from ui.sharing import share_upload, uploader
@@ -60,6 +63,9 @@ class LibraryPage:
             put = await share_upload(self.ports, event)
             if put is not None:
                 data = {"doc_cid": put["id"]}  # titled as the document titles itself
+                if put["media_type"] == "application/pdf":
+                    read = await self._read_pdf(put)
+                    data = {"doc_cid": read, "title": put["name"]} if read else data
                 out = await call(self.ports, "rag.ingest", data, {"corpus": corpus})
                 if out is not None:
                     ui.notify(
@@ -71,6 +77,38 @@ class LibraryPage:
             self.finished += 1
             self._progress()
         await self.refresh()
+
+    async def _read_pdf(self, put: dict[str, Any]) -> str | None:
+        """A PDF's text, its scanned pages read through OCR by a node of the mesh, kept as a
+        text file (a form feed between pages); None when no node reads (its text layer is
+        then taken as it is)."""
+        pages: list[str] = []
+        first = 1
+        while True:
+            data = {"doc_cid": put["id"], "page_range": [first, first + 49]}
+            got = 0
+            try:
+                async for event, frame in self.ports.bus.stream("ocr.pdf", data):
+                    if event == "progress" and frame["stage"] != "opening":
+                        self.reading.set_text(
+                            t("library_scanned", name=put["name"], done=len(pages) + 1,
+                              total=first - 1 + frame["total"])
+                        )  # fmt: skip
+                    elif event == "page":
+                        pages.append(frame["text"])
+                        got += 1
+                    elif event == "error":
+                        return None
+            except BusError:
+                return None
+            if got < 50:
+                break
+            first += 50
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / f"{Path(put['name']).stem}.txt"
+            path.write_text("\f".join(pages), encoding="utf-8")
+            stored = await call(self.ports, "file.put", {"path": str(path), "thumbnail": False})
+        return str(stored["id"]) if stored else None
 
     async def refresh(self) -> None:
         """Show each collection and its documents."""

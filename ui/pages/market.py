@@ -14,6 +14,7 @@ from ui.pages import Page
 from ui.people import avatar, names
 from ui.sharing import attachment, download, image_source, share_upload, uploader
 from ui.strings import ago, t
+from ui.voice import text_actions
 
 CATEGORY_COLOURS = {
     "offer": "positive",
@@ -171,6 +172,11 @@ class BoardPage:
             if post["body"]:
                 ui.label(post["body"]).classes("whitespace-pre-wrap")
             self._attachments(post.get("attachments") or [])
+            if post.get("photo_text"):
+                ui.label(t("photo_text", text=post["photo_text"])).classes(
+                    "text-sm opacity-80 whitespace-pre-wrap"
+                ).mark("photo-text")
+            text_actions(self.ports, f"{post['title']}. {post['body']}")
             if post["tags"]:
                 with ui.row().classes("gap-1"):
                     for name in post["tags"]:
