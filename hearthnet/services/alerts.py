@@ -12,7 +12,7 @@ import time
 import uuid
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
@@ -104,43 +104,56 @@ class RegisterInput(msgspec.Struct, kw_only=True):
     certificate: a.RoleCertificate
 
 
+class _Kept(NamedTuple):
+    folded: int
+    last_row: int
+    top: tuple[int, str]
+    book: a.AlertBook
+
+
 class _Books:
-    """The alert book of each node, brought up to date with the facts it has not folded: a
-    few new ones that all come after the last one folded are applied here, on the event loop
-    where the book is read; otherwise a fresh book is folded off the loop and then swapped in,
-    so that no reader ever sees a book change under it."""
+    """The alert book of each node, brought up to date with the facts it has not folded: the
+    rows added since, read with the table's count in one statement (one snapshot), are folded
+    here on the event loop when they all come after the last fact folded; otherwise (a fact
+    arrived out of order, a row went away) a fresh book is folded off the loop and swapped
+    in, so that no reader ever sees a book change under it."""
 
     INCREMENT = 500
+    NEW_ROWS = (
+        "SELECT t.total, f.rowid AS row_id, f.* FROM (SELECT COUNT(*) AS total FROM "
+        "civdef_facts) t LEFT JOIN civdef_facts f ON f.rowid > :after ORDER BY f.rowid LIMIT 501"
+    )
 
     def __init__(self) -> None:
-        self._kept: dict[str, tuple[int, tuple[int, str], a.AlertBook]] = {}
+        self._kept: dict[str, _Kept] = {}
 
     async def of(self, node: NodeContext, codec: CapCodec) -> a.AlertBook:
         async with node.serial("alert book"):
-            count = (await node.query("SELECT COUNT(*) AS n FROM civdef_facts", {}))[0]["n"]
             kept = self._kept.get(node.me)
-            if kept is not None and kept[0] == count:
-                return kept[2]
-            if kept is not None and count - kept[0] <= self.INCREMENT:
-                (lamport, last), book = kept[1], kept[2]
-                rows = await node.query(
-                    "SELECT * FROM civdef_facts WHERE lamport > :l OR "
-                    "(lamport = :l AND event_id > :e)",
-                    {"l": lamport, "e": last},
-                )
-                if kept[0] + len(rows) == count:
-                    new = facts(rows)
-                    book.fold(new)
-                    top = max((f.lamport, f.event_id) for f in new)
-                    self._kept[node.me] = (count, max(top, kept[1]), book)
-                    return book
-            rows = await node.query("SELECT * FROM civdef_facts", {})
+            if kept is not None:
+                rows = await node.query(self.NEW_ROWS, {"after": kept.last_row})
+                new = [r for r in rows if r["row_id"] is not None]
+                in_order = all((r["lamport"], r["event_id"]) > kept.top for r in new)
+                if (
+                    in_order
+                    and len(new) <= self.INCREMENT
+                    and kept.folded + len(new) == rows[0]["total"]
+                ):
+                    if new:
+                        folded = facts(new)
+                        kept.book.fold(folded)
+                        top = max(kept.top, *((f.lamport, f.event_id) for f in folded))
+                        kept = _Kept(rows[0]["total"], new[-1]["row_id"], top, kept.book)
+                        self._kept[node.me] = kept
+                    return kept.book
+            rows = await node.query("SELECT rowid AS row_id, * FROM civdef_facts", {})
             founder = parse_node_id(node.status()["community"]).hex()
             book = a.AlertBook(founder, node.verify, _parser(codec))
             every = facts(rows)
             await asyncio.to_thread(book.fold, every)
             top = max(((f.lamport, f.event_id) for f in every), default=(0, ""))
-            self._kept[node.me] = (len(every), top, book)
+            last = max((r["row_id"] for r in rows), default=0)
+            self._kept[node.me] = _Kept(len(every), last, top, book)
             return book
 
 

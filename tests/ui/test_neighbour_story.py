@@ -151,7 +151,7 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
             again.get_by_label("Key backup").fill(backup)
             again.get_by_label("A neighbour's node").fill(a.url)
             again.get_by_role("button", name="Restore", exact=True).click()
-            expect(again.get_by_text("Lindendorf").first).to_be_visible(timeout=30 * SECONDS)
+            expect(again.get_by_text("Lindendorf").first).to_be_visible(timeout=120 * SECONDS)
             assert d.call("node.status", {})["node_id"] == berta_id
             again.get_by_role("button", name="Community").click()
             mine = again.get_by_role("row").filter(has_text="Berta")
