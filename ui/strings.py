@@ -472,6 +472,7 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Der Browser hat kein Mikrofon freigegeben.",
     ),
     "nothing_heard": ("Nothing was heard.", "Es war nichts zu hören."),
+    "find_in_conversation": ("Find in this conversation", "In diesem Gespräch suchen"),
     "photo_text": ("Text in the photo: {text}", "Text im Foto: {text}"),
     "library_scanned": (
         "Reading scanned pages of {name}: {done} of {total}…",

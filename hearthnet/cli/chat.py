@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ def sealed_attachment(path: Path) -> dict[str, Any]:
     return {
         "cid": put["id"],
         "name": path.name[:120],
+        "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
         "size_bytes": path.stat().st_size,
         "key": put["key"],
     }

@@ -46,12 +46,16 @@ class Languages(msgspec.Struct, frozen=True, kw_only=True):
     """The params of an OCR call: the languages of the text (empty: the serving node's own)."""
 
     languages: Annotated[list[Lang], msgspec.Meta(max_length=8)] = []
+    here_only: bool = False
+    """Read on this node or not at all (a private photo)."""
 
 
 class Image(msgspec.Struct, frozen=True, kw_only=True):
-    """`ocr.image@1.0`: read the text of a stored image."""
+    """`ocr.image@1.0`: read the text of a stored image (`key` opens a sealed one, a private
+    message's photo: it is read on this node only)."""
 
     image_cid: FileId
+    key: Annotated[bytes, msgspec.Meta(max_length=32)] = b""
 
 
 class Pdf(msgspec.Struct, frozen=True, kw_only=True):

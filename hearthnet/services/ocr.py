@@ -41,9 +41,9 @@ def _reader(node: NodeContext) -> ocr.Reader | None:
     return reader
 
 
-def _languages(call: Call) -> list[str]:
+def _params(call: Call) -> ocr.Languages:
     try:
-        return msgspec.convert(call.params, ocr.Languages).languages
+        return msgspec.convert(call.params, ocr.Languages)
     except msgspec.ValidationError as exc:
         raise BusError("bad_request", f"params: {exc}") from None
 
@@ -63,14 +63,18 @@ def _missing(wanted: list[str]) -> str:
 
 async def image(call: Call, node: NodeContext) -> dict[str, Any]:
     q: ocr.Image = call.input
-    wanted = _languages(call)
+    params = _params(call)
+    wanted = params.languages
+    if q.key and call.level != "self":
+        raise BusError("bad_request", "a sealed photo is read only by a node that holds its key")
     reader = _here(node, wanted)
 
     async def here() -> dict[str, Any]:
         assert reader is not None
         languages = wanted or reader.languages()
         started = time.perf_counter()
-        async with routing.input_file(node, q.image_cid, call.caller, MAX_IMAGE_BYTES) as path:
+        found = routing.input_file(node, q.image_cid, call.caller, MAX_IMAGE_BYTES, q.key)
+        async with found as path:
             try:
                 reading = await reader.image(path, languages)
             except ValueError as exc:
@@ -87,10 +91,15 @@ async def image(call: Call, node: NodeContext) -> dict[str, Any]:
             raise BusError("not_found", _missing(wanted))
         async with routing.peer_slot(node, "ocr", call.caller):
             return {**await here(), "node": node.me}
-    raw = msgspec.to_builtins(q)
-    params = {"languages": wanted}
     return await routing.answer(
-        node, "ocr.image", params, raw, _fits(wanted), here if reader else None, _missing(wanted)
+        node,
+        "ocr.image",
+        {"languages": wanted},
+        msgspec.to_builtins(q),
+        _fits(wanted),
+        here if reader else None,
+        _missing(wanted),
+        here_only=params.here_only or bool(q.key),
     )
 
 
@@ -147,7 +156,8 @@ async def _stored(node: NodeContext, doc_cid: str, text: str) -> str:
 
 async def pdf(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: ocr.Pdf = call.input
-    wanted = _languages(call)
+    params = _params(call)
+    wanted = params.languages
     try:
         ocr.page_span(q.page_range)
     except ValueError as exc:
@@ -171,6 +181,7 @@ async def pdf(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], 
         _fits(wanted),
         here,
         _missing(wanted),
+        here_only=params.here_only,
     )
     texts: list[str] = []
     served_by = ""

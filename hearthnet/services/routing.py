@@ -50,7 +50,7 @@ async def peer_slot(node: NodeContext, name: str, caller: str) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def input_file(
-    node: NodeContext, fid: str, caller: str, max_bytes: int
+    node: NodeContext, fid: str, caller: str, max_bytes: int, key: bytes = b""
 ) -> AsyncIterator[str]:
     """A call's input file as a path here: fetched first (from the caller, else from the
     members advertising it) when this node does not hold it; removed after the call."""
@@ -77,7 +77,10 @@ async def input_file(
     handle, path = tempfile.mkstemp(prefix="hearthnet-input-")
     os.close(handle)
     try:
-        await files.export(fid, path, b"")
+        try:
+            await files.export(fid, path, key)
+        except ValueError as exc:  # a key that does not open the file
+            raise BusError("bad_request", str(exc)) from None
         yield path
     finally:
         os.unlink(path)

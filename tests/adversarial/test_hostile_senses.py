@@ -155,6 +155,9 @@ async def test_a_member_cannot_have_the_node_route_for_it(tmp_path: Path) -> Non
             bus.call("ocr.image", mallory.id, "member", params, {"image_cid": cid})
         )
         assert klingon.code == "not_found"
+        sealed = {"image_cid": cid, "key": "AAAA"}
+        keyed = await refusal(bus.call("ocr.image", mallory.id, "member", {}, sealed))
+        assert keyed.code == "bad_request" and "sealed" in keyed.message
 
 
 async def test_a_reading_planted_on_another_members_photo_is_not_searched(

@@ -118,3 +118,27 @@ def test_a_scanned_pdf_joins_a_collection_and_a_message_stays_on_its_node(
     finally:
         for node in (a, b):
             node.stop()
+
+
+def test_the_text_of_a_private_photo_is_read_on_its_node_and_found(tmp_path: Path) -> None:
+    a, b = community(tmp_path, 2)
+    try:
+        keys_everywhere([a, b])
+        notice = tmp_path / "aushang.png"
+        rendered(["Sandsäcke am Kolpinghaus ab Mittag"]).save(notice)
+        cli(b.home, "chat", "send", a.node_id, "Schau mal", "--attach", str(notice))
+        cli(b.home, "chat", "send", a.node_id, "Bis später")
+        with chromium() as browser:
+            page, _ = open_page(browser, a.url + f"/messages?to={b.node_id}")
+            thread = page.locator(".hn-thread")
+            expect(thread.get_by_text("Text in the photo: Sandsäcke am Kolpinghaus")).to_be_visible(
+                timeout=60_000
+            )
+            expect(thread.get_by_text("Bis später")).to_be_visible()
+            page.get_by_label("Find in this conversation").fill("kolpinghaus")
+            page.get_by_label("Find in this conversation").press("Enter")
+            expect(thread.get_by_text("Bis später")).to_have_count(0)
+            expect(thread.get_by_text("Schau mal", exact=True)).to_be_visible()
+    finally:
+        for node in (a, b):
+            node.stop()

@@ -9,8 +9,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
+from hearthnet.domain.capability import BusError
 from ui.live import call, follow
 from ui.pages import Page
 from ui.people import avatar, avatar_url
@@ -45,6 +46,10 @@ def text_of(message: dict[str, Any]) -> str:
     return t("unreadable", why=message["error"]) if message.get("error") else ""
 
 
+def _is_photo(attachment: dict[str, Any]) -> bool:
+    return str(attachment.get("media_type", "")).startswith("image/")
+
+
 def state_of(message: dict[str, Any]) -> str:
     """sent, delivered or read."""
     if message["read_at"]:
@@ -63,6 +68,8 @@ class MessagesPage:
         self.groups: dict[str, dict[str, Any]] = {}
         self.listed: object = None
         """The conversations and groups as last drawn."""
+        self.photo_texts: dict[str, str] = {}
+        """The text read from the photos shown here, by file id (read on this node only)."""
         ui.label(t("messages")).classes("text-xl font-bold")
         with ui.row().classes("w-full items-start gap-4 flex-wrap sm:flex-nowrap"):
             with ui.column().classes("w-full sm:w-72 gap-2"):
@@ -97,6 +104,10 @@ class MessagesPage:
             self.manage = ui.button(t("group_members"), icon="group", on_click=self.show_members)
             self.manage.props("flat dense").mark("group-members")
         self.privacy = ui.label("").classes("text-xs opacity-70").mark("privacy-note")
+        self.find = ui.input(t("find_in_conversation")).props("dense clearable")
+        self.find.classes("w-full max-w-sm").mark("find-messages")
+        self.find.on("keydown.enter", self.refresh)
+        self.find.on("clear", self.refresh)
         self.thread = ui.column().classes("w-full gap-1 hn-thread").mark("thread")
         valid = {
             t("required"): lambda v: bool((v or "").strip() or self.attachments),
@@ -216,9 +227,10 @@ class MessagesPage:
         if history is None:
             return
         unread = []
+        shown = await self._found(list(reversed(history["messages"])))
         self.thread.clear()
         with self.thread:
-            for m in reversed(history["messages"]):
+            for m in shown:
                 mine = m["sender"] == self.me
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
                 ui.chat_message(
@@ -241,9 +253,10 @@ class MessagesPage:
         history = await call(self.ports, "chat.thread.history", {"thread_id": self.thread_id})
         if history is None:
             return
+        shown = await self._found(history["messages"])
         self.thread.clear()
         with self.thread:
-            for m in history["messages"]:
+            for m in shown:
                 mine = m["sender"] == self.me
                 stamp = time.strftime("%d.%m. %H:%M", time.localtime(m["sent_at"] / 1000))
                 name = t("you") if mine else self.name(m["sender"])
@@ -366,12 +379,53 @@ class MessagesPage:
             await self.refresh()
 
     def files_of(self, message: dict[str, Any]) -> None:
-        """A message's attachments, each a button that fetches and opens it."""
+        """A message's attachments, each a button that fetches and opens it, a photo with the
+        text read from it."""
         for a in message.get("attachments") or []:
             fetch = lambda a=a: download(self.ports, a["cid"], a["name"], a.get("key", ""))  # noqa: E731
             ui.button(a["name"] or t("download"), icon="attach_file", on_click=fetch).props(
                 "flat dense no-caps"
             ).mark("attachment")
+            if _is_photo(a):
+                read = ui.label("").classes("text-sm opacity-80 whitespace-pre-wrap")
+                read.mark("photo-text")
+                background_tasks.create(self._show_photo_text(read, a), name="photo text")
+
+    async def _show_photo_text(self, shown: ui.label, attachment: dict[str, Any]) -> None:
+        text = await self.photo_text(attachment)
+        if text and not shown.is_deleted:
+            with shown:  # a background task: the page's language comes from the element
+                shown.set_text(t("photo_text", text=text))
+
+    async def photo_text(self, attachment: dict[str, Any]) -> str:
+        """The text of a message's photo, read by this node's OCR (a private photo is never
+        sent to another node); "" when it has none or cannot read it."""
+        cid = attachment["cid"]
+        if cid not in self.photo_texts:
+            data = {"image_cid": cid, "key": attachment.get("key", "")}
+            try:
+                read = await self.ports.bus.call("ocr.image", data, {"here_only": True})
+                self.photo_texts[cid] = str(read["text"]).strip()
+            except BusError:
+                self.photo_texts[cid] = ""
+        return self.photo_texts[cid]
+
+    async def _found(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages that hold every word looked for, in their text or their photos."""
+        words = (self.find.value or "").lower().split()
+        if not words:
+            return messages
+        found = []
+        for m in messages:
+            photos = [
+                a
+                for a in m.get("attachments") or []
+                if a.get("media_type", "").startswith("image/")
+            ]
+            texts = [text_of(m), *[await self.photo_text(a) for a in photos]]
+            if all(w in " ".join(texts).lower() for w in words):
+                found.append(m)
+        return found
 
     async def picked(self) -> None:
         """A member was picked: open their conversation."""
