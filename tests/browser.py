@@ -63,6 +63,7 @@ def open_page(
         color_scheme="dark" if dark else "light",
         locale="de-DE" if lang == "de" else "en-GB",
     )
+    context.set_default_timeout(60_000)  # actions too wait generously on a busy machine
     page = context.new_page()
     outside: list[str] = []
     page.on(
