@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     """A streaming capability's frames as one answer: (output, meta)."""
 
 H = TypeVar("H", bound="Callable[..., Any]")
+P = TypeVar("P")
 HEALTH_WINDOW = 100
 QUARANTINE_S = 60.0
 MIN_CALLS_FOR_QUARANTINE = 3
@@ -50,6 +51,13 @@ class Call:
     """The caller's standing: self, anchor, trusted or member."""
     params: dict[str, Any]
     input: Any
+
+    def params_as(self, kind: type[P]) -> P:
+        """The call's params as the capability reads them; bad_request if they do not fit."""
+        try:
+            return msgspec.convert(self.params, kind)
+        except msgspec.ValidationError as exc:
+            raise BusError("bad_request", f"params: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,6 @@ def _models(node: NodeContext) -> llm.LanguageModels | None:
     return models
 
 
-def _pins(call: Call) -> llm.Pins:
-    try:
-        return msgspec.convert(call.params, llm.Pins)
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
-
-
 def _bus_error(data: Any) -> BusError:
     code = str(data.get("error", "")) if isinstance(data, dict) else ""
     message = str(data.get("message", ""))[:300] if isinstance(data, dict) else ""
@@ -146,7 +139,7 @@ async def _routed(
 
 
 async def _generate(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
-    pins = _pins(call)
+    pins = call.params_as(llm.Pins)
     ref = "llm.chat@1.0" if isinstance(call.input, llm.Chat) else "llm.complete@1.0"
     if call.level == "self":
         frames = _routed(node, ref, call.input, pins)

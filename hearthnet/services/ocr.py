@@ -41,13 +41,6 @@ def _reader(node: NodeContext) -> ocr.Reader | None:
     return reader
 
 
-def _params(call: Call) -> ocr.Languages:
-    try:
-        return msgspec.convert(call.params, ocr.Languages)
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
-
-
 def _fits(wanted: list[str]) -> Any:
     return lambda params: bool(params.get("languages")) and ocr.serves(params["languages"], wanted)
 
@@ -63,7 +56,7 @@ def _missing(wanted: list[str]) -> str:
 
 async def image(call: Call, node: NodeContext) -> dict[str, Any]:
     q: ocr.Image = call.input
-    params = _params(call)
+    params = call.params_as(ocr.Languages)
     wanted = params.languages
     if q.key and call.level != "self":
         raise BusError("bad_request", "a sealed photo is read only by a node that holds its key")
@@ -156,7 +149,7 @@ async def _stored(node: NodeContext, doc_cid: str, text: str) -> str:
 
 async def pdf(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: ocr.Pdf = call.input
-    params = _params(call)
+    params = call.params_as(ocr.Languages)
     wanted = params.languages
     try:
         ocr.page_span(q.page_range)

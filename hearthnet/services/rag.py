@@ -73,13 +73,6 @@ async def _embedding_model(node: NodeContext) -> str:
     return found[0]
 
 
-def _corpus(call: Call) -> str:
-    try:
-        return msgspec.convert(call.params, rag.Corpus).corpus
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
-
-
 async def _embed(node: NodeContext, texts: list[str]) -> tuple[str, list[list[float]]]:
     """Vectors of the texts from `embed.text` (here or on the mesh), batch by batch."""
     model, vectors = "", []
@@ -119,7 +112,7 @@ async def _documents(node: NodeContext, corpus: str = "") -> list[dict[str, Any]
 
 async def ingest(call: Call, node: NodeContext) -> dict[str, Any]:
     q: rag.Ingest = call.input
-    corpus = _corpus(call)
+    corpus = call.params_as(rag.Corpus).corpus
     done = [d for d in await _documents(node, corpus) if d["doc_cid"] == q.doc_cid]
     if done:
         d = done[0]
@@ -154,7 +147,7 @@ async def ingest(call: Call, node: NodeContext) -> dict[str, Any]:
 
 async def query(call: Call, node: NodeContext) -> dict[str, Any]:
     q: rag.Query = call.input
-    corpus = _corpus(call)
+    corpus = call.params_as(rag.Corpus).corpus
     started = time.perf_counter()
     model, [vector] = await _embed(node, [q.query])
     found = await _library(node).search(corpus, model, vector, q.k)

@@ -35,13 +35,6 @@ def _tts(node: NodeContext) -> speech.Voice | None:
     return found
 
 
-def _stt_params(call: Call) -> speech.SttParams:
-    try:
-        return msgspec.convert(call.params, speech.SttParams)
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
-
-
 def _heard_by(models: list[Any], language: str, pinned: str) -> speech.SttModel | None:
     try:
         listed = msgspec.convert(models, list[speech.SttModel])
@@ -75,7 +68,7 @@ async def _transcribe(
 
 async def transcribe(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: speech.Transcribe = call.input
-    params = _stt_params(call)
+    params = call.params_as(speech.SttParams)
     pinned = params.model
     engine = _stt(node)
     model = speech.stt_model_for(engine.models(), q.language, pinned) if engine else None
@@ -175,10 +168,7 @@ async def _spoken_language(node: NodeContext, q: speech.Synthesize, self_call: b
 
 async def synthesize(call: Call, node: NodeContext) -> AsyncGenerator[tuple[str, Any], None]:
     q: speech.Synthesize = call.input
-    try:
-        here_only = msgspec.convert(call.params, speech.VoiceParams).here_only
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
+    here_only = call.params_as(speech.VoiceParams).here_only
     language = await _spoken_language(node, q, call.level == "self" and not here_only)
     q = msgspec.structs.replace(q, language=language)
     voice = _tts(node)

@@ -25,13 +25,6 @@ def _translators(node: NodeContext, backend: str) -> list[t.Translator]:
     return [x for x in found if not backend or x.backend == backend]
 
 
-def _backend(call: Call) -> t.Backend:
-    try:
-        return msgspec.convert(call.params, t.Backend)
-    except msgspec.ValidationError as exc:
-        raise BusError("bad_request", f"params: {exc}") from None
-
-
 def _pairs_of(params: dict[str, Any], backend: str) -> set[tuple[str, str]]:
     if backend and backend not in (params.get("backends") or []):
         return set()
@@ -55,7 +48,7 @@ async def _serve(translator: t.Translator, text: str, source: str, target: str) 
 
 async def translate(call: Call, node: NodeContext) -> dict[str, Any]:
     q: t.Translate = call.input
-    params = _backend(call)
+    params = call.params_as(t.Backend)
     backend = params.backend
     here = _translators(node, backend)
     local = {p: x for x in reversed(here) for p in x.pairs()}
