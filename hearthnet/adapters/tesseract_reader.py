@@ -41,7 +41,8 @@ def _open_image(path: str) -> Any:
             raise ValueError(f"the image has over {MAX_IMAGE_PIXELS} pixels")
         image.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        raise ValueError(f"not a readable image: {exc}") from None
+        said = str(exc).replace(f"'{path}'", "").replace(path, "").strip()  # no paths of ours
+        raise ValueError(f"not a readable image: {said}") from None
     return image.convert("L") if image.mode not in ("L", "RGB") else image
 
 

@@ -58,8 +58,10 @@ async def translate(call: Call, node: NodeContext) -> dict[str, Any]:
     every = set(local) | {p for _, pairs in mesh for p in pairs}
     source = q.source
     if source == "auto":
-        among = {a for a, b in every if b == q.to} | {q.to}
-        source = await guess_language(node, q.text, sorted(among))
+        into = {a for a, b in every if b == q.to}
+        if not into:
+            raise BusError("unsupported_language_pair", t.unsupported("auto", q.to, sorted(every)))
+        source = await guess_language(node, q.text, sorted(into | {q.to}))
     if source == q.to:
         return {"text": q.text, "confidence": 1.0, "from": source, "to": q.to, "node": node.me}
     pair = (source, q.to)

@@ -91,6 +91,7 @@ async def test_bombs_and_garbage_are_refused_and_the_node_reads_on(tmp_path: Pat
                 bus.call("ocr.image", mallory.id, "member", {}, {"image_cid": cid})
             )
             assert answer.code == "bad_request" and "image" in answer.message, name
+            assert "/tmp" not in answer.message, "no path of the node is told"
         bomb = await put(runtime, tmp_path / "bomb.pdf")
         frames = [
             f async for f in bus.stream("ocr.pdf", mallory.id, "trusted", {}, {"doc_cid": bomb})

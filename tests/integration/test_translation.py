@@ -40,6 +40,9 @@ async def test_a_pair_no_node_has_is_refused_naming_what_is_installed(tmp_path: 
             )
         assert refused.value.code == "unsupported_language_pair"
         assert "en-de" in refused.value.message and "en-es, es-en" in refused.value.message
+        with pytest.raises(BusError) as refused:  # no language is translated into xx
+            await runtime.local_bus().call("trans.text", {"text": "hello", "to": "xx"})
+        assert refused.value.code == "unsupported_language_pair"
         with pytest.raises(BusError) as refused:
             await runtime.local_bus().call("trans.text", {"text": "x" * 4001, "to": "es"})
         assert refused.value.code == "bad_request"
