@@ -23,10 +23,12 @@ class ViewReader:
         self._db.row_factory = aiosqlite.Row
 
     async def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run a query and return rows as dictionaries."""
+        """Run a query and return rows as dictionaries. The statement runs to its end in one
+        step of the connection's thread: a statement left open between steps would hold the
+        connection's snapshot, and a query that starts meanwhile would read the views as they
+        were before the latest fold."""
         assert self._db is not None, "open() first"
-        async with self._db.execute(sql, params) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
+        return [dict(row) for row in await self._db.execute_fetchall(sql, params)]
 
     async def close(self) -> None:
         """Disconnect."""

@@ -99,7 +99,10 @@ def test_fetches_go_on_after_the_holder_restarted_under_kept_connections(
     cli(b.home, "file", "get", first["id"])
     a.stop()
     a.start()
-    until(lambda: any(p["state"] == "connected" for p in b.peers()), "b reaches a again")
+    until(
+        lambda: any(p["url"] == a.url and p["state"] == "connected" for p in b.peers()),
+        "b reaches a again",
+    )
     for i in range(4):
         fid = put(a, random_file(tmp_path / f"after{i}.bin", 64 * 1024))["id"]
         until(lambda fid=fid: node_id(a) in holders(b, fid), "b knows that a holds it")
