@@ -75,4 +75,12 @@ def open_page(
         ),
     )
     page.goto(url)
+    if url.startswith("http"):
+        connected(page)
     return page, outside
+
+
+def connected(page: Page) -> None:
+    """Wait until the page's connection to the node is up: until then the page holds what a
+    person does, and sends it on in an order of its own once connected."""
+    page.wait_for_function("window.did_handshake === true", timeout=120_000)

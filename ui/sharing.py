@@ -85,6 +85,7 @@ async def fetch(
 ) -> Path | None:
     """Fetch a file (from whoever holds it) and write it out under its name; None after
     showing why not."""
+    client = ui.context.client  # what asked may be drawn again while the file comes
     await asyncio.to_thread(_prune_downloads)
     out = DOWNLOADS / (fid[7:23] + "-" + (Path(name).name or "file"))
     data = {"id": fid, "to": str(out), "key": key}
@@ -93,7 +94,8 @@ async def fetch(
             shown(frame["have_bytes"] / frame["total_bytes"])
         elif event == "error":
             said, details = plain_error(frame["error"], frame.get("message", ""))
-            ui.notify(said, caption=details, type="negative", multi_line=True)
+            with client:
+                ui.notify(said, caption=details, type="negative", multi_line=True)
             return None
     return out
 
@@ -107,10 +109,13 @@ def _prune_downloads() -> None:
 
 
 async def download(ports: NodePorts, fid: str, name: str, key: str = "") -> None:
-    """Fetch a file and hand it to the browser."""
+    """Fetch a file and hand it to the browser (the button that asked may be gone by then:
+    a list drawn again as the file arrived)."""
+    client = ui.context.client
     out = await fetch(ports, fid, name, key)
     if out is not None:
-        ui.download.file(out, name or out.name)
+        with client:
+            ui.download.file(out, name or out.name)
 
 
 async def image_source(ports: NodePorts, fid: str) -> str | None:

@@ -49,14 +49,17 @@ class FilesPage:
             await self.refresh()
 
     async def get(self, entry: dict[str, Any]) -> None:
-        """Fetch a file here, showing the progress, and hand it to the browser."""
+        """Fetch a file here, showing the progress, and hand it to the browser. The list,
+        and the button that asked, are drawn again when this node starts holding the file."""
+        client = ui.context.client
         self.progress.set_visibility(True)
         self.progress.set_value(0)
         out = await fetch(self.ports, entry["id"], entry["name"], shown=self.progress.set_value)
         self.progress.set_visibility(False)
         if out is not None:
-            ui.download.file(out, entry["name"] or out.name)
-            await self.refresh()
+            with client:
+                ui.download.file(out, entry["name"] or out.name)
+                await self.refresh()
 
     async def act(self, capability: str, fid: str) -> None:
         """Pin, unpin or remove."""
