@@ -103,5 +103,7 @@ class HttpBusRemote:
                         event = line[7:]
                     elif line.startswith("data: "):
                         yield event, msgspec.json.decode(line[6:])
+        except httpx.TimeoutException:  # a node at work sends a comment every 10 s
+            raise BusError("timeout", f"{self.url} sent nothing for 30 s") from None
         except httpx.HTTPError as exc:
             raise BusError("partition", f"{self.url}: {exc}") from None

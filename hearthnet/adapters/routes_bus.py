@@ -3,6 +3,8 @@ the OpenAPI description of every endpoint."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -15,17 +17,51 @@ from hearthnet.adapters.openapi import describe
 from hearthnet.domain.capability import BusError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator
 
     from starlette.requests import Request
 
     from hearthnet.adapters.http_api import NodeApi
 
 
-async def _sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
-    """Frames as server-sent events: `event: name` and one line of JSON data each."""
-    async for name, data in frames:
-        yield b"event: " + name.encode() + b"\ndata: " + msgspec.json.encode(data) + b"\n\n"
+KEEPALIVE_S = 10.0
+"""A stream that has nothing to send for this long sends an SSE comment: a caller tells a node
+still working (a long prompt read on a slow machine) from one that stopped answering."""
+_END = object()
+
+
+async def sse(frames: AsyncIterator[tuple[str, Any]]) -> AsyncGenerator[bytes, None]:
+    """Frames as server-sent events (`event: name` and one line of JSON data each), with a
+    `: waiting` comment whenever the next frame is KEEPALIVE_S in coming. The frames are
+    drawn on a task of their own, one ahead at most, and closed when the stream ends."""
+    ready: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+
+    async def draw() -> None:
+        try:
+            async with contextlib.aclosing(frames):  # type: ignore[type-var]
+                async for frame in frames:
+                    await ready.put(frame)
+        except Exception as exc:  # handed to the stream, raised there
+            await ready.put(exc)
+        await ready.put(_END)
+
+    drawing = asyncio.create_task(draw())
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(KEEPALIVE_S):
+                    frame = await ready.get()
+            except TimeoutError:
+                yield b": waiting\n\n"
+                continue
+            if frame is _END:
+                return
+            if isinstance(frame, Exception):
+                raise frame
+            name, data = frame
+            yield b"event: " + name.encode() + b"\ndata: " + msgspec.json.encode(data) + b"\n\n"
+    finally:
+        drawing.cancel()  # closes the frames, wherever they were
 
 
 def _call(api: NodeApi) -> Any:
@@ -63,7 +99,7 @@ async def _answer(
         own = level == "self"  # only the operator's calls go on to peers
         if "text/event-stream" in request.headers.get("accept", ""):
             frames = api.bus.stream(ref, caller, level, params, data, route_remote=own)
-            return StreamingResponse(_sse(frames), media_type="text/event-stream")
+            return StreamingResponse(sse(frames), media_type="text/event-stream")
         result = await api.bus.call(ref, caller, level, params, data, route_remote=own)
     except BusError as exc:
         return JSONResponse({"error": exc.code, "message": exc.message}, exc.status)
