@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hearthnet.adapters.llama_models import default_threads
 from tests.e2e.cluster import NodeProcess, community
 
 PROMPT = [
@@ -113,7 +114,7 @@ def main() -> None:
         a, b = community(Path(tmp) / "two", 2, each=[NO_MODELS, {}])
         try:
             llama = Llama(
-                model_path=str(_gguf()), n_ctx=2048, n_threads=os.cpu_count() or 1, verbose=False
+                model_path=str(_gguf()), n_ctx=2048, n_threads=default_threads(), verbose=False
             )
             mesh(a)  # B loads its model
             direct(llama)

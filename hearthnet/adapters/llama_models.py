@@ -46,6 +46,14 @@ FRAME_S = 0.05
 CALIBRATION_PROMPT = "Count the days of the week, one per line, starting on Monday." * 4
 
 
+def default_threads() -> int:
+    """Half the machine's cores, as llama.cpp's Python binding chooses. Its threads wait on
+    each other spinning, so a model given every core slows many times over as soon as
+    anything else runs: on two cores beside one busy process, two threads decoded 26 tokens
+    a second where one decoded 55 (93 and 56 on a quiet machine)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def model_path(spec: str) -> Path:
     """Where a configured model is: a packaged model's name, or a path to a GGUF file."""
     if spec in PACKAGED:
@@ -71,7 +79,7 @@ class LlamaModel:
 
     def __init__(self, name: str, path: Path, threads: int | None = None) -> None:
         self.name, self.path = name, path
-        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.threads = threads or default_threads()
         self._llama: Any = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"llama-{name}")
         self._ahead: dict[int, float] = {}

@@ -45,7 +45,8 @@ class NodeModels:
             except ModelMissing as exc:
                 log.warning("model left out: %s", exc)
                 continue
-            llamas.append(LlamaModel(spec if "/" not in spec else path.stem, path))
+            name = spec if "/" not in spec else path.stem
+            llamas.append(LlamaModel(name, path, config.model_threads or None))
         ollamas = [OllamaModels(host) for host in config.ollama_hosts]
         embedder = SentenceEmbedder(config.embedding_model) if config.embedding_model else None
         return cls(llamas, ollamas, embedder)
