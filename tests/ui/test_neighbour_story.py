@@ -155,7 +155,10 @@ def test_neighbours_found_invite_join_are_notified_remove_restart_and_restore(
                 expect(again.get_by_text("Lindendorf").first).to_be_visible(timeout=120 * SECONDS)
             except AssertionError as exc:  # a refusal shows as a notification: name it
                 shown = again.locator(".q-notification, .q-field__messages").all_inner_texts()
-                raise AssertionError(f"the restore did not finish; page says: {shown}") from exc
+                busy = again.locator(".q-spinner").is_visible()
+                raise AssertionError(
+                    f"the restore did not finish; page says {shown}, spinner shown: {busy}"
+                ) from exc
             assert d.call("node.status", {})["node_id"] == berta_id
             again.get_by_role("button", name="Community").click()
             mine = again.get_by_role("row").filter(has_text="Berta")
