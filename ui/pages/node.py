@@ -55,7 +55,7 @@ class SettingsPage:
         with ui.card().classes("w-full"):
             ui.label(t("notifications")).classes("text-lg font-bold")
             ui.label(t("notifications_intro")).classes("text-sm")
-            self.permission = ui.label("").mark("notify-state")
+            self.permission = ui.label("").style("min-height: 1.5em").mark("notify-state")
             ui.button(t("allow_notifications"), icon="notifications", on_click=self.allow).mark(
                 "allow-notifications"
             )
