@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import platformdirs
@@ -34,7 +35,7 @@ class Config(msgspec.Struct, kw_only=True):
     """Disk space a stored file must leave free."""
     models: list[str] = msgspec.field(default_factory=lambda: ["smollm2"])
     """Language models this node serves: a packaged model's name, or a GGUF file's path."""
-    model_threads: int = 0
+    model_threads: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 0
     """Threads of each language model (0: half the machine's cores)."""
     ollama_hosts: list[str] = []
     """Ollama servers (or nodes speaking its API) whose models this node serves too."""
